@@ -1,0 +1,48 @@
+"""MediaFile: one uploaded clip and its renditions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from panel.db import Base, TimestampMixin, intpk, str255
+from panel.scoping import OrgScoped
+
+
+class MediaStatus(enum.StrEnum):
+    """pending (upload not finished) → uploaded → processing → ready | failed."""
+
+    PENDING = "pending"
+    UPLOADED = "uploaded"
+    PROCESSING = "processing"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class MediaFile(OrgScoped, TimestampMixin, Base):
+    """An audio or video clip. ``renditions`` maps a name (mp4, poster, audio) to a storage key."""
+
+    __tablename__ = "media_file"
+
+    id: Mapped[intpk]
+    public_id: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    status: Mapped[MediaStatus] = mapped_column(
+        sa.Enum(MediaStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        default=MediaStatus.PENDING,
+    )
+    original_key: Mapped[str255 | None]
+    original_filename: Mapped[str | None] = mapped_column(sa.String(255))
+    content_type: Mapped[str | None] = mapped_column(sa.String(100))
+    size_bytes: Mapped[int | None] = mapped_column(sa.BigInteger)
+    kind: Mapped[str | None] = mapped_column(sa.String(10))  # video | audio
+    duration_seconds: Mapped[float | None]
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    renditions: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    progress: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    processed_at: Mapped[dt.datetime | None]

@@ -1,0 +1,1 @@
+"""Organisations, users with roles, logins, invitations, password resets and API tokens."""

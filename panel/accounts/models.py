@@ -1,0 +1,101 @@
+"""Organisation, User and ApiToken."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from panel.db import Base, TimestampMixin, intpk, str40, str120, str255, timestamp
+from panel.scoping import OrgScoped
+
+
+class Role(enum.StrEnum):
+    """What a staff account may do. Admins manage the organisation."""
+
+    ADMIN = "admin"
+    STAFF = "staff"
+    COMMUNICATOR = "communicator"
+
+
+LANGUAGES = ("en", "sv", "nl")
+
+
+class Organisation(Base):
+    """One housing company; every other row belongs to exactly one."""
+
+    __tablename__ = "organisation"
+
+    id: Mapped[intpk]
+    name: Mapped[str120]
+    slug: Mapped[str40] = mapped_column(unique=True)
+    default_language: Mapped[str] = mapped_column(sa.String(2), default="sv")
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[timestamp]
+
+    def setting(self, key: str, default: Any = None) -> Any:
+        """One organisation setting (e.g. ``max_recording_seconds``), or the default."""
+        return (self.settings or {}).get(key, default)
+
+
+class User(OrgScoped, TimestampMixin, UserMixin, Base):
+    """A staff account. Logs in by e-mail, which is unique across organisations."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[intpk]
+    email: Mapped[str255] = mapped_column(unique=True)
+    name: Mapped[str120] = mapped_column(default="")
+    role: Mapped[Role] = mapped_column(
+        sa.Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+    )
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    locale: Mapped[str] = mapped_column(sa.String(2), default="en")
+    is_active: Mapped[bool] = mapped_column(default=True)
+    last_login_at: Mapped[dt.datetime | None]
+    invited_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+    def get_id(self) -> str:
+        # Flask-Login stores this in the session; the stamp ends sessions on password change.
+        from panel.accounts.session import session_stamp
+
+        return f"{self.id}:{session_stamp(self)}"
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def has_accepted_invite(self) -> bool:
+        return self.password_hash is not None
+
+
+class ApiToken(OrgScoped, Base):
+    """A bearer token for the API. Only a SHA-256 of the secret is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"))
+    name: Mapped[str120] = mapped_column(default="")
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(sa.String(12))
+    created_at: Mapped[timestamp]
+    last_used_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

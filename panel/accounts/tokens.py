@@ -1,0 +1,63 @@
+"""API tokens: 256 random bits shown once; only their SHA-256 is stored.
+
+SHA-256 rather than argon2 because the secret is random, not chosen by a person: a fast
+hash is enough and keeps each API call's lookup a single indexed read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from panel.accounts.models import ApiToken, User
+from panel.db import utcnow
+from panel.scoping import ALL_ORGS_OPTION
+
+PREFIX = "stp_"
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_token(session: Session, user: User, name: str = "") -> tuple[ApiToken, str]:
+    """Create a token for ``user``; returns the row and the secret (shown once, never stored)."""
+    secret = PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        organisation_id=user.organisation_id,
+        user_id=user.id,
+        name=name.strip()[:120],
+        token_hash=_digest(secret),
+        prefix=secret[:10],
+    )
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def authenticate(session: Session, secret: str) -> User | None:
+    """The active user behind a token, or None for an unknown, revoked or inactive one."""
+    if not secret.startswith(PREFIX) or len(secret) > 100:
+        return None
+    token = session.scalar(
+        sa.select(ApiToken)
+        .where(ApiToken.token_hash == _digest(secret), ApiToken.revoked_at.is_(None))
+        .execution_options(**{ALL_ORGS_OPTION: True})
+    )
+    if token is None or not token.user.is_active:
+        return None
+    now = utcnow()
+    # Only touch last_used_at once a minute so API calls are not each a write.
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        token.last_used_at = now
+        session.commit()
+    return token.user
+
+
+def revoke_token(session: Session, token: ApiToken) -> None:
+    """Revoke a token; later calls with it get 401."""
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()

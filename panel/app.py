@@ -1,0 +1,138 @@
+"""The app factory: configuration, extensions, Celery, the blueprints of all four rooms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request
+from flask_login import current_user
+
+from panel import models  # noqa: F401 - every room's models, so the metadata is whole
+from panel.accounts.passwords import use_cheap_hashing
+from panel.accounts.session import init_login
+from panel.celery import celery_init_app
+from panel.config import Settings
+from panel.errors import register_error_handlers
+from panel.extensions import babel, csrf, db, limiter, login_manager
+from panel.i18n import select_locale
+from panel.navigation import init_navigation
+from panel.scoping import scope_session
+
+HERE = Path(__file__).parent
+
+
+def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
+    """Build the Stoop app. ``config`` is a Settings, or overrides of the STOOP_* settings."""
+    settings = config if isinstance(config, Settings) else Settings.from_env(**(config or {}))
+    settings.validate()
+
+    if settings.env == "testing":
+        use_cheap_hashing()
+    app = Flask("panel", instance_path=settings.instance_dir, instance_relative_config=False)
+    _configure_flask(app, settings)
+    Path(settings.instance_dir).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app, settings.database_url)
+    login_manager.init_app(app)
+    init_login(login_manager)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    celery_init_app(app, settings)
+
+    from panel.ops.logging import init_request_logging
+    from panel.ops.metrics import init_metrics
+
+    init_request_logging(app, settings)
+    init_metrics(app)
+    init_navigation(app)
+    _register_blueprints(app)
+    # After the blueprints: flask-smorest installs its own HTTPException handler; ours wins.
+    register_error_handlers(app)
+    _register_request_hooks(app)
+    return app
+
+
+def _configure_flask(app: Flask, settings: Settings) -> None:
+    production = settings.is_production
+    app.config.update(
+        STOOP=settings,
+        SECRET_KEY=settings.secret_key,
+        TESTING=settings.env == "testing",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=production,
+        REMEMBER_COOKIE_SECURE=production,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        PERMANENT_SESSION_LIFETIME=60 * 60 * 12,
+        MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,
+        BABEL_DEFAULT_LOCALE=settings.default_language,
+        BABEL_TRANSLATION_DIRECTORIES=str(HERE / "translations"),
+        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        RATELIMIT_STRATEGY="moving-window",
+        RATELIMIT_ENABLED=True,
+        API_TITLE="Stoop API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        PREFERRED_URL_SCHEME="https" if settings.base_url.startswith("https") else "http",
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+
+def _register_blueprints(app: Flask) -> None:
+    # The one place that wires every room's blueprints (panel never imports touchpoints else).
+    from media.views import bp as media_bp
+    from notifications.webhooks import bp as hooks_bp
+    from panel.accounts.views import bp as accounts_bp
+    from panel.api import init_api
+    from panel.contacts.views import bp as contacts_bp
+    from panel.dev.views import bp as dev_bp
+    from panel.home import bp as home_bp
+    from panel.ops.views import bp as ops_bp
+    from panel.places.views import bp as places_bp
+    from touchpoints.public import bp as touchpoints_public_bp
+
+    for blueprint in (
+        home_bp,
+        accounts_bp,
+        places_bp,
+        contacts_bp,
+        dev_bp,
+        ops_bp,
+        media_bp,
+        hooks_bp,
+        touchpoints_public_bp,
+    ):
+        app.register_blueprint(blueprint)
+    csrf.exempt(hooks_bp)
+    init_api(app)
+
+
+def _register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def _scope_to_user_organisation() -> None:
+        # Every logged-in page is scoped to the user's organisation before its view runs.
+        if request.path.startswith(("/api/", "/static/")):
+            return
+        if current_user.is_authenticated:
+            scope_session(db.session(), current_user.organisation_id)
+            g.organisation = current_user.organisation
+
+    @app.after_request
+    def _security_headers(response: Any) -> Any:
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: https:; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        )
+        if app.config["SESSION_COOKIE_SECURE"]:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response

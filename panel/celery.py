@@ -1,0 +1,157 @@
+"""Celery wired to the app: a task base that enters the app context, enqueue after commit,
+and the embedded default that runs tasks in a thread pool of the web process.
+
+Tasks are only ever enqueued through :func:`enqueue_after_commit`, so a task never runs for
+work whose transaction rolled back, and never starts before its rows are visible.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from celery import Celery, Task
+from celery.schedules import crontab
+from flask import Flask, current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
+
+from panel.config import Settings
+
+log = logging.getLogger(__name__)
+
+PENDING_KEY = "stoop.pending_tasks"
+TASK_MODULES = ["notifications.tasks", "media.tasks", "panel.contacts.tasks"]
+
+
+def celery_init_app(app: Flask, settings: Settings) -> Celery:
+    """Create the Celery app for this Flask app and keep it in ``app.extensions``."""
+
+    class FlaskTask(Task):
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery = Celery(app.import_name, task_cls=FlaskTask)
+    celery.conf.update(
+        broker_url=settings.broker_url or "memory://",
+        task_serializer="json",
+        accept_content=["json"],
+        result_serializer="json",
+        task_ignore_result=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+        # Redis redelivers an unacknowledged task only after the visibility timeout; keep it
+        # longer than the longest task (a transcode) but far below kombu's one-hour default.
+        broker_transport_options={
+            "visibility_timeout": 900,
+            "unacked_restore_interval": 30,
+        },
+        timezone="UTC",
+        include=TASK_MODULES,
+        beat_schedule={
+            "deliver-due-messages": {
+                "task": "notifications.tasks.deliver_due",
+                "schedule": 30.0,
+            },
+            "reclaim-stalled-media": {
+                "task": "media.tasks.reclaim_stalled",
+                "schedule": crontab(minute="*/5"),
+            },
+        },
+    )
+    celery.set_default()
+    app.extensions["celery"] = celery
+    if not settings.broker_url:
+        app.extensions["stoop.executor"] = InProcessExecutor(inline=settings.tasks_inline)
+    return celery
+
+
+class InProcessExecutor:
+    """The embedded default: tasks run in a small thread pool of this process.
+
+    With ``inline`` they run synchronously right after the commit (deterministic tests).
+    """
+
+    def __init__(self, inline: bool = False, workers: int = 4) -> None:
+        self.inline = inline
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stoop-task")
+        self._futures: set[Future[Any]] = set()
+
+    def submit(self, task: Task, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        if self.inline:
+            self._run(task, args, kwargs)
+            return
+        future = self._pool.submit(self._run, task, args, kwargs)
+        self._futures.add(future)
+        future.add_done_callback(self._futures.discard)
+
+    @staticmethod
+    def _run(task: Task, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        result = task.apply(args=args, kwargs=kwargs)
+        if result.failed():
+            log.error("task %s failed: %r", task.name, result.result)
+
+    def drain(self, timeout: float = 30.0) -> None:
+        """Wait for every task submitted so far (tests, and a clean shutdown)."""
+        for future in list(self._futures):
+            future.result(timeout=timeout)
+
+
+def dispatch(task: Task, *args: Any, **kwargs: Any) -> None:
+    """Hand a task to the broker, or to the in-process executor when there is none."""
+    executor: InProcessExecutor | None = current_app.extensions.get("stoop.executor")
+    if executor is None:
+        task.apply_async(args=args, kwargs=kwargs)
+    else:
+        executor.submit(task, args, kwargs)
+
+
+def enqueue_after_commit(session: Session, task: Task, *args: Any, **kwargs: Any) -> None:
+    """Run ``task(*args, **kwargs)`` once the session's current transaction commits.
+
+    Nothing runs if it rolls back; a task queued inside a savepoint that rolls back is dropped
+    while the outer transaction's tasks survive.
+    """
+    txn = session.get_nested_transaction() or session.get_transaction()
+    if txn is None:
+        txn = session.begin()
+    session.info.setdefault(PENDING_KEY, []).append((txn, task, args, kwargs))
+
+
+def _descends_from(txn: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
+    while txn is not None:
+        if txn is ancestor:
+            return True
+        txn = txn.parent
+    return False
+
+
+@event.listens_for(Session, "after_commit")
+def _dispatch_pending(session: Session) -> None:
+    pending = session.info.pop(PENDING_KEY, [])
+    for _txn, task, args, kwargs in pending:
+        dispatch(task, *args, **kwargs)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    pending = session.info.get(PENDING_KEY)
+    if pending:
+        session.info[PENDING_KEY] = [
+            entry for entry in pending if not _descends_from(entry[0], previous_transaction)
+        ]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_on_close(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None and not transaction.nested:
+        session.info.pop(PENDING_KEY, None)
+
+
+def task_names(celery: Celery) -> list[str]:
+    """Our own registered task names (for the worker's start-up log and tests)."""
+    return sorted(name for name in celery.tasks if not name.startswith("celery."))

@@ -1,0 +1,197 @@
+"""The ``stoop`` command: demo, serve, worker, beat, db upgrade, org/user/token create."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+
+from panel.errors import StoopError
+
+
+def _app(**overrides: Any) -> Flask:
+    from panel.app import create_app
+    from panel.config import ConfigError
+
+    try:
+        return create_app(overrides)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _settings_url(app: Flask) -> str:
+    return app.config["STOOP"].database_url
+
+
+@click.group()
+def main() -> None:
+    """Stoop: video-question panels for housing companies."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Migrate and seed, then exit.")
+def demo(host: str, port: int, no_serve: bool) -> None:
+    """Migrate, seed the demo organisation (once), print its logins and serve."""
+    from panel.migrate import upgrade
+    from panel.seed import DEMO_LOGINS, seed_demo
+
+    env = os.environ.get("STOOP_ENV", "development")
+    app = _app(env=env, base_url=os.environ.get("STOOP_BASE_URL", f"http://{host}:{port}"))
+    upgrade(_settings_url(app))
+    with app.app_context():
+        created = seed_demo()
+    click.echo("")
+    click.echo("Stoop demo " + ("seeded" if created else "already seeded") + ". Log in with:")
+    for role, email, password in DEMO_LOGINS:
+        click.echo(f"  {role:<13} {email:<32} password: {password}")
+    click.echo(f"\nOpen http://{host}:{port}/login\n")
+    sys.stdout.flush()
+    if not no_serve:
+        _serve(app, host, port)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve the app with a threaded development server (production: gunicorn, see Procfile)."""
+    _serve(_app(), host, port)
+
+
+def _serve(app: Flask, host: str, port: int) -> None:
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.pass_context
+def worker(ctx: click.Context) -> None:
+    """Run a Celery worker (extra arguments go to Celery, e.g. ``-c 8``)."""
+    app = _app()
+    if not app.config["STOOP"].broker_url:
+        raise click.ClickException(
+            "STOOP_BROKER_URL is not set: tasks run inside the web process, no worker is needed."
+        )
+    celery = app.extensions["celery"]
+    args = ["worker", "--loglevel=INFO", "-P", "threads", "-c", "8", *ctx.args]
+    celery.worker_main(args)
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.pass_context
+def beat(ctx: click.Context) -> None:
+    """Run Celery beat, the scheduler of periodic jobs (run exactly one)."""
+    app = _app()
+    if not app.config["STOOP"].broker_url:
+        raise click.ClickException("STOOP_BROKER_URL is not set: beat needs a broker.")
+    schedule = os.path.join(app.config["STOOP"].instance_dir, "celerybeat-schedule")
+    app.extensions["celery"].start(["beat", "--loglevel=INFO", "-s", schedule, *ctx.args])
+
+
+@main.group()
+def db() -> None:
+    """Database commands."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    from panel.migrate import upgrade
+
+    app = _app()
+    upgrade(_settings_url(app), revision)
+    click.echo(f"Database at {revision}.", err=True)
+
+
+@main.group()
+def org() -> None:
+    """Organisations."""
+
+
+@org.command("create")
+@click.argument("name")
+@click.option("--language", type=click.Choice(["sv", "nl", "en"]), default="sv")
+def org_create(name: str, language: str) -> None:
+    """Create an organisation and print its slug."""
+    from panel.accounts.service import create_organisation
+    from panel.extensions import db as database
+
+    app = _app()
+    with app.app_context():
+        session = database.session()
+        try:
+            organisation = create_organisation(session, name, language)
+        except StoopError as exc:
+            raise click.ClickException(exc.message) from exc
+        session.commit()
+        click.echo(organisation.slug)
+
+
+@main.group()
+def user() -> None:
+    """Staff accounts."""
+
+
+@user.command("create")
+@click.option("--org", "org_slug", required=True, help="The organisation's slug.")
+@click.option("--email", required=True)
+@click.option("--role", type=click.Choice(["admin", "staff", "communicator"]), required=True)
+@click.option("--name", default="")
+@click.option("--password", default=None, help="Prompted for when not given.")
+def user_create(org_slug: str, email: str, role: str, name: str, password: str | None) -> None:
+    """Create a staff account in an organisation."""
+    from panel.accounts.models import Organisation
+    from panel.accounts.service import create_user
+    from panel.extensions import db as database
+
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    app = _app()
+    with app.app_context():
+        session = database.session()
+        organisation = session.scalar(sa.select(Organisation).where(Organisation.slug == org_slug))
+        if organisation is None:
+            raise click.ClickException(f"No organisation with the slug '{org_slug}'.")
+        try:
+            account = create_user(session, organisation, email, role, password, name=name)
+        except StoopError as exc:
+            raise click.ClickException(exc.message) from exc
+        session.commit()
+        click.echo(f"Created {account.role.value} {account.email} in {organisation.slug}.", err=True)
+
+
+@main.group()
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("create")
+@click.option("--email", required=True, help="The staff account the token acts as.")
+@click.option("--name", default="cli", help="A label to recognise the token by.")
+def token_create(email: str, name: str) -> None:
+    """Create an API token and print it (and nothing else)."""
+    from panel.accounts.service import find_user_by_email
+    from panel.accounts.tokens import create_token
+    from panel.extensions import db as database
+
+    app = _app()
+    with app.app_context():
+        session = database.session()
+        account = find_user_by_email(session, email)
+        if account is None or not account.is_active:
+            raise click.ClickException(f"No active account for {email}.")
+        _row, secret = create_token(session, account, name)
+        session.commit()
+    click.echo(secret)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

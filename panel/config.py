@@ -1,0 +1,139 @@
+"""Configuration: one Settings class reading STOOP_* variables, with the embedded defaults.
+
+Every other module reads configuration from ``app.config["STOOP"]`` (a :class:`Settings`), never
+from the environment, so the whole surface is documented in one place.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+DEFAULT_SECRET_KEY = "stoop-insecure-development-key"  # noqa: S105 - refused in production
+
+
+class ConfigError(RuntimeError):
+    """Raised when a production start would be unsafe or a setting is malformed."""
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass
+class Settings:
+    """All of Stoop's settings. Field names map to ``STOOP_<NAME>`` environment variables."""
+
+    env: str = "production"  # production | development | testing
+    secret_key: str = DEFAULT_SECRET_KEY
+    base_url: str = "http://127.0.0.1:5000"
+    instance_dir: str = ""
+    database_url: str = ""  # empty: SQLite file in the instance folder
+    broker_url: str = ""  # empty: tasks run in-process
+    redis_url: str = ""  # rate limits; defaults to broker_url when that is Redis
+    media_backend: str = "local"
+    media_dir: str = ""
+    s3_bucket: str = ""
+    s3_endpoint_url: str = ""
+    s3_region: str = "us-east-1"
+    smtp_url: str = ""  # empty: e-mail is written as .eml files to the outbox folder
+    mail_from: str = "Stoop <no-reply@stoop.localhost>"
+    outbox_dir: str = ""
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_from: str = ""
+    twilio_api_base: str = ""
+    inbound_email_secret: str = ""
+    allow_insecure: bool = False  # let a production start use SQLite or the default key
+    max_upload_mb: int = 60  # request bodies other than media uploads (CSV imports)
+    login_rate_limit: str = "10 per minute;50 per hour"
+    default_language: str = "en"
+    log_json: bool = True
+    tasks_inline: bool = False  # run in-process tasks synchronously after commit (tests)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from ``STOOP_*`` variables, then apply keyword overrides."""
+        environ = dict(os.environ if environ is None else environ)
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name == "extra":
+                continue
+            raw = environ.get(f"STOOP_{f.name.upper()}")
+            if raw is None:
+                continue
+            if f.type in ("bool", bool):
+                values[f.name] = _bool(raw)
+            elif f.type in ("int", int):
+                try:
+                    values[f.name] = int(raw)
+                except ValueError as exc:
+                    raise ConfigError(f"STOOP_{f.name.upper()} must be a whole number") from exc
+            else:
+                values[f.name] = raw
+        values.update(overrides)
+        settings = cls(**values)
+        settings.fill_defaults()
+        return settings
+
+    def fill_defaults(self) -> None:
+        """Derive the embedded defaults (paths under the instance folder)."""
+        instance = Path(self.instance_dir or Path.cwd() / "instance").resolve()
+        self.instance_dir = str(instance)
+        if not self.database_url:
+            self.database_url = f"sqlite:///{instance / 'stoop.sqlite3'}"
+        if self.database_url.startswith("postgresql://"):
+            self.database_url = "postgresql+psycopg://" + self.database_url[len("postgresql://") :]
+        if not self.media_dir:
+            self.media_dir = str(instance / "media")
+        if not self.outbox_dir:
+            self.outbox_dir = str(instance / "outbox")
+        if not self.redis_url and self.broker_url.startswith(("redis://", "rediss://")):
+            self.redis_url = self.broker_url
+        self.base_url = self.base_url.rstrip("/")
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def email_outbox(self) -> bool:
+        """True when e-mail goes to .eml files instead of SMTP."""
+        return not self.smtp_url
+
+    @property
+    def sms_outbox(self) -> bool:
+        """True when SMS and voice are recorded in the database instead of sent by Twilio."""
+        return not (self.twilio_account_sid and self.twilio_auth_token)
+
+    def validate(self) -> None:
+        """Fail fast on settings that are malformed, or unsafe for a production start."""
+        if self.env not in {"production", "development", "testing"}:
+            raise ConfigError("STOOP_ENV must be production, development or testing")
+        if self.media_backend not in {"local", "s3"}:
+            raise ConfigError("STOOP_MEDIA_BACKEND must be 'local' or 's3'")
+        if self.media_backend == "s3" and not self.s3_bucket:
+            raise ConfigError("STOOP_MEDIA_BACKEND=s3 needs STOOP_S3_BUCKET")
+        if self.default_language not in {"en", "sv", "nl"}:
+            raise ConfigError("STOOP_DEFAULT_LANGUAGE must be en, sv or nl")
+        if not self.is_production or self.allow_insecure:
+            return
+        problems = []
+        if self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32:
+            problems.append("set STOOP_SECRET_KEY to a random value of at least 32 characters")
+        if self.uses_sqlite:
+            problems.append("set STOOP_DATABASE_URL to a PostgreSQL database")
+        if problems:
+            raise ConfigError(
+                "Stoop refuses to start in production: "
+                + "; ".join(problems)
+                + ". For a local trial run `stoop demo` or set STOOP_ENV=development;"
+                " to accept the risk set STOOP_ALLOW_INSECURE=1."
+            )

@@ -1,0 +1,1 @@
+"""Contacts (tenants) and their consent log."""

@@ -1,0 +1,130 @@
+"""Domain errors, and the one place that turns errors into responses.
+
+API requests (under ``/api/``) get ``{"error": {"code", "message"}}`` with a 4xx status; pages get
+a friendly error page. Nothing a client sends may produce a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class StoopError(Exception):
+    """Base of errors a person should read. ``status`` is the HTTP status they map to."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.details = details
+
+
+class ValidationError(StoopError):
+    status = 422
+    code = "invalid"
+
+
+class NotFound(StoopError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(StoopError):
+    status = 409
+    code = "conflict"
+
+
+class Forbidden(StoopError):
+    status = 403
+    code = "forbidden"
+
+
+def wants_json() -> bool:
+    """True for API routes and clients that ask for JSON."""
+    if request.path.startswith(("/api/", "/hooks/")):
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes[
+        "text/html"
+    ]
+
+
+def error_response(status: int, code: str, message: str, details: Any = None) -> Response:
+    """The JSON error body every API route uses."""
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        body["details"] = details
+    response = jsonify({"error": body})
+    response.status_code = status
+    return response
+
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    416: "range_not_satisfiable",
+    422: "invalid",
+    429: "rate_limited",
+}
+
+
+def _friendly_message(exc: HTTPException) -> str:
+    messages = {
+        400: _("The request could not be understood. Check the form and try again."),
+        401: _("Please log in first."),
+        403: _("You do not have access to this."),
+        404: _("We could not find that page. It may have been moved or removed."),
+        405: _("That action is not possible here."),
+        413: _("That file or request is too large."),
+        429: _("Too many attempts. Wait a minute and try again."),
+    }
+    return messages.get(exc.code or 500, exc.description or _("Something went wrong."))
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Install the handlers that keep every error a clear 4xx (or a logged 500)."""
+
+    @app.errorhandler(StoopError)
+    def _stoop_error(exc: StoopError) -> Any:
+        if wants_json():
+            return error_response(exc.status, exc.code, exc.message, exc.details)
+        return render_template("error.html", status=exc.status, message=exc.message), exc.status
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Any:
+        status = exc.code or 500
+        if wants_json():
+            message = exc.description if status != 404 else "Not found."
+            data = getattr(exc, "data", None)
+            details = None
+            if isinstance(data, dict) and "messages" in data:
+                details = data["messages"]
+                message = "The request is not valid: see details."
+            return error_response(status, HTTP_CODES.get(status, "error"), message, details)
+        message = _friendly_message(exc)
+        return render_template("error.html", status=status, message=message), status
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Any:
+        log.exception("unhandled error")
+        if wants_json():
+            return error_response(500, "server_error", "Something went wrong on our side.")
+        message = _("Something went wrong on our side. Please try again in a moment.")
+        return render_template("error.html", status=500, message=message), 500

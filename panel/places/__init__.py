@@ -1,0 +1,1 @@
+"""The place tree: area → building → stairwell."""

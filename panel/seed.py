@@ -1,0 +1,39 @@
+"""The demo seed: organisation "Demo Bostäder", three logins, places and contacts.
+
+Later features extend :func:`seed_demo` so every page of the demo has real content.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from panel.accounts.models import Organisation, Role
+from panel.accounts.service import create_organisation, create_user
+from panel.extensions import db
+
+DEMO_ORG_NAME = "Demo Bostäder"
+DEMO_LOGINS = (
+    ("admin", "admin@demobostader.se", "stoop-demo-admin"),
+    ("staff", "anna@demobostader.se", "stoop-demo-staff"),
+    ("communicator", "kim@demobostader.se", "stoop-demo-comms"),
+)
+DEMO_NAMES = {"admin": "Maria Lindqvist", "staff": "Anna Berg", "communicator": "Kim Holm"}
+
+
+def seed_demo() -> bool:
+    """Seed the demo organisation into an empty database. Returns False if it was there."""
+    session = db.session()
+    if session.scalar(sa.select(Organisation).where(Organisation.name == DEMO_ORG_NAME)):
+        return False
+    organisation = create_organisation(session, DEMO_ORG_NAME, language="sv")
+    for role, email, password in DEMO_LOGINS:
+        create_user(
+            session, organisation, email, Role(role), password, name=DEMO_NAMES[role], locale="en"
+        )
+    seed_places_and_contacts(session, organisation)
+    session.commit()
+    return True
+
+
+def seed_places_and_contacts(session: sa.orm.Session, organisation: Organisation) -> None:
+    """3 areas × 4 buildings × 3 stairwells and 300 contacts spread over them."""

@@ -1,0 +1,165 @@
+"""Shared fixtures: a database per test session (SQLite, or PostgreSQL when
+STOOP_TEST_DATABASE_URL is set), migrated once, and a savepoint rolled back after each test.
+
+Servers that stand in for providers (SMTP, S3, Twilio), the live server and the browser live in
+``tests/fixtures/`` and are loaded here as plugins.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from panel.app import create_app
+from panel.config import Settings
+from panel.extensions import db, limiter
+from panel.migrate import upgrade
+
+pytest_plugins = [
+    "tests.fixtures.network",
+    "tests.fixtures.servers",
+    "tests.fixtures.browser",
+]
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+TEST_SECRET = "test-secret-key-that-is-long-enough-for-production-checks"
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _create_postgres_database(admin_url: str) -> tuple[str, str]:
+    """Create a fresh database next to the one in ``admin_url``; returns (url, name)."""
+    name = f"stoop_test_{uuid.uuid4().hex[:10]}"
+    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    url = sa.engine.make_url(admin_url).set(database=name)
+    return url.render_as_string(hide_password=False), name
+
+
+def _drop_postgres_database(admin_url: str, name: str) -> None:
+    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def normalise_url(url: str) -> str:
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+@pytest.fixture(scope="session")
+def database_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Makes fresh, migrated databases of the kind under test; drops them at the end."""
+    admin_url = os.environ.get("STOOP_TEST_DATABASE_URL")
+    made: list[str] = []
+
+    def make() -> str:
+        if admin_url:
+            url, name = _create_postgres_database(normalise_url(admin_url))
+            made.append(name)
+        else:
+            path = tmp_path_factory.mktemp("db") / "stoop.sqlite3"
+            url = f"sqlite:///{path}"
+        upgrade(url)
+        return url
+
+    yield make
+    for name in made:
+        _drop_postgres_database(normalise_url(admin_url or ""), name)
+
+
+@pytest.fixture(scope="session")
+def database_url(database_factory: Any) -> str:
+    """The session's shared database, migrated to the newest revision."""
+    return database_factory()
+
+
+@pytest.fixture(scope="session")
+def is_postgres(database_url: str) -> bool:
+    return database_url.startswith("postgresql")
+
+
+def make_test_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settings:
+    """Settings for an app under test: embedded defaults in a temporary instance folder."""
+    values: dict[str, Any] = {
+        "env": "testing",
+        "secret_key": TEST_SECRET,
+        "database_url": database_url,
+        "instance_dir": str(tmp_path / "instance"),
+        "base_url": "http://127.0.0.1:5000",
+        "tasks_inline": True,
+        "log_json": True,
+    }
+    values.update(overrides)
+    return Settings.from_env(environ={}, **values)
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    """The app under test (session-wide; CSRF off so tests post forms directly)."""
+    application = create_app(make_test_settings(tmp_path_factory.mktemp("app"), database_url))
+    application.config["WTF_CSRF_ENABLED"] = False
+    return application
+
+
+@pytest.fixture
+def db_session(app: Flask) -> Iterator[sa.orm.Session]:
+    """A session inside one transaction that is rolled back after the test.
+
+    Every session the app opens during the test (requests, inline tasks) joins the same
+    connection with a savepoint, so commits in the code under test are real commits of
+    savepoints, and nothing outlives the test.
+    """
+    state = db.state(app)
+    connection = state.engine.connect()
+    outer = connection.begin()
+    state.session_factory.configure(bind=connection, join_transaction_mode="create_savepoint")
+    limiter.reset()
+    ctx = app.app_context()
+    ctx.push()
+    try:
+        yield db.session()
+    finally:
+        db.session.remove()
+        ctx.pop()
+        state.session_factory.configure(
+            bind=state.engine, join_transaction_mode="conservative_savepoint"
+        )
+        if outer.is_active:
+            outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def client(app: Flask, db_session: sa.orm.Session) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def make_app(tmp_path: Path, database_url: str) -> Any:
+    """Build another app with overridden settings (s3 mode, a broker, CSRF on...)."""
+
+    def make(**overrides: Any) -> Flask:
+        url = overrides.pop("database_url", database_url)
+        return create_app(make_test_settings(tmp_path, url, **overrides))
+
+    return make

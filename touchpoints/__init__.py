@@ -1,0 +1,1 @@
+"""Placing a question where tenants are: embed, QR flyer, links, area blasts, triggers."""
