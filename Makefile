@@ -1,0 +1,78 @@
+# Stoop: `make demo` serves the demo, `make test` runs every test, `make bench` the benchmarks.
+# Both set up everything they need on a fresh machine: Debian packages, a virtualenv, catalogues.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+DEB_PACKAGES := chromium ffmpeg libzbar0 espeak-ng poppler-utils
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PYTEST_ARGS ?=
+
+.PHONY: demo test test-sqlite test-postgres bench lint format sysdeps services install translations clean
+
+demo: install translations
+	$(BIN)/stoop demo
+
+test: sysdeps services install translations lint test-sqlite test-postgres
+
+test-sqlite:
+	@echo "== test suite on SQLite"
+	STOOP_TEST_DATABASE_URL= $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgres:
+	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
+		echo "== test suite on PostgreSQL"; \
+		STOOP_TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest $(PYTEST_ARGS); \
+	elif [ -n "$$CI" ]; then \
+		echo "PostgreSQL at $(PG_URL) is not reachable, and CI must test on it." >&2; exit 1; \
+	else \
+		echo "== PostgreSQL not reachable at $(PG_URL): suite ran on SQLite only"; \
+	fi
+
+bench: sysdeps services install translations
+	$(BIN)/python -m tests.benchmarks
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Debian packages the tests need (browser, media tools, QR decoding, PDF rendering).
+sysdeps:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "== installing Debian packages:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# Start PostgreSQL and Redis when they are installed but not running (a no-op otherwise).
+services:
+	@if command -v pg_ctlcluster >/dev/null && ! pg_isready -q -h 127.0.0.1 2>/dev/null; then \
+		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -1) main start || true; fi
+	@if command -v redis-server >/dev/null && ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then \
+		redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no || true; fi
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	@touch $(STAMP)
+
+translations: install
+	@$(BIN)/pybabel compile -f -d panel/translations 2>&1 | { grep -v '^compiling' || true; }; test $${PIPESTATUS[0]} -eq 0
+
+# Maintainers: refresh the catalogues after changing user-visible text.
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o panel/translations/messages.pot .
+	$(BIN)/pybabel update -i panel/translations/messages.pot -d panel/translations
+
+clean:
+	rm -rf $(VENV) instance test-artifacts
