@@ -31,7 +31,12 @@ class MediaFile(OrgScoped, TimestampMixin, Base):
     id: Mapped[intpk]
     public_id: Mapped[str] = mapped_column(sa.String(32), unique=True)
     status: Mapped[MediaStatus] = mapped_column(
-        sa.Enum(MediaStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        sa.Enum(
+            MediaStatus,
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        ),
         default=MediaStatus.PENDING,
     )
     original_key: Mapped[str255 | None]

@@ -20,19 +20,23 @@ class Channel(enum.StrEnum):
 
 
 class DeliveryState(enum.StrEnum):
-    """queued → sending → sent → delivered; or failed; or unknown when a worker died after
-    handing the message to the provider but before recording that it had."""
+    """queued → sending → sent → delivered (or undelivered, as the provider reports); or failed;
+    or unknown when a worker died after handing the message to the provider but before
+    recording that it had."""
 
     QUEUED = "queued"
     SENDING = "sending"
     SENT = "sent"
     DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
     FAILED = "failed"
     UNKNOWN = "unknown"
 
 
 def _enum(cls: type[enum.Enum]) -> sa.Enum:
-    return sa.Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+    return sa.Enum(
+        cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
+    )
 
 
 class OutboundMessage(OrgScoped, Base):

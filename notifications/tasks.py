@@ -1,11 +1,29 @@
-"""Delivery tasks for the outbox."""
+"""Delivery tasks for the outbox: one message, and the periodic sweep.
+
+Both take ids, never objects, and only call into ``notifications.delivery``, whose functions
+do the work and are tested as plain functions. Celery may run either more than once (a
+redelivery after a worker died, two sweeps at once): the claim in ``delivery`` makes that safe.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
 
+from notifications import delivery
+from panel.db import get_session
 
-@shared_task(name="notifications.tasks.deliver_due")
-def deliver_due() -> int:
-    """Deliver every queued message that is due (placeholder until the outbox lands)."""
-    return 0
+
+@shared_task(name="notifications.tasks.deliver_message", bind=True, acks_late=True)
+def deliver_message(self: Any, message_id: int) -> str | None:
+    """Deliver one outbox row (enqueued after the commit that wrote it)."""
+    state = delivery.deliver(get_session(), message_id)
+    return str(state) if state else None
+
+
+@shared_task(name="notifications.tasks.deliver_due", bind=True, acks_late=True)
+def deliver_due(self: Any) -> int:
+    """Every 30 s (beat): retry what is due and mark interrupted sends ``unknown``, so a restart
+    or an outage never strands a message."""
+    return delivery.deliver_due(get_session())

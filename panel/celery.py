@@ -8,11 +8,12 @@ work whose transaction rolled back, and never starts before its rows are visible
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from celery import Celery, Task
-from celery.schedules import crontab
 from flask import Flask, current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
@@ -59,7 +60,7 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
             },
             "reclaim-stalled-media": {
                 "task": "media.tasks.reclaim_stalled",
-                "schedule": crontab(minute="*/5"),
+                "schedule": 300.0,
             },
         },
     )
@@ -67,7 +68,43 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
     app.extensions["celery"] = celery
     if not settings.broker_url:
         app.extensions["stoop.executor"] = InProcessExecutor(inline=settings.tasks_inline)
+        if not settings.tasks_inline:
+            _start_in_process_beat_on_first_request(app, celery)
     return celery
+
+
+def _start_in_process_beat_on_first_request(app: Flask, celery: Celery) -> None:
+    """Without a broker there is no ``beat`` process: a serving process runs the periodic jobs
+    itself (at start, so queued rows left by a restart are picked up, then on schedule). CLI
+    commands never serve a request, so they never start it."""
+    started = threading.Event()
+
+    @app.before_request
+    def _start_beat() -> None:
+        if started.is_set():
+            return
+        started.set()
+        threading.Thread(
+            target=_run_schedule, args=(app, celery), name="stoop-beat", daemon=True
+        ).start()
+
+
+def _run_schedule(app: Flask, celery: Celery) -> None:
+    entries = [
+        (entry["task"], float(entry["schedule"])) for entry in celery.conf.beat_schedule.values()
+    ]
+    next_run = {name: 0.0 for name, _ in entries}
+    while True:
+        now = time.monotonic()
+        for name, every in entries:
+            if now >= next_run[name]:
+                next_run[name] = now + every
+                with app.app_context():
+                    try:
+                        dispatch(celery.tasks[name])
+                    except Exception:  # a failing job must not stop the schedule
+                        log.exception("periodic task %s could not start", name)
+        time.sleep(1.0)
 
 
 class InProcessExecutor:
@@ -103,6 +140,9 @@ class InProcessExecutor:
 
 def dispatch(task: Task, *args: Any, **kwargs: Any) -> None:
     """Hand a task to the broker, or to the in-process executor when there is none."""
+    # A shared_task proxy resolves to the newest Celery app of the process; with several Flask
+    # apps (tests, scripts) take this app's own task, so it runs in this app's context and broker.
+    task = current_app.extensions["celery"].tasks.get(task.name, task)
     executor: InProcessExecutor | None = current_app.extensions.get("stoop.executor")
     if executor is None:
         task.apply_async(args=args, kwargs=kwargs)
@@ -132,6 +172,8 @@ def _descends_from(txn: SessionTransaction | None, ancestor: SessionTransaction)
 
 @event.listens_for(Session, "after_commit")
 def _dispatch_pending(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a released savepoint also fires after_commit; its tasks wait for the real one
     pending = session.info.pop(PENDING_KEY, [])
     for _txn, task, args, kwargs in pending:
         dispatch(task, *args, **kwargs)

@@ -165,7 +165,9 @@ def user_create(org_slug: str, email: str, role: str, name: str, password: str |
         except StoopError as exc:
             raise click.ClickException(exc.message) from exc
         session.commit()
-        click.echo(f"Created {account.role.value} {account.email} in {organisation.slug}.", err=True)
+        click.echo(
+            f"Created {account.role.value} {account.email} in {organisation.slug}.", err=True
+        )
 
 
 @main.group()

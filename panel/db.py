@@ -23,6 +23,8 @@ from sqlalchemy.orm import (
     sessionmaker,
 )
 
+from panel.scoping import OrgScopedSession
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -94,7 +96,9 @@ class AppDatabase:
 
     def __init__(self, url: str) -> None:
         self.engine = create_engine(url)
-        self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self.session_factory = sessionmaker(
+            bind=self.engine, class_=OrgScopedSession, expire_on_commit=False
+        )
 
 
 class Database:
@@ -132,6 +136,7 @@ def create_engine(url: str) -> sa.Engine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, connect_args={"timeout": 5, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "savepoint", _sqlite_begin_before_savepoint)
         return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
@@ -142,6 +147,16 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+def _sqlite_begin_before_savepoint(conn: sa.Connection, _name: str) -> None:
+    # pysqlite opens a transaction only right before a write (which keeps SQLite's write lock
+    # short). A SAVEPOINT sent while none is open starts one of its own, and its RELEASE then
+    # commits everything at once: a begin_nested() that comes first (an import row, the
+    # per-test savepoint) could not be undone. Open the real transaction first.
+    driver = conn.connection.driver_connection
+    if driver is not None and not driver.in_transaction:
+        driver.execute("BEGIN")
 
 
 def get_session() -> Session:

@@ -55,9 +55,10 @@ def wants_json() -> bool:
     if request.path.startswith(("/api/", "/hooks/")):
         return True
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes[
-        "text/html"
-    ]
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
 
 
 def error_response(status: int, code: str, message: str, details: Any = None) -> Response:
@@ -98,6 +99,31 @@ def _friendly_message(exc: HTTPException) -> str:
     return messages.get(exc.code or 500, exc.description or _("Something went wrong."))
 
 
+def summarise_field_errors(messages: Any, limit: int = 3) -> str:
+    """webargs' nested messages as one line: "email: Not a valid string. limit: Must be…"."""
+    found: list[str] = []
+
+    def walk(value: Any, path: list[str]) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                # The first level names where the value was (json, query): not worth saying.
+                walk(inner, path if not path and key in LOCATIONS else [*path, str(key)])
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            found.append(f"{'.'.join(path) or 'body'}: {' '.join(value)}")
+        elif isinstance(value, list):
+            for index, inner in enumerate(value):
+                walk(inner, [*path, str(index)])
+        else:
+            found.append(f"{'.'.join(path) or 'body'}: {value}")
+
+    walk(messages, [])
+    more = f" (and {len(found) - limit} more, see details)" if len(found) > limit else ""
+    return " ".join(found[:limit]) + more if found else "see details."
+
+
+LOCATIONS = {"json", "query", "querystring", "form", "files", "headers", "cookies", "view_args"}
+
+
 def register_error_handlers(app: Flask) -> None:
     """Install the handlers that keep every error a clear 4xx (or a logged 500)."""
 
@@ -116,7 +142,7 @@ def register_error_handlers(app: Flask) -> None:
             details = None
             if isinstance(data, dict) and "messages" in data:
                 details = data["messages"]
-                message = "The request is not valid: see details."
+                message = "The request is not valid: " + summarise_field_errors(details)
             return error_response(status, HTTP_CODES.get(status, "error"), message, details)
         message = _friendly_message(exc)
         return render_template("error.html", status=status, message=message), status

@@ -16,9 +16,7 @@ def alembic_config(url: str, connection: sa.Connection | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    cfg.set_main_option(
-        "file_template", "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s"
-    )
+    cfg.set_main_option("file_template", "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s")
     if connection is not None:
         cfg.attributes["connection"] = connection
     return cfg

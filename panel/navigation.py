@@ -19,7 +19,8 @@ def main_nav() -> list[tuple[str, str]]:
     settings = current_app.config["STOOP"]
     if settings.email_outbox or settings.sms_outbox:
         items.append(("dev.outbox", _("Outbox")))
-    return items
+    # Leave out pages whose feature is not registered (yet), rather than failing every page.
+    return [item for item in items if item[0] in current_app.view_functions]
 
 
 def init_navigation(app: Flask) -> None:

@@ -37,7 +37,7 @@ class OrgScoped:
     """Mixin: the row belongs to exactly one organisation."""
 
     @declared_attr
-    def organisation_id(cls) -> Mapped[int]:  # noqa: N805 - declared_attr takes the class
+    def organisation_id(cls) -> Mapped[int]:
         return mapped_column(
             sa.ForeignKey("organisation.id", ondelete="CASCADE"), index=True, nullable=False
         )
@@ -65,6 +65,24 @@ def scoped_to(session: Session, organisation_id: int) -> Iterator[Session]:
         yield session
     finally:
         scope_session(session, before)
+
+
+class OrgScopedSession(Session):
+    """A session whose ``get()`` honours the organisation scope too.
+
+    ``get()`` answers from the identity map without a query when the row is already loaded, so
+    the criteria added in ``do_orm_execute`` would not apply; check the row itself instead.
+    """
+
+    def get(self, entity: Any, ident: Any, **kwargs: Any) -> Any:
+        obj = super().get(entity, ident, **kwargs)
+        org_id = self.info.get(ORG_KEY)
+        if obj is None or org_id is None or not isinstance(obj, OrgScoped):
+            return obj
+        options = kwargs.get("execution_options") or {}
+        if options.get(ALL_ORGS_OPTION) or obj.organisation_id == org_id:
+            return obj
+        return None
 
 
 @event.listens_for(Session, "do_orm_execute")

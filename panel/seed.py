@@ -36,4 +36,7 @@ def seed_demo() -> bool:
 
 
 def seed_places_and_contacts(session: sa.orm.Session, organisation: Organisation) -> None:
-    """3 areas × 4 buildings × 3 stairwells and 300 contacts spread over them."""
+    """3 areas of 4 buildings of 3 stairwells, and 300 contacts spread over them."""
+    from panel.contacts.demo import seed_directory
+
+    seed_directory(session, organisation)

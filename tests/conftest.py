@@ -7,6 +7,7 @@ Servers that stand in for providers (SMTP, S3, Twilio), the live server and the 
 
 from __future__ import annotations
 
+import contextvars
 import os
 import socket
 import uuid
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from flask.globals import _cv_app
 from flask.testing import FlaskClient
 
 from panel.app import create_app
@@ -113,11 +115,27 @@ def make_test_settings(tmp_path: Path, database_url: str, **overrides: Any) -> S
     return Settings.from_env(environ={}, **values)
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in a fresh app context, as in production.
+
+    Flask reuses an app context that is already pushed (the test's own, from ``db_session``),
+    which would share ``g``, the logged-in user and the database session across requests.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        return contextvars.copy_context().run(self._open_in_fresh_context, *args, **kwargs)
+
+    def _open_in_fresh_context(self, *args: Any, **kwargs: Any) -> Any:
+        _cv_app.set(None)  # type: ignore[arg-type]
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
     """The app under test (session-wide; CSRF off so tests post forms directly)."""
     application = create_app(make_test_settings(tmp_path_factory.mktemp("app"), database_url))
     application.config["WTF_CSRF_ENABLED"] = False
+    application.test_client_class = IsolatedClient
     return application
 
 
@@ -160,6 +178,8 @@ def make_app(tmp_path: Path, database_url: str) -> Any:
 
     def make(**overrides: Any) -> Flask:
         url = overrides.pop("database_url", database_url)
-        return create_app(make_test_settings(tmp_path, url, **overrides))
+        application = create_app(make_test_settings(tmp_path, url, **overrides))
+        application.test_client_class = IsolatedClient
+        return application
 
     return make

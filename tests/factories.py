@@ -58,7 +58,11 @@ class PlaceFactory(Base):
     class Meta:
         model = Place
 
-    organisation = factory.SubFactory(OrganisationFactory)
+    class Params:
+        # Place has no ``organisation`` relationship: take the organisation, set its id.
+        organisation = factory.SubFactory(OrganisationFactory)
+
+    organisation_id = factory.SelfAttribute("organisation.id")
     kind = PlaceKind.AREA
     name = factory.Sequence(lambda n: f"Område {n}")
     path = factory.LazyAttribute(lambda o: o.name)
@@ -68,7 +72,11 @@ class ContactFactory(Base):
     class Meta:
         model = Contact
 
-    organisation = factory.SubFactory(OrganisationFactory)
+    class Params:
+        # Contact has no ``organisation`` relationship: take the organisation, set its id.
+        organisation = factory.SubFactory(OrganisationFactory)
+
+    organisation_id = factory.SelfAttribute("organisation.id")
     name = factory.Sequence(lambda n: f"Tenant {n}")
     email = factory.Sequence(lambda n: f"tenant{n}-{next(_counter)}@example.net")
     phone = None

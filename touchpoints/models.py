@@ -29,7 +29,12 @@ class Touchpoint(OrgScoped, TimestampMixin, Base):
     id: Mapped[intpk]
     slug: Mapped[str] = mapped_column(sa.String(40), unique=True)
     kind: Mapped[TouchpointKind] = mapped_column(
-        sa.Enum(TouchpointKind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+        sa.Enum(
+            TouchpointKind,
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        )
     )
     name: Mapped[str120]
     place_id: Mapped[int | None] = mapped_column(

@@ -11,7 +11,7 @@ MIN_LENGTH = 10
 
 def use_cheap_hashing() -> None:
     """Tests only: the cheapest argon2id parameters, so creating users is fast."""
-    global _hasher  # noqa: PLW0603 - one module-level hasher, swapped for tests
+    global _hasher  # one module-level hasher, swapped for tests
     _hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 import unicodedata
@@ -11,8 +12,13 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
 
 from panel.accounts.models import Organisation, Role, User
-from panel.accounts.passwords import hash_password, password_problem
-from panel.errors import Conflict, ValidationError
+from panel.accounts.passwords import (
+    hash_password,
+    needs_rehash,
+    password_problem,
+    verify_password,
+)
+from panel.errors import Conflict, Forbidden, ValidationError
 from panel.scoping import ALL_ORGS_OPTION
 
 
@@ -88,3 +94,59 @@ def create_user(
     session.add(user)
     session.flush()
     return user
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    # Hashed once, lazily: verifying against it makes an unknown e-mail as slow as a known one.
+    return hash_password(secrets.token_hex(16))
+
+
+def check_login(session: Session, email: str, password: str) -> User | None:
+    """The user whose e-mail and password these are (active or not), or None.
+
+    An unknown e-mail costs the same hashing time as a wrong password, so timing does not tell
+    which addresses have accounts. An outdated hash is upgraded on the way.
+    """
+    user = find_user_by_email(session, email)
+    if user is None or user.password_hash is None:
+        verify_password(_dummy_hash(), password)
+        return None
+    if not verify_password(user.password_hash, password):
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    """Give ``user`` a new password (ValidationError when it is not acceptable)."""
+    if problem := password_problem(password):
+        raise ValidationError(problem)
+    user.password_hash = hash_password(password)
+
+
+def invite_user(
+    session: Session, inviter: User, email: str, role: Role | str, name: str = ""
+) -> User:
+    """A new account in the inviter's organisation, waiting for its invitation to be accepted."""
+    user = create_user(session, inviter.organisation, email, role, password=None, name=name)
+    user.invited_by_id = inviter.id
+    return user
+
+
+def change_role(actor: User, user: User, role: Role | str) -> None:
+    """An admin gives a colleague another role (never themselves: there must stay an admin)."""
+    if actor.id == user.id:
+        raise Forbidden("You cannot change your own role. Ask another admin.")
+    try:
+        user.role = Role(role)
+    except ValueError as exc:
+        raise ValidationError("Role must be admin, staff or communicator.") from exc
+
+
+def set_active(actor: User, user: User, active: bool) -> None:
+    """Deactivate (ends their sessions and API tokens) or reactivate a colleague's account."""
+    if actor.id == user.id:
+        raise Forbidden("You cannot deactivate your own account. Ask another admin.")
+    user.is_active = active

@@ -13,6 +13,7 @@ from flask import Flask, g, request
 from flask_smorest import Api
 
 from panel.accounts.tokens import authenticate
+from panel.api.schemas import ErrorSchema
 from panel.errors import error_response
 from panel.extensions import csrf, db
 from panel.scoping import scope_session
@@ -21,12 +22,18 @@ API_PREFIX = "/api/v1"
 PUBLIC_API_PATHS = {f"{API_PREFIX}/openapi.json"}
 
 
+class StoopApi(Api):
+    """flask-smorest's Api, documenting our error body for every error response."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+
 def init_api(app: Flask) -> Api:
     """Create the Api, its security scheme, and register every resource blueprint."""
     from panel.api.contacts import blp as contacts_blp
     from panel.api.places import blp as places_blp
 
-    api = Api(
+    api = StoopApi(
         app,
         spec_kwargs={
             "info": {

@@ -40,7 +40,9 @@ class Place(OrgScoped, TimestampMixin, Base):
 
     id: Mapped[intpk]
     kind: Mapped[PlaceKind] = mapped_column(
-        sa.Enum(PlaceKind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+        sa.Enum(
+            PlaceKind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
+        )
     )
     name: Mapped[str120]
     code: Mapped[str | None] = mapped_column(sa.String(60))

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 16:38:34.204325
+Create Date: 2026-11-23 16:55:51.080741
 """
 
 from alembic import op
@@ -84,7 +84,7 @@ def upgrade() -> None:
     sa.Column('body_text', sa.Text(), nullable=False),
     sa.Column('body_html', sa.Text(), nullable=True),
     sa.Column('headers', sa.JSON(), nullable=False),
-    sa.Column('state', sa.Enum('queued', 'sending', 'sent', 'delivered', 'failed', 'unknown', name='deliverystate', native_enum=False, length=20), nullable=False),
+    sa.Column('state', sa.Enum('queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed', 'unknown', name='deliverystate', native_enum=False, length=20), nullable=False),
     sa.Column('claim_token', sa.String(length=32), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('next_attempt_at', panel.db.UTCDateTime(timezone=True), nullable=True),

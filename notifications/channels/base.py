@@ -1,0 +1,56 @@
+"""The contract every delivery channel keeps, and the three ways a hand-over can fail.
+
+A channel takes one claimed outbox row and hands it to a provider (an SMTP server, Twilio, a
+folder). It never touches the database: it returns a :class:`Receipt` or raises one of the
+errors below, and ``notifications.delivery`` records the outcome. Provider-specific exceptions
+never leave a channel; they are translated here into what the delivery loop must do next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from notifications.models import OutboundMessage
+from panel.config import Settings
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a provider said when it accepted a message."""
+
+    provider: str
+    provider_id: str | None = None
+
+
+class DeliveryError(Exception):
+    """Base of the translated provider errors; ``reason`` is shown to staff."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class TransientDeliveryError(DeliveryError):
+    """Nothing was handed over and trying again later may work (connection refused, 429, 5xx)."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """The provider refused this message for good (an invalid number, a rejected address)."""
+
+
+class UncertainDeliveryError(DeliveryError):
+    """The message may or may not have been handed over (the connection broke mid-send).
+
+    Such a message is never retried automatically: sending it twice is worse than once late.
+    """
+
+
+class DeliveryChannel(Protocol):
+    """One way of delivering a message. ``name`` is stored as the row's ``provider``."""
+
+    name: str
+
+    def send(self, message: OutboundMessage, settings: Settings) -> Receipt:
+        """Hand ``message`` over, or raise a :class:`DeliveryError` subclass."""
+        ...

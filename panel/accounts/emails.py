@@ -1,0 +1,91 @@
+"""The account e-mails (invitation, password reset): rendered here, sent by ``notifications``.
+
+Each message is rendered in the recipient's language from the Jinja templates under
+``templates/accounts/email/`` (a plain-text and an HTML part) with absolute links built from
+``STOOP_BASE_URL``, then written to the outbox with ``queue_email``; it is delivered after the
+caller commits.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import current_app, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from notifications.dispatch import queue_email
+from panel.accounts.links import (
+    INVITE_MAX_AGE,
+    RESET_MAX_AGE,
+    make_invite_token,
+    make_reset_token,
+    password_fingerprint,
+)
+from panel.accounts.models import User
+
+# Requests for the same message within this window are one message (a double click, a
+# refreshed form), yet a person who asks again later gets a fresh link.
+DEDUPE_WINDOW_SECONDS = 5 * 60
+
+
+def absolute_url(endpoint: str, **values: object) -> str:
+    """An absolute link into the app, based on ``STOOP_BASE_URL`` (not the request's host)."""
+    return current_app.config["STOOP"].base_url + url_for(endpoint, **values)
+
+
+def _window() -> int:
+    return int(time.time()) // DEDUPE_WINDOW_SECONDS
+
+
+def send_password_reset(session: Session, user: User) -> None:
+    """Queue an e-mail with a link to choose a new password."""
+    link = absolute_url("accounts.reset_password", token=make_reset_token(user))
+    context = {"user": user, "link": link, "hours": RESET_MAX_AGE // 3600}
+    with force_locale(user.locale):
+        subject = _("Choose a new password for Stoop")
+        text = render_template("accounts/email/reset.txt", subject=subject, **context)
+        html = render_template("accounts/email/reset.html", subject=subject, **context)
+    queue_email(
+        session,
+        organisation_id=user.organisation_id,
+        to=user.email,
+        subject=subject,
+        text=text,
+        html=html,
+        purpose="password_reset",
+        dedupe_key=f"password_reset:{user.id}:{password_fingerprint(user)}:{_window()}",
+        language=user.locale,
+    )
+
+
+def send_invitation(session: Session, user: User, inviter: User) -> None:
+    """Queue an e-mail inviting ``user`` to join their organisation on Stoop."""
+    link = absolute_url("accounts.accept_invite", token=make_invite_token(user))
+    context = {
+        "user": user,
+        "inviter": inviter,
+        "organisation": user.organisation,
+        "link": link,
+        "days": INVITE_MAX_AGE // 86400,
+    }
+    with force_locale(user.locale):
+        subject = _(
+            "%(name)s invited you to %(organisation)s on Stoop",
+            name=inviter.display_name,
+            organisation=user.organisation.name,
+        )
+        text = render_template("accounts/email/invite.txt", subject=subject, **context)
+        html = render_template("accounts/email/invite.html", subject=subject, **context)
+    queue_email(
+        session,
+        organisation_id=user.organisation_id,
+        to=user.email,
+        subject=subject,
+        text=text,
+        html=html,
+        purpose="invite",
+        dedupe_key=f"invite:{user.id}:{_window()}",
+        language=user.locale,
+    )

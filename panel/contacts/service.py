@@ -1,0 +1,437 @@
+"""Contacts: the rules for their fields, creating and editing one, the consent log, and search.
+
+Every way a contact comes in (the app's form, the API, a CSV import, a bulk upsert) cleans its
+fields with :func:`clean_contact`, so an e-mail address or a phone number means the same thing
+whichever door it came through: e-mail lower-cased and checked by email-validator (no DNS),
+phone numbers in E.164, read in the organisation's home region when written without a country
+code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.orm import Session
+
+from panel.accounts.models import Organisation
+from panel.contacts.models import ConsentEvent, Contact
+from panel.contacts.phones import PhoneNumberError, normalise_phone, region_for_language
+from panel.errors import Conflict, NotFound, ValidationError
+from panel.places.service import MAX_ID, PlaceLookup
+
+LANGUAGES = ("sv", "nl", "en")
+CONSENT_BASES = ("consent", "contract", "legitimate_interest")
+CONSENT_CHANNELS = ("any", "email", "sms")
+CONSENT_METHODS = ("app", "api", "csv", "join", "touchpoint")
+MAX_NAME = 200
+MAX_EMAIL = 254
+MAX_TAGS = 20
+MAX_TAG = 40
+MAX_EXTERNAL_REF = 120
+MAX_CONSENT_TEXT = 5_000
+MAX_TEXT_VERSION = 40
+EDITABLE = ("name", "email", "phone", "language", "place_id", "tags", "external_ref")
+
+
+class FieldInvalid(ValueError):
+    """One field's value is not acceptable; ``str(exc)`` says why, for a person."""
+
+
+@dataclass(frozen=True)
+class ConsentInput:
+    """What a contact agreed to (or withdrew), on what basis, with which text."""
+
+    basis: str
+    text: str = ""
+    text_version: str | None = None
+    channel: str = "any"
+    granted: bool = True
+
+
+@dataclass
+class CleanContact:
+    """Cleaned fields (only those given; None clears a field) and an optional consent."""
+
+    values: dict[str, Any]
+    consent: ConsentInput | None
+    problems: list[tuple[str, str]]
+
+
+def _text(value: Any, field: str, limit: int) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise FieldInvalid(f"The {field} must be text.")
+    text = " ".join(value.split())
+    if "\x00" in text:
+        raise FieldInvalid(f"The {field} contains a NUL character.")
+    if len(text) > limit:
+        raise FieldInvalid(f"The {field} can be at most {limit} characters.")
+    return text or None
+
+
+def clean_email(value: Any) -> str | None:
+    """A lower-cased, syntactically valid address (no DNS look-up); blank means none."""
+    text = _text(value, "e-mail address", MAX_EMAIL)
+    if text is None:
+        return None
+    try:
+        return validate_email(text, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise FieldInvalid(f"'{text}' is not a valid e-mail address: {exc}") from exc
+
+
+def clean_phone(value: Any, region: str) -> str | None:
+    """The number in E.164; blank means none."""
+    text = _text(value, "phone number", 60)
+    if text is None:
+        return None
+    try:
+        return normalise_phone(text, region)
+    except PhoneNumberError as exc:
+        raise FieldInvalid(str(exc)) from exc
+
+
+def clean_language(value: Any) -> str | None:
+    """sv, nl or en (any case); blank means "the organisation's default"."""
+    text = _text(value, "language", 20)
+    if text is None:
+        return None
+    if text.lower() not in LANGUAGES:
+        raise FieldInvalid(f"The language must be sv, nl or en, not '{text}'.")
+    return text.lower()
+
+
+def clean_tags(value: Any) -> list[str]:
+    """Short lower-case labels, each once. Text is split on commas, semicolons or '|'."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = value.replace(";", ",").replace("|", ",").split(",")
+    if not isinstance(value, list | tuple):
+        raise FieldInvalid("The tags must be a list of short texts.")
+    tags: list[str] = []
+    for raw in value:
+        tag = _text(raw, "tag", MAX_TAG)
+        if tag and tag.lower() not in tags:
+            tags.append(tag.lower())
+    if len(tags) > MAX_TAGS:
+        raise FieldInvalid(f"A contact can have at most {MAX_TAGS} tags.")
+    return tags
+
+
+def clean_place_id(value: Any, places: PlaceLookup) -> int | None:
+    """The id of one of the organisation's places; None means no place."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise FieldInvalid("The place must be given by its id (a whole number).")
+    if value not in places.ids:
+        raise FieldInvalid(f"There is no place with id {value}.")
+    return value
+
+
+def clean_consent(value: Any) -> ConsentInput | None:
+    """A consent entry from ``{"basis", "text", "text_version", "channel", "granted"}``."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise FieldInvalid("The consent must be an object with at least a 'basis'.")
+    basis = _text(value.get("basis"), "consent basis", 30)
+    text = value.get("text") or ""
+    if not isinstance(text, str) or len(text) > MAX_CONSENT_TEXT or "\x00" in text:
+        raise FieldInvalid(f"The consent text can be at most {MAX_CONSENT_TEXT} characters.")
+    if basis is None:
+        if text.strip():
+            raise FieldInvalid(
+                "Say on what basis the consent text applies: consent, contract or "
+                "legitimate_interest."
+            )
+        return None
+    if basis.lower() not in CONSENT_BASES:
+        raise FieldInvalid(
+            f"The consent basis must be consent, contract or legitimate_interest, not '{basis}'."
+        )
+    channel = (_text(value.get("channel"), "consent channel", 10) or "any").lower()
+    if channel not in CONSENT_CHANNELS:
+        raise FieldInvalid(f"The consent channel must be any, email or sms, not '{channel}'.")
+    granted = value.get("granted", True)
+    if not isinstance(granted, bool):
+        raise FieldInvalid("'granted' must be true or false.")
+    return ConsentInput(
+        basis=basis.lower(),
+        text=text.strip(),
+        text_version=_text(value.get("text_version"), "consent text version", MAX_TEXT_VERSION),
+        channel=channel,
+        granted=granted,
+    )
+
+
+def clean_contact(raw: Mapping[str, Any], *, region: str, places: PlaceLookup) -> CleanContact:
+    """Clean the fields present in ``raw``; problems are (field, message) pairs, not raised."""
+    values: dict[str, Any] = {}
+    problems: list[tuple[str, str]] = []
+    cleaners: dict[str, Any] = {
+        "name": lambda v: _text(v, "name", MAX_NAME),
+        "email": clean_email,
+        "phone": lambda v: clean_phone(v, region),
+        "language": clean_language,
+        "place_id": lambda v: clean_place_id(v, places),
+        "tags": clean_tags,
+        "external_ref": lambda v: _text(v, "external reference", MAX_EXTERNAL_REF),
+    }
+    for field, cleaner in cleaners.items():
+        if field not in raw:
+            continue
+        try:
+            values[field] = cleaner(raw[field])
+        except FieldInvalid as exc:
+            problems.append((field, str(exc)))
+    if "language" in values and values["language"] is None:
+        del values["language"]  # blank: the default on create, unchanged on update
+    consent = None
+    try:
+        consent = clean_consent(raw.get("consent"))
+    except FieldInvalid as exc:
+        problems.append(("consent", str(exc)))
+    return CleanContact(values, consent, problems)
+
+
+def invalid(problems: list[tuple[str, str]]) -> ValidationError:
+    """One ValidationError for a list of field problems, with details per field."""
+    details: dict[str, list[str]] = {}
+    for field, message in problems:
+        details.setdefault(field, []).append(message)
+    return ValidationError(" ".join(m for _, m in problems), details=details)
+
+
+def region_of(organisation: Organisation) -> str:
+    """Where a phone number written without a country code is read."""
+    return region_for_language(organisation.default_language)
+
+
+def default_language(organisation: Organisation) -> str:
+    """The language of a contact whose language was not given."""
+    language = organisation.default_language
+    return language if language in LANGUAGES else "sv"
+
+
+def get_contact(session: Session, contact_id: int) -> Contact:
+    """The contact with this id in the session's organisation, or NotFound."""
+    # A query, not session.get(): the identity map would skip the organisation criteria.
+    contact = None
+    if 0 < contact_id <= MAX_ID:
+        contact = session.scalar(sa.select(Contact).where(Contact.id == contact_id))
+    if contact is None:
+        raise NotFound("There is no such contact. It may have been deleted.")
+    return contact
+
+
+def _check_unique(
+    session: Session, email: str | None, phone: str | None, contact_id: int | None = None
+) -> None:
+    for column, label, value in (
+        (Contact.email, "e-mail address", email),
+        (Contact.phone, "phone number", phone),
+    ):
+        if value is None:
+            continue
+        query = sa.select(Contact.id).where(column == value)
+        if contact_id is not None:
+            query = query.where(Contact.id != contact_id)
+        if (other := session.scalar(query.limit(1))) is not None:
+            raise Conflict(
+                f"Contact #{other} already has the {label} {value}.",
+                code="duplicate_contact",
+                details={column.key: [f"Already used by contact #{other}."], "contact_id": other},
+            )
+
+
+def _require_reachable(email: str | None, phone: str | None) -> None:
+    if not email and not phone:
+        raise ValidationError(
+            "Give an e-mail address or a phone number (or both): a contact needs a way to be "
+            "reached.",
+            details={"email": ["E-mail or phone is required."]},
+        )
+
+
+def create_contact(
+    session: Session,
+    organisation: Organisation,
+    values: Mapping[str, Any],
+    consent: ConsentInput | None = None,
+    *,
+    method: str = "app",
+    user_id: int | None = None,
+) -> Contact:
+    """A new contact from cleaned values; Conflict when its e-mail or phone is taken."""
+    email, phone = values.get("email"), values.get("phone")
+    _require_reachable(email, phone)
+    _check_unique(session, email, phone)
+    contact = Contact(
+        organisation_id=organisation.id, language=default_language(organisation), tags=[]
+    )
+    for field in EDITABLE:
+        if field in values:
+            setattr(contact, field, values[field] if field != "tags" else values[field] or [])
+    session.add(contact)
+    session.flush()
+    if consent is not None:
+        record_consent(session, contact, consent, method=method, user_id=user_id)
+    return contact
+
+
+def update_contact(
+    session: Session,
+    contact: Contact,
+    values: Mapping[str, Any],
+    consent: ConsentInput | None = None,
+    *,
+    method: str = "app",
+    user_id: int | None = None,
+) -> Contact:
+    """Change the given fields (None clears one); the contact must stay reachable.
+
+    Everything is checked before anything is changed, so a refused update leaves the contact
+    as it was.
+    """
+    email = values.get("email", contact.email)
+    phone = values.get("phone", contact.phone)
+    _require_reachable(email, phone)
+    _check_unique(session, email, phone, contact.id)
+    for field in EDITABLE:
+        if field in values:
+            setattr(contact, field, values[field] if field != "tags" else values[field] or [])
+    session.flush()
+    if "place_id" in values:
+        session.expire(contact, ["place"])  # reload the place the new id points to
+    if consent is not None and consent_differs(latest_consent(session, contact.id), consent):
+        record_consent(session, contact, consent, method=method, user_id=user_id)
+    return contact
+
+
+def record_consent(
+    session: Session,
+    contact: Contact,
+    consent: ConsentInput,
+    *,
+    method: str,
+    user_id: int | None = None,
+) -> ConsentEvent:
+    """Append one entry to the contact's consent log."""
+    event = ConsentEvent(
+        organisation_id=contact.organisation_id,
+        contact_id=contact.id,
+        channel=consent.channel,
+        granted=consent.granted,
+        basis=consent.basis,
+        method=method,
+        text=consent.text,
+        text_version=consent.text_version,
+        recorded_by_id=user_id,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def latest_consent(session: Session, contact_id: int) -> ConsentEvent | None:
+    """The newest entry of a contact's consent log."""
+    return session.scalar(
+        sa.select(ConsentEvent)
+        .where(ConsentEvent.contact_id == contact_id)
+        .order_by(ConsentEvent.id.desc())
+        .limit(1)
+    )
+
+
+def consent_differs(event: Any, consent: ConsentInput) -> bool:
+    """True when ``consent`` says something the log's latest entry (or a row) does not."""
+    if event is None:
+        return True
+    return (event.granted, event.basis, event.channel, event.text, event.text_version) != (
+        consent.granted,
+        consent.basis,
+        consent.channel,
+        consent.text,
+        consent.text_version,
+    )
+
+
+def consent_log(session: Session, contact_id: int) -> list[ConsentEvent]:
+    """A contact's consent log, newest first."""
+    return list(
+        session.scalars(
+            sa.select(ConsentEvent)
+            .where(ConsentEvent.contact_id == contact_id)
+            .order_by(ConsentEvent.recorded_at.desc(), ConsentEvent.id.desc())
+        )
+    )
+
+
+def all_tags(session: Session, limit: int = 200) -> list[str]:
+    """The tags in use, for filters and suggestions (read from a sample of contacts)."""
+    seen: set[str] = set()
+    for tags in session.scalars(sa.select(Contact.tags).order_by(Contact.id.desc()).limit(5000)):
+        seen.update(tags or [])
+    return sorted(seen)[:limit]
+
+
+def tag_filter(session: Session, tag: str) -> sa.ColumnElement[bool]:
+    """A WHERE clause for contacts carrying ``tag`` (the JSON list is read per dialect)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import JSONB
+
+        return sa.cast(Contact.tags, JSONB).contains([tag])
+    values = sa.func.json_each(Contact.tags).table_valued("value")
+    return sa.exists(sa.select(1).select_from(values).where(values.c.value == tag))
+
+
+def place_filter(place_id: int) -> sa.ColumnElement[bool]:
+    """A WHERE clause for contacts at the place or anywhere below it."""
+    from panel.places.models import Place
+
+    below = sa.select(Place.id).where(
+        sa.or_(Place.id == place_id, Place.area_id == place_id, Place.building_id == place_id)
+    )
+    return Contact.place_id.in_(below)
+
+
+def search_filter(text: str, region: str) -> sa.ColumnElement[bool]:
+    """A WHERE clause matching name, e-mail or phone (a phone also in the way it is written)."""
+    text = text.strip()
+    clauses = [
+        Contact.name.icontains(text, autoescape=True),
+        Contact.email.icontains(text, autoescape=True),
+    ]
+    digits = "".join(c for c in text if c.isdigit())
+    if len(digits) >= 3:
+        with contextlib.suppress(PhoneNumberError):
+            clauses.append(Contact.phone == normalise_phone(text, region))
+        clauses.append(Contact.phone.contains(digits.lstrip("0"), autoescape=True))
+    return sa.or_(*clauses)
+
+
+def contact_filters(
+    session: Session,
+    *,
+    q: str | None = None,
+    place_id: int | None = None,
+    tag: str | None = None,
+    region: str = "SE",
+) -> list[sa.ColumnElement[bool]]:
+    """The WHERE clauses of a contact list filtered by text, place (any level) and tag."""
+    clauses: list[sa.ColumnElement[bool]] = []
+    if q and q.strip():
+        clauses.append(search_filter(q, region))
+    if place_id is not None:
+        clauses.append(place_filter(place_id))
+    if tag and tag.strip():
+        clauses.append(tag_filter(session, tag.strip().lower()))
+    return clauses

@@ -1,0 +1,290 @@
+"""Reading an uploaded CSV file for an import: limits, encoding, delimiter, header, rows.
+
+The file is read as a stream (``csv`` over a text wrapper of the upload), so a 20 MB file is
+never held as 20 MB of Python objects. Problems with the whole file (too large, not UTF-8, an
+Excel workbook, unknown columns, too many rows) raise :class:`CsvFileError` with a message that
+says what to do; the importers then roll back, so a file is imported whole or not at all.
+Problems with one row are the importer's to report, as :class:`RowProblem`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import IO
+
+from panel.errors import ValidationError
+
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+MAX_IMPORT_ROWS = 200_000
+MAX_REPORTED_PROBLEMS = 1_000
+SAVE_AS_UTF8 = (
+    "In Excel choose File → Save As → 'CSV UTF-8 (Comma delimited)'; in Numbers or LibreOffice "
+    "export as CSV with the character set UTF-8."
+)
+_EXCEL_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+_COLUMN_ALIASES = {"e_mail": "email", "mail": "email", "telephone": "phone", "mobile": "phone"}
+
+
+class CsvFileError(ValidationError):
+    """The file as a whole cannot be imported; nothing of it was."""
+
+    code = "invalid_file"
+
+
+class CsvTooLarge(CsvFileError):
+    status = 413
+    code = "too_large"
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """Why one row was skipped: its number as a spreadsheet shows it (header = row 1)."""
+
+    row: int
+    column: str | None
+    message: str
+
+
+@dataclass
+class ImportReport:
+    """What an import did, row by row."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+    problems_not_shown: int = 0
+
+    def count(self, outcome: str) -> None:
+        """Count one row as "created", "updated" or "unchanged"."""
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+    def skip(self, row: int, problems: Sequence[tuple[str | None, str]]) -> None:
+        """Count one row as skipped, keeping its problems (up to a limit) for the report."""
+        self.skipped += 1
+        for column, message in problems:
+            if len(self.problems) < MAX_REPORTED_PROBLEMS:
+                self.problems.append(RowProblem(row, column, message))
+            else:
+                self.problems_not_shown += 1
+
+    @property
+    def total(self) -> int:
+        return self.created + self.updated + self.unchanged + self.skipped
+
+
+@dataclass(frozen=True)
+class CsvRow:
+    """One data row: its spreadsheet row number, its non-blank cells by column name, and what is
+    wrong with its shape (more values than columns), if anything."""
+
+    number: int
+    values: dict[str, str]
+    extra: str | None = None
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def too_large_error(size: int | None, limit: int = MAX_IMPORT_BYTES) -> CsvTooLarge:
+    """The error for a file over the import limit (``size`` None when unknown)."""
+    what = f"The file is {_megabytes(size)}" if size else "The file is too large"
+    return CsvTooLarge(
+        f"{what}; an import can be at most {_megabytes(limit)}. "
+        "Split it into smaller files and import them one after another.",
+    )
+
+
+def _stream_size(stream: IO[bytes]) -> int | None:
+    try:
+        position = stream.tell()
+        size = stream.seek(0, io.SEEK_END)
+        stream.seek(position)
+    except (OSError, AttributeError, ValueError):
+        return None
+    return size - position
+
+
+class _Source(io.RawIOBase):
+    """The upload's bytes for the text wrapper: the bytes already peeked at, then the rest.
+
+    Stops with CsvTooLarge once more than ``limit`` bytes went by (for streams whose size was
+    not known up front), and counts line breaks so a decoding error can name its line.
+    """
+
+    def __init__(self, prefix: bytes, stream: IO[bytes], limit: int) -> None:
+        self._prefix, self._stream, self._limit = prefix, stream, limit
+        self._seen = 0
+        self.lines_before_chunk = 0  # line breaks before the chunk read last
+        self._lines_in_chunk = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        if self._prefix:
+            data, self._prefix = self._prefix[: len(buffer)], self._prefix[len(buffer) :]
+        else:
+            data = self._stream.read(len(buffer))
+        self._seen += len(data)
+        if self._seen > self._limit:
+            raise too_large_error(None, self._limit)
+        self.lines_before_chunk += self._lines_in_chunk
+        self._lines_in_chunk = data.count(b"\n")
+        buffer[: len(data)] = data
+        return len(data)
+
+    def line_of(self, exc: UnicodeDecodeError) -> int:
+        """The line (1-based) of the bytes the decoder could not read."""
+        return self.lines_before_chunk + exc.object[: exc.start].count(b"\n") + 1
+
+
+def _header_name(raw: str) -> str:
+    name = "_".join(raw.strip().strip("\ufeff").lower().replace("-", "_").split())
+    return _COLUMN_ALIASES.get(name, name)
+
+
+def _sniff_delimiter(line: str) -> str:
+    counts = {d: line.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+class CsvReader:
+    """An open CSV upload whose header has been read and checked. Iterate :meth:`rows`."""
+
+    def __init__(
+        self,
+        stream: IO[bytes],
+        columns: Sequence[str],
+        check_header: Callable[[list[str]], str | None] | None = None,
+        *,
+        max_bytes: int | None = None,
+        max_rows: int | None = None,
+    ) -> None:
+        # Limits read at call time, so a deployment (or a test) can set the module's values.
+        max_bytes = MAX_IMPORT_BYTES if max_bytes is None else max_bytes
+        self.expected = list(columns)
+        self.max_rows = MAX_IMPORT_ROWS if max_rows is None else max_rows
+        size = _stream_size(stream)
+        if size is not None and size > max_bytes:
+            raise too_large_error(size, max_bytes)
+        start = stream.read(4)
+        if any(start.startswith(magic) for magic in _EXCEL_MAGIC):
+            raise CsvFileError(
+                "This is an Excel workbook, not a CSV file. " + SAVE_AS_UTF8, code="not_csv"
+            )
+        self._source = _Source(start, stream, max_bytes)
+        self._text = io.TextIOWrapper(
+            self._source,  # type: ignore[arg-type]
+            encoding="utf-8-sig",
+            errors="strict",
+            newline="",
+        )
+        first = self._read_first_line()
+        if not first.strip():
+            raise CsvFileError(
+                "The file is empty: the first row must name the columns, e.g. "
+                + ",".join(self.expected)
+                + ".",
+                code="empty_file",
+            )
+        self.delimiter = _sniff_delimiter(first)
+        self._reader = csv.reader(
+            itertools.chain([first], self._text), delimiter=self.delimiter, strict=False
+        )
+        self.columns = self._read_header(check_header)
+
+    def _read_first_line(self) -> str:
+        try:
+            return self._text.readline()
+        except UnicodeDecodeError as exc:
+            raise _not_utf8(self._source.line_of(exc)) from exc
+
+    def _read_header(self, check: Callable[[list[str]], str | None] | None) -> list[str]:
+        header = [_header_name(cell) for cell in next(self._reader)]
+        found = ", ".join(h or "(blank)" for h in header)
+        expected = ", ".join(self.expected)
+        unknown = [h or "(blank)" for h in header if h not in self.expected]
+        if unknown:
+            raise CsvFileError(
+                f"The file has columns we do not know: {', '.join(unknown)}. "
+                f"The columns can be: {expected} (in any order, named in the first row). "
+                f"Found: {found}.",
+                code="wrong_columns",
+            )
+        doubled = sorted({h for h in header if header.count(h) > 1})
+        if doubled:
+            raise CsvFileError(
+                f"The column {', '.join(doubled)} appears more than once. Found: {found}.",
+                code="wrong_columns",
+            )
+        if check is not None and (problem := check(header)):
+            raise CsvFileError(
+                f"{problem} The columns can be: {expected}. Found: {found}.", code="wrong_columns"
+            )
+        return header
+
+    def rows(self) -> Iterator[CsvRow]:
+        """The data rows with their non-blank cells; blank rows are passed over silently."""
+        number = 1
+        width = len(self.columns)
+        while True:
+            try:
+                cells = next(self._reader)
+            except StopIteration:
+                return
+            except UnicodeDecodeError as exc:
+                raise _not_utf8(self._source.line_of(exc)) from exc
+            except csv.Error as exc:
+                raise CsvFileError(
+                    f"Line {self._reader.line_num} cannot be read as CSV ({exc}). "
+                    "Check that the file is a CSV export, not a binary file.",
+                    code="not_csv",
+                ) from exc
+            number += 1
+            if number - 1 > self.max_rows:
+                raise CsvFileError(
+                    f"The file has more than {self.max_rows:,} rows. "
+                    "Split it into smaller files and import them one after another.",
+                    code="too_many_rows",
+                )
+            if not any(c.strip() for c in cells):
+                continue
+            if any("\x00" in c for c in cells):
+                raise CsvFileError(
+                    f"Row {number} contains NUL bytes: the file is not plain text. " + SAVE_AS_UTF8,
+                    code="not_csv",
+                )
+            values = {
+                column: cell.strip()
+                for column, cell in zip(self.columns, cells, strict=False)
+                if cell.strip()
+            }
+            extra = None
+            if len(cells) > width and any(c.strip() for c in cells[width:]):
+                extra = (
+                    f"The row has {len(cells)} values but the header names {width} columns "
+                    "(a value with the delimiter in it needs quotes)."
+                )
+            yield CsvRow(number, values, extra)
+
+
+def _not_utf8(line: int) -> CsvFileError:
+    return CsvFileError(
+        f"The file is not saved as UTF-8 text (the first character we cannot read is on line "
+        f"{line}). " + SAVE_AS_UTF8,
+        code="not_utf8",
+    )
+
+
+def batched(rows: Iterator[CsvRow], size: int) -> Iterator[list[CsvRow]]:
+    """Rows in lists of at most ``size``, so an import works in batches of bounded memory."""
+    while batch := list(itertools.islice(rows, size)):
+        yield batch

@@ -1,0 +1,1 @@
+"""Tests of health checks, metrics and request logs."""

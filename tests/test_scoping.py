@@ -1,0 +1,217 @@
+"""Organisation scoping in the session: reads and writes of a scoped session stay in its
+organisation, whatever way the ORM is asked; an unscoped session sees everything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from panel.accounts.models import Organisation
+from panel.contacts.models import ConsentEvent, Contact
+from panel.places.models import Place, PlaceKind
+from panel.scoping import (
+    ALL_ORGS_OPTION,
+    CrossOrganisationError,
+    current_organisation_id,
+    scope_session,
+    scoped_to,
+)
+
+
+@dataclass
+class Org:
+    id: int
+    place_id: int
+    contact_id: int
+
+
+def _organisation(session: Session, name: str) -> Org:
+    org = Organisation(name=name, slug=f"{name.lower()}-scoping", default_language="sv")
+    session.add(org)
+    session.flush()
+    place = Place(organisation_id=org.id, kind=PlaceKind.AREA, name=name, path=name)
+    session.add(place)
+    session.flush()
+    contact = Contact(organisation_id=org.id, email=f"tenant@{name.lower()}.example", name=name)
+    contact.place_id = place.id
+    session.add(contact)
+    session.flush()
+    return Org(org.id, place.id, contact.id)
+
+
+@pytest.fixture
+def orgs(db_session: Session) -> tuple[Org, Org]:
+    """Organisations A and B with a place and a contact each; the session starts empty."""
+    a = _organisation(db_session, "Alfa")
+    b = _organisation(db_session, "Beta")
+    db_session.commit()
+    db_session.expunge_all()  # as in a request: nothing loaded before the scope is set
+    return a, b
+
+
+def test_unscoped_session_sees_every_organisation(db_session: Session, orgs) -> None:
+    a, b = orgs
+    ids = set(db_session.scalars(sa.select(Contact.id)))
+    assert {a.contact_id, b.contact_id} <= ids
+    assert current_organisation_id(db_session) is None
+
+
+def test_select_returns_only_the_organisation_rows(db_session: Session, orgs) -> None:
+    a, b = orgs
+    with scoped_to(db_session, a.id):
+        contacts = db_session.scalars(sa.select(Contact)).all()
+        ids = set(db_session.scalars(sa.select(Contact.id)))
+        count = db_session.scalar(sa.select(sa.func.count(Contact.id)))
+        by_id = db_session.scalar(sa.select(Contact).where(Contact.id == b.contact_id))
+        joined = db_session.scalars(sa.select(Place).join(Contact, Contact.place_id == Place.id))
+
+        assert {c.organisation_id for c in contacts} == {a.id}
+        assert ids == {a.contact_id}
+        assert count == 1
+        assert by_id is None
+        assert {p.id for p in joined} == {a.place_id}
+
+
+def test_get_does_not_load_another_organisation_row(db_session: Session, orgs) -> None:
+    a, b = orgs
+    with scoped_to(db_session, a.id):
+        assert db_session.get(Contact, b.contact_id) is None
+        assert db_session.get(Place, b.place_id) is None
+        assert db_session.get(Contact, a.contact_id) is not None
+
+
+def test_relationship_loads_stop_at_the_organisation_border(db_session: Session, orgs) -> None:
+    a, b = orgs
+    # Rows that point across the border (which the app never writes) must still not load.
+    db_session.execute(
+        sa.update(Contact).where(Contact.id == a.contact_id).values(place_id=b.place_id)
+    )
+    db_session.execute(sa.update(Place).where(Place.id == b.place_id).values(parent_id=a.place_id))
+    db_session.add(
+        ConsentEvent(
+            organisation_id=b.id, contact_id=a.contact_id, channel="email", basis="consent",
+            method="api", text="B's consent text",
+        )
+    )  # fmt: skip
+    db_session.commit()
+    db_session.expunge_all()
+
+    with scoped_to(db_session, a.id):
+        contact = db_session.get(Contact, a.contact_id)
+        area = db_session.get(Place, a.place_id)
+
+        assert contact.place is None  # joined eager load
+        assert contact.consents == []  # lazy load of a collection
+        assert area.children == []  # self-referencing collection
+
+
+def test_bulk_update_and_delete_touch_only_the_organisation(db_session: Session, orgs) -> None:
+    a, b = orgs
+    with scoped_to(db_session, a.id):
+        db_session.execute(sa.update(Contact).values(name="renamed"))
+        missed = db_session.execute(
+            sa.update(Contact).where(Contact.id == b.contact_id).values(name="renamed")
+        )
+        assert missed.rowcount == 0
+        db_session.execute(sa.delete(Place).where(Place.id == b.place_id))
+        db_session.execute(sa.delete(ConsentEvent))
+        db_session.commit()
+
+    names = dict(db_session.execute(sa.select(Contact.id, Contact.name)).all())
+    assert names[a.contact_id] == "renamed"
+    assert names[b.contact_id] == "Beta"
+    assert db_session.get(Place, b.place_id) is not None
+
+
+def test_a_new_row_is_stamped_with_the_organisation(db_session: Session, orgs) -> None:
+    a, _b = orgs
+    with scoped_to(db_session, a.id):
+        contact = Contact(email="new@alfa.example")
+        db_session.add(contact)
+        db_session.flush()
+
+        assert contact.organisation_id == a.id
+
+
+def test_writing_a_row_of_another_organisation_raises(db_session: Session, orgs) -> None:
+    a, b = orgs
+    with scoped_to(db_session, a.id):
+        db_session.add(Contact(organisation_id=b.id, email="sneaky@beta.example"))
+        with pytest.raises(CrossOrganisationError):
+            db_session.flush()
+        db_session.rollback()
+
+
+def test_moving_a_row_to_another_organisation_raises(db_session: Session, orgs) -> None:
+    a, b = orgs
+    with scoped_to(db_session, a.id):
+        contact = db_session.get(Contact, a.contact_id)
+        contact.organisation_id = b.id
+        with pytest.raises(CrossOrganisationError):
+            db_session.flush()
+        db_session.rollback()
+
+
+def test_changing_or_deleting_a_row_loaded_elsewhere_raises(db_session: Session, orgs) -> None:
+    a, b = orgs
+    foreign = db_session.get(Contact, b.contact_id)  # loaded while unscoped
+    scope_session(db_session, a.id)
+    try:
+        foreign.name = "changed"
+        with pytest.raises(CrossOrganisationError):
+            db_session.flush()
+        db_session.rollback()
+
+        db_session.delete(db_session.merge(foreign))
+        with pytest.raises(CrossOrganisationError):
+            db_session.flush()
+        db_session.rollback()
+    finally:
+        scope_session(db_session, None)
+    assert db_session.get(Contact, b.contact_id).name == "Beta"
+
+
+def test_all_organisations_option_is_the_deliberate_way_across(db_session: Session, orgs) -> None:
+    a, b = orgs
+    with scoped_to(db_session, a.id):
+        found = db_session.scalar(
+            sa.select(Contact)
+            .where(Contact.id == b.contact_id)
+            .execution_options(**{ALL_ORGS_OPTION: True})
+        )
+        assert found is not None and found.organisation_id == b.id
+
+
+def test_scoped_to_restores_the_previous_scope(db_session: Session, orgs) -> None:
+    a, b = orgs
+    scope_session(db_session, b.id)
+    try:
+        with scoped_to(db_session, a.id):
+            assert current_organisation_id(db_session) == a.id
+        assert current_organisation_id(db_session) == b.id
+    finally:
+        scope_session(db_session, None)
+    assert current_organisation_id(db_session) is None
+
+
+def test_get_from_identity_map_honours_the_scope(db_session):
+    """A row loaded before the session was scoped is not handed out by get() afterwards."""
+    from panel.contacts.models import Contact
+    from panel.scoping import scope_session
+    from tests.factories import ContactFactory, OrganisationFactory
+
+    mine, theirs = OrganisationFactory(), OrganisationFactory()
+    other = ContactFactory(organisation=theirs)
+    assert db_session.get(Contact, other.id) is other  # unscoped: loaded into the identity map
+    scope_session(db_session, mine.id)
+    try:
+        assert db_session.get(Contact, other.id) is None
+        assert (
+            db_session.get(Contact, other.id, execution_options={"all_organisations": True})
+            is other
+        )
+    finally:
+        scope_session(db_session, None)

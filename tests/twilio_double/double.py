@@ -1,0 +1,371 @@
+"""A stand-in for Twilio's Messages API, served on loopback for the ``twilio`` package to call.
+
+It answers what the package calls to send an SMS (``POST .../Messages.json``) and to fetch one
+(``GET .../Messages/{Sid}.json``), checks HTTP basic auth and the form against Twilio's own
+OpenAPI document, and refuses what Twilio refuses with Twilio's error shape
+``{"code", "message", "more_info", "status"}``. It records every request and every accepted
+message, can be told to fail the next requests (retry tests), and sends status callbacks signed
+with the auth token, as Twilio does.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import threading
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from typing import Any
+from urllib.parse import urlsplit
+
+import phonenumbers
+import requests
+from twilio.request_validator import RequestValidator
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from tests.twilio_double import spec
+
+API_VERSION = "2010-04-01"
+E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
+MAX_BODY = 1600
+
+# Twilio's error codes for the refusals the double makes.
+ERRORS = {
+    20001: "Unknown parameter",
+    20003: "Authenticate",
+    20004: "Method not allowed",
+    20404: "The requested resource {path} was not found",
+    20429: "Too Many Requests",
+    20500: "Internal Server Error",
+    21211: "Invalid 'To' Phone Number: {to}",
+    21212: "Invalid 'From' Phone Number: {from_}",
+    21602: "Message body is required.",
+    21603: "A 'From' phone number is required.",
+    21604: "A 'To' phone number is required.",
+    21609: "Invalid StatusCallback url",
+    21617: "The concatenated message body exceeds the 1600 character limit.",
+}
+CODES_BY_STATUS = {401: 20003, 404: 20404, 429: 20429, 500: 20500, 503: 20500}
+
+
+def segments(body: str) -> int:
+    """How many SMS segments a GSM-7 body takes (160 alone, 153 each when concatenated)."""
+    return 1 if len(body) <= 160 else -(-len(body) // 153)
+
+
+def new_sid(prefix: str) -> str:
+    """A Twilio-shaped id: two letters and 32 hex digits."""
+    return prefix + secrets.token_hex(16)
+
+
+@dataclass
+class RecordedRequest:
+    """One request as the double received it."""
+
+    method: str
+    path: str
+    form: dict[str, list[str]]
+    username: str | None
+    password: str | None
+    status: int = 0
+
+
+@dataclass
+class SentMessage:
+    """One message the double accepted."""
+
+    sid: str
+    account_sid: str
+    to: str
+    from_: str | None
+    body: str
+    status_callback: str | None
+    messaging_service_sid: str | None
+    form: dict[str, list[str]]
+    username: str | None
+    password: str | None
+    status: str = "queued"
+    media_urls: list[str] = field(default_factory=list)
+    created: str = field(default_factory=lambda: formatdate(usegmt=True))
+
+    def resource(self) -> dict[str, Any]:
+        """The message as Twilio's API returns it (every documented property)."""
+        uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{self.sid}.json"
+        return {
+            "account_sid": self.account_sid,
+            "api_version": API_VERSION,
+            "body": self.body,
+            "date_created": self.created,
+            "date_sent": None,
+            "date_updated": self.created,
+            "direction": "outbound-api",
+            "error_code": None,
+            "error_message": None,
+            "from": self.from_,
+            "messaging_service_sid": self.messaging_service_sid,
+            "num_media": str(len(self.media_urls)),
+            "num_segments": str(segments(self.body)),
+            "price": None,
+            "price_unit": "USD",
+            "sid": self.sid,
+            "status": self.status,
+            "subresource_uris": {"media": uri.removesuffix(".json") + "/Media.json"},
+            "to": self.to,
+            "uri": uri,
+        }
+
+
+class TwilioError(Exception):
+    """A refusal in Twilio's error shape."""
+
+    def __init__(self, status: int, code: int, message: str | None = None, **details: str) -> None:
+        super().__init__(code)
+        self.status = status
+        self.code = code
+        self.message = message or ERRORS[code].format(**details)
+
+    def response(self) -> Response:
+        body = {
+            "code": self.code,
+            "message": self.message,
+            "more_info": f"https://www.twilio.com/docs/errors/{self.code}",
+            "status": self.status,
+        }
+        return _json(body, self.status)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+class TwilioDouble:
+    """The double: a WSGI app plus the recorded traffic, served by :meth:`start`."""
+
+    def __init__(self) -> None:
+        self.account_sid = new_sid("AC")
+        self.auth_token = secrets.token_hex(16)
+        self.phone_number = "+46701740605"
+        self.messages: list[SentMessage] = []
+        self.requests: list[RecordedRequest] = []
+        self._failures: list[tuple[int, int | None]] = []
+        self._lock = threading.Lock()
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self.url_map = Map(
+            [
+                Rule("/2010-04-01/Accounts/<account>/Messages.json", endpoint="messages"),
+                Rule("/2010-04-01/Accounts/<account>/Messages/<sid>.json", endpoint="message"),
+            ]
+        )
+
+    # -- serving -------------------------------------------------------------------------
+
+    def start(self) -> TwilioDouble:
+        """Serve on a free loopback port in a background thread."""
+        self._server = make_server(
+            "127.0.0.1", 0, self, threaded=True, request_handler=_QuietHandler
+        )
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    @property
+    def url(self) -> str:
+        """The base URL to give the app as ``STOOP_TWILIO_API_BASE``."""
+        assert self._server is not None, "start() the double first"
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    def settings(self) -> dict[str, str]:
+        """Settings overrides that point the app at this double."""
+        return {
+            "twilio_account_sid": self.account_sid,
+            "twilio_auth_token": self.auth_token,
+            "twilio_from": self.phone_number,
+            "twilio_api_base": self.url,
+        }
+
+    # -- controlling it ------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget all traffic and pending failures (between tests)."""
+        with self._lock:
+            self.messages.clear()
+            self.requests.clear()
+            self._failures.clear()
+
+    def fail_next(self, count: int = 1, status: int = 500, code: int | None = None) -> None:
+        """Answer the next ``count`` API requests with ``status`` (and Twilio ``code``)."""
+        with self._lock:
+            self._failures.extend([(status, code)] * count)
+
+    def message(self, sid: str) -> SentMessage:
+        for message in self.messages:
+            if message.sid == sid:
+                return message
+        raise KeyError(sid)
+
+    def send_status_callback(
+        self, target: Any, sid: str, status: str, *, error_code: int | None = None
+    ) -> Any:
+        """Report ``status`` for message ``sid`` to its StatusCallback URL, signed like Twilio.
+
+        ``target`` is a Flask test client (the request goes to the callback URL's path) or the
+        base URL of a live server. Returns the client's or ``requests``' response.
+        """
+        message = self.message(sid)
+        if not message.status_callback:
+            raise ValueError(f"message {sid} was sent without a StatusCallback")
+        message.status = status
+        params = {
+            "AccountSid": self.account_sid,
+            "ApiVersion": API_VERSION,
+            "From": message.from_ or "",
+            "MessageSid": sid,
+            "MessageStatus": status,
+            "SmsSid": sid,
+            "SmsStatus": status,
+            "To": message.to,
+        }
+        if error_code is not None:
+            params["ErrorCode"] = str(error_code)
+        signature = RequestValidator(self.auth_token).compute_signature(
+            message.status_callback, params
+        )
+        headers = {"X-Twilio-Signature": signature}
+        parts = urlsplit(message.status_callback)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        if isinstance(target, str):
+            return requests.post(
+                target.rstrip("/") + path, data=params, headers=headers, timeout=10
+            )
+        return target.post(path, data=params, headers=headers)
+
+    # -- the WSGI app --------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        response = self._respond(request)
+        return response(environ, start_response)
+
+    def _respond(self, request: Request) -> Response:
+        auth = request.authorization
+        recorded = RecordedRequest(
+            method=request.method,
+            path=request.path,
+            form={key: request.form.getlist(key) for key in request.form},
+            username=auth.username if auth else None,
+            password=auth.password if auth else None,
+        )
+        with self._lock:
+            self.requests.append(recorded)
+        try:
+            response = self._dispatch(request, recorded)
+        except TwilioError as exc:
+            response = exc.response()
+        except HTTPException as exc:  # e.g. an unparseable body
+            response = TwilioError(exc.code or 400, 20001, message=exc.description).response()
+        recorded.status = response.status_code
+        return response
+
+    def _dispatch(self, request: Request, recorded: RecordedRequest) -> Response:
+        adapter = self.url_map.bind_to_environ(request.environ)
+        try:
+            endpoint, args = adapter.match()
+        except NotFound as exc:
+            raise TwilioError(404, 20404, path=request.path) from exc
+        self._authenticate(recorded, args["account"])
+        self._maybe_fail()
+        if endpoint == "messages" and request.method == "POST":
+            return self._create(recorded)
+        if endpoint == "message" and request.method == "GET":
+            try:
+                return _json(self.message(args["sid"]).resource(), 200)
+            except KeyError as exc:
+                raise TwilioError(404, 20404, path=request.path) from exc
+        raise TwilioError(405, 20004)
+
+    def _authenticate(self, recorded: RecordedRequest, account: str) -> None:
+        if (
+            recorded.username != self.account_sid
+            or recorded.password != self.auth_token
+            or account != self.account_sid
+        ):
+            raise TwilioError(401, 20003)
+
+    def _maybe_fail(self) -> None:
+        with self._lock:
+            if not self._failures:
+                return
+            status, code = self._failures.pop(0)
+        raise TwilioError(status, code or CODES_BY_STATUS.get(status, 20500))
+
+    def _create(self, recorded: RecordedRequest) -> Response:
+        form = recorded.form
+        if not form.get("To", [""])[-1]:
+            raise TwilioError(400, 21604)
+        problems = spec.schema_errors(form)
+        if problems:
+            # Parameters the document does not list, or values of the wrong type.
+            raise TwilioError(400, 20001, message=f"{ERRORS[20001]}: {'; '.join(problems)}")
+
+        def first(name: str) -> str:
+            return form.get(name, [""])[-1]
+
+        to, from_, body = first("To"), first("From"), first("Body")
+        service = first("MessagingServiceSid")
+        media = form.get("MediaUrl", [])
+        callback = first("StatusCallback")
+        if not (from_ or service):
+            raise TwilioError(400, 21603)
+        if not (body or media or first("ContentSid")):
+            raise TwilioError(400, 21602)
+        if not _valid_number(to):
+            raise TwilioError(400, 21211, to=to)
+        if from_ and not (E164.match(from_) or ALPHANUMERIC_SENDER.match(from_)):
+            raise TwilioError(400, 21212, from_=from_)
+        if len(body) > MAX_BODY:
+            raise TwilioError(400, 21617)
+        if callback and urlsplit(callback).scheme not in ("http", "https"):
+            raise TwilioError(400, 21609)
+        message = SentMessage(
+            sid=new_sid("SM"),
+            account_sid=self.account_sid,
+            to=to,
+            from_=from_ or None,
+            body=body,
+            status_callback=callback or None,
+            messaging_service_sid=service or None,
+            form=form,
+            username=recorded.username,
+            password=recorded.password,
+            media_urls=list(media),
+        )
+        with self._lock:
+            self.messages.append(message)
+        return _json(message.resource(), 201)
+
+
+def _valid_number(number: str) -> bool:
+    """E.164 and a possible number for its country, as Twilio checks before queuing."""
+    if not E164.match(number):
+        return False
+    try:
+        return phonenumbers.is_possible_number(phonenumbers.parse(number))
+    except phonenumbers.NumberParseException:
+        return False
+
+
+def _json(body: dict[str, Any], status: int) -> Response:
+    return Response(json.dumps(body), status=status, mimetype="application/json")
