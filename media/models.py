@@ -1,4 +1,4 @@
-"""MediaFile: one uploaded clip and its renditions."""
+"""MediaFile: one uploaded clip, where it is in its life, and its renditions."""
 
 from __future__ import annotations
 
@@ -24,12 +24,19 @@ class MediaStatus(enum.StrEnum):
 
 
 class MediaFile(OrgScoped, TimestampMixin, Base):
-    """An audio or video clip. ``renditions`` maps a name (mp4, poster, audio) to a storage key."""
+    """An audio or video clip.
+
+    ``original_key`` is the upload as it arrived (removed once the renditions are ready, unless
+    the organisation keeps originals); ``renditions`` maps a rendition name (``mp4``, ``poster``,
+    ``audio``) to its storage key. ``public_id`` is the unguessable token of the public media URLs.
+    """
 
     __tablename__ = "media_file"
+    __table_args__ = (sa.Index("ix_media_file_status_updated_at", "status", "updated_at"),)
 
     id: Mapped[intpk]
     public_id: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    purpose: Mapped[str] = mapped_column(sa.String(20), default="question")
     status: Mapped[MediaStatus] = mapped_column(
         sa.Enum(
             MediaStatus,
@@ -43,11 +50,25 @@ class MediaFile(OrgScoped, TimestampMixin, Base):
     original_filename: Mapped[str | None] = mapped_column(sa.String(255))
     content_type: Mapped[str | None] = mapped_column(sa.String(100))
     size_bytes: Mapped[int | None] = mapped_column(sa.BigInteger)
+    max_duration_seconds: Mapped[int | None]
+    language: Mapped[str | None] = mapped_column(sa.String(2))
     kind: Mapped[str | None] = mapped_column(sa.String(10))  # video | audio
     duration_seconds: Mapped[float | None]
     width: Mapped[int | None]
     height: Mapped[int | None]
     renditions: Mapped[dict[str, Any]] = mapped_column(default=dict)
     progress: Mapped[int] = mapped_column(default=0)
+    attempts: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(sa.Text)
+    captions_vtt: Mapped[str | None] = mapped_column(sa.Text)
+    transcript: Mapped[str | None] = mapped_column(sa.Text)
     processed_at: Mapped[dt.datetime | None]
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == MediaStatus.READY
+
+    @property
+    def storage_prefix(self) -> str:
+        """The folder of every stored file of this clip: ``<organisation>/<public_id>/``."""
+        return f"{self.organisation_id}/{self.public_id}/"

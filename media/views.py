@@ -1,5 +1,221 @@
-"""Placeholder blueprint; filled in by its feature."""
+"""Media over HTTP: JSON endpoints for the staff app's uploader, and the public rendition URLs.
 
-from flask import Blueprint
+Staff endpoints (``/app/media/...``) need a login and answer JSON, errors included
+(``{"error": {"code", "message"}}``); CSRF stays on (our JavaScript sends the token in an
+``X-CSRFToken`` header). Organisation scoping is automatic, so another organisation's
+``media_id`` is simply not found (404). Public URLs (``/media/<token>/<rendition>``) need no
+login: the token is a 192-bit secret, and tenants' pages use them.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from media import service
+from media.models import MediaStatus
+from media.processing import content_type_of
+from media.rejections import MediaRejected
+from media.serving import SAFE_HEADERS, send_stored
+from media.storage import CHUNK_SIZE, current_storage
+from panel.errors import HTTP_CODES, Conflict, NotFound, StoopError, ValidationError, error_response
+from panel.extensions import csrf, db
 
 bp = Blueprint("media", __name__)
+
+TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
+PUBLIC_RENDITIONS = {"mp4": "mp4", "poster.jpg": "poster", "audio.mp3": "audio"}
+LANGUAGES = {"en", "sv", "nl"}
+PURPOSE = re.compile(r"[a-z_]{1,20}")
+
+
+@bp.errorhandler(StoopError)
+def _stoop_error(exc: StoopError) -> Response:
+    return error_response(exc.status, exc.code, exc.message, exc.details)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    message = "Not found." if status == 404 else (exc.description or "Request refused.")
+    return error_response(status, HTTP_CODES.get(status, "error"), message)
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_error(exc: CSRFError) -> Response:
+    # Registered here too: the app's own CSRF handler (an HTML page for forms) is found first.
+    return error_response(
+        400,
+        "csrf_failed",
+        "The request did not carry this page's security token (CSRF). Reload the page and "
+        "try again.",
+    )
+
+
+def staff_json(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Like ``login_required``, but a JSON 401 instead of a redirect to the login page."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return error_response(401, "unauthorized", "Please log in first.")
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+@bp.post("/app/media/uploads")
+@staff_json
+def start_upload() -> Any:
+    """Check a declared file and answer how to upload it: ``{"media_id", "upload"}``."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationError("Send JSON with filename, content_type and size.")
+    session = db.session()
+    media, upload = service.create_upload(
+        session,
+        organisation_id=current_user.organisation_id,
+        filename=_text(body, "filename"),
+        content_type=_text(body, "content_type", required=False),
+        size=_size(body),
+        purpose=_purpose(body),
+        max_duration_seconds=current_user.organisation.setting("max_recording_seconds"),
+        language=_language(body),
+    )
+    session.commit()
+    return jsonify(media_id=media.id, upload=upload), 201
+
+
+@bp.post("/app/media/<int:media_id>/upload")
+@csrf.exempt  # checked below, once the size limit for this body is raised
+@staff_json
+def receive_upload(media_id: int) -> Any:
+    """Local mode: the raw file as the request body, streamed to storage in 1 MiB chunks."""
+    # The app-wide limit (for forms and CSV files) is far below a clip's; raise it for this
+    # request before anything, the CSRF check included, opens the body.
+    request.max_content_length = service.max_upload_bytes() + CHUNK_SIZE
+    if current_app.config.get("WTF_CSRF_ENABLED", True):
+        csrf.protect()
+    session = db.session()
+    media = service.get_media(session, media_id)
+    if current_app.config["STOOP"].media_backend != "local":
+        raise Conflict("Files go straight to storage here: use the upload URL you were given.")
+    if media.status != MediaStatus.PENDING:
+        raise Conflict("This upload is already finished.")
+    try:
+        service.receive_upload(session, media, request.stream, request.content_length)
+    except MediaRejected as problem:
+        session.commit()  # the clip is failed, its partial file deleted
+        status = 413 if problem.code == "too_large" else problem.status
+        return error_response(status, problem.code, problem.message)
+    return "", 204
+
+
+@bp.post("/app/media/<int:media_id>/complete")
+@staff_json
+def complete_upload(media_id: int) -> Any:
+    """The browser has finished uploading: check the file and start processing it."""
+    session = db.session()
+    media = service.complete_upload(session, service.get_media(session, media_id))
+    session.commit()
+    if media.status == MediaStatus.FAILED:
+        return error_response(422, "media_refused", media.error or "", {"status": "failed"})
+    return jsonify(status=media.status.value), 202
+
+
+@bp.get("/app/media/<int:media_id>/status")
+@staff_json
+def status(media_id: int) -> Any:
+    """Status, progress, error text, duration, dimensions and URLs (for a progress bar)."""
+    return jsonify(service.status_of(service.get_media(db.session(), media_id)))
+
+
+@bp.get("/app/media/<int:media_id>/captions")
+@staff_json
+def captions(media_id: int) -> Any:
+    """The clip's captions as WebVTT and as cues, and its transcript (if one was made)."""
+    return jsonify(service.captions_of(service.get_media(db.session(), media_id)))
+
+
+@bp.put("/app/media/<int:media_id>/captions")
+@staff_json
+def save_captions(media_id: int) -> Any:
+    """Replace the captions: JSON ``{"vtt": "WEBVTT..."}`` or ``{"cues": [...]}``."""
+    session = db.session()
+    media = service.get_media(session, media_id)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not ("vtt" in body or "cues" in body):
+        raise ValidationError('Send JSON with "vtt" (WebVTT text) or "cues".')
+    if "vtt" in body and not isinstance(body["vtt"], str):
+        raise ValidationError('"vtt" must be WebVTT text.')
+    service.save_captions(media, vtt=body.get("vtt"), cues=body.get("cues"))
+    session.commit()
+    return jsonify(service.captions_of(media))
+
+
+@bp.get("/media/<token>/<rendition>")
+def public_rendition(token: str, rendition: str) -> Any:
+    """A ready clip's rendition for ``<video>``, ``<img>``, ``<audio>`` and ``<track>``."""
+    media = service.find_public(db.session(), token) if TOKEN.fullmatch(token) else None
+    if media is None or media.status != MediaStatus.READY:
+        raise NotFound("No such media file.")
+    if rendition == "captions.vtt":
+        return _captions_response(media.captions_vtt)
+    key = (media.renditions or {}).get(PUBLIC_RENDITIONS.get(rendition, ""))
+    if not key:
+        raise NotFound("No such media file.")
+    try:
+        return send_stored(
+            current_storage(),
+            key,
+            content_type=content_type_of(key),
+            range_header=request.headers.get("Range"),
+        )
+    except FileNotFoundError:
+        raise NotFound("No such media file.") from None
+
+
+def _captions_response(vtt: str | None) -> Response:
+    if not vtt:
+        raise NotFound("This clip has no captions.")
+    response = Response(vtt, mimetype="text/vtt")
+    response.headers.update(SAFE_HEADERS)
+    response.headers["Cache-Control"] = "private, no-cache"  # captions change when edited
+    return response
+
+
+def _text(body: dict[str, Any], name: str, *, required: bool = True) -> str:
+    value = body.get(name, "")
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise ValidationError(f"{name} must be a non-empty string.")
+    return value
+
+
+def _size(body: dict[str, Any]) -> int:
+    value = body.get("size")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationError("size must be the file's size in bytes (a whole number).")
+    return value
+
+
+def _language(body: dict[str, Any]) -> str | None:
+    value = body.get("language")
+    if value is None:
+        return None
+    if value not in LANGUAGES:
+        raise ValidationError("language must be en, sv or nl.")
+    return value
+
+
+def _purpose(body: dict[str, Any]) -> str:
+    value = body.get("purpose", "question")
+    if not isinstance(value, str) or not PURPOSE.fullmatch(value):
+        raise ValidationError("purpose must be a short lower-case word, e.g. question.")
+    return value

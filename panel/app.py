@@ -17,6 +17,7 @@ from panel.errors import register_error_handlers
 from panel.extensions import babel, csrf, db, limiter, login_manager
 from panel.i18n import select_locale
 from panel.navigation import init_navigation
+from panel.routing import init_routing
 from panel.scoping import scope_session
 
 HERE = Path(__file__).parent
@@ -31,6 +32,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         use_cheap_hashing()
     app = Flask("panel", instance_path=settings.instance_dir, instance_relative_config=False)
     _configure_flask(app, settings)
+    init_routing(app)
     Path(settings.instance_dir).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app, settings.database_url)
@@ -95,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
     from panel.home import bp as home_bp
     from panel.ops.views import bp as ops_bp
     from panel.places.views import bp as places_bp
+    from panel.questions.views import bp as questions_bp
     from touchpoints.public import bp as touchpoints_public_bp
 
     for blueprint in (
@@ -102,6 +105,7 @@ def _register_blueprints(app: Flask) -> None:
         accounts_bp,
         places_bp,
         contacts_bp,
+        questions_bp,
         dev_bp,
         ops_bp,
         media_bp,

@@ -102,6 +102,8 @@ def _run_schedule(app: Flask, celery: Celery) -> None:
                 with app.app_context():
                     try:
                         dispatch(celery.tasks[name])
+                    except RuntimeError:
+                        return  # the interpreter is shutting down: no new work
                     except Exception:  # a failing job must not stop the schedule
                         log.exception("periodic task %s could not start", name)
         time.sleep(1.0)

@@ -48,6 +48,11 @@ class Settings:
     inbound_email_secret: str = ""
     allow_insecure: bool = False  # let a production start use SQLite or the default key
     max_upload_mb: int = 60  # request bodies other than media uploads (CSV imports)
+    media_max_upload_mb: int = 500  # one audio or video upload
+    media_max_duration_seconds: int = 120  # default limit of a clip; a caller may set its own
+    media_keep_original: bool = False  # keep the uploaded original once the renditions are ready
+    transcriber: str = "none"  # none | faster_whisper
+    transcriber_model_dir: str = ""  # a faster-whisper model folder installed on this machine
     login_rate_limit: str = "10 per minute;50 per hour"
     default_language: str = "en"
     log_json: bool = True
@@ -121,6 +126,13 @@ class Settings:
             raise ConfigError("STOOP_MEDIA_BACKEND must be 'local' or 's3'")
         if self.media_backend == "s3" and not self.s3_bucket:
             raise ConfigError("STOOP_MEDIA_BACKEND=s3 needs STOOP_S3_BUCKET")
+        if self.transcriber not in {"none", "faster_whisper"}:
+            raise ConfigError("STOOP_TRANSCRIBER must be 'none' or 'faster_whisper'")
+        if self.transcriber == "faster_whisper" and not self.transcriber_model_dir:
+            raise ConfigError(
+                "STOOP_TRANSCRIBER=faster_whisper needs STOOP_TRANSCRIBER_MODEL_DIR "
+                "(a model folder on this machine; Stoop never downloads one)"
+            )
         if self.default_language not in {"en", "sv", "nl"}:
             raise ConfigError("STOOP_DEFAULT_LANGUAGE must be en, sv or nl")
         if not self.is_production or self.allow_insecure:

@@ -6,6 +6,7 @@ from panel.accounts.models import ApiToken, Organisation, User
 from panel.contacts.models import ConsentEvent, Contact
 from panel.db import Base
 from panel.places.models import Place
+from panel.questions.models import Question
 from touchpoints.models import Touchpoint
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "Organisation",
     "OutboundMessage",
     "Place",
+    "Question",
     "Touchpoint",
     "User",
 ]

@@ -11,6 +11,7 @@ def main_nav() -> list[tuple[str, str]]:
     """(endpoint, label) pairs for the logged-in user."""
     items = [
         ("home.dashboard", _("Overview")),
+        ("questions.index", _("Questions")),
         ("contacts.index", _("Contacts")),
         ("places.index", _("Places")),
     ]

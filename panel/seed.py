@@ -31,6 +31,7 @@ def seed_demo() -> bool:
             session, organisation, email, Role(role), password, name=DEMO_NAMES[role], locale="en"
         )
     seed_places_and_contacts(session, organisation)
+    seed_questions(session, organisation)
     session.commit()
     return True
 
@@ -40,3 +41,10 @@ def seed_places_and_contacts(session: sa.orm.Session, organisation: Organisation
     from panel.contacts.demo import seed_directory
 
     seed_directory(session, organisation)
+
+
+def seed_questions(session: sa.orm.Session, organisation: Organisation) -> None:
+    """Questions in every state (draft, live, closed, a refused video), with real videos."""
+    from panel.questions.demo import seed_demo_questions
+
+    seed_demo_questions(session, organisation)

@@ -16,6 +16,7 @@ from panel.accounts.tokens import authenticate
 from panel.api.schemas import ErrorSchema
 from panel.errors import error_response
 from panel.extensions import csrf, db
+from panel.routing import DatabaseIdConverter, id_param_schema
 from panel.scoping import scope_session
 
 API_PREFIX = "/api/v1"
@@ -32,6 +33,7 @@ def init_api(app: Flask) -> Api:
     """Create the Api, its security scheme, and register every resource blueprint."""
     from panel.api.contacts import blp as contacts_blp
     from panel.api.places import blp as places_blp
+    from panel.api.questions import blp as questions_blp
 
     api = StoopApi(
         app,
@@ -44,9 +46,14 @@ def init_api(app: Flask) -> Api:
             "servers": [{"url": "/"}],
         },
     )
+    api.register_converter(DatabaseIdConverter, id_param_schema)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
-    for blp, path in ((places_blp, "places"), (contacts_blp, "contacts")):
+    for blp, path in (
+        (places_blp, "places"),
+        (contacts_blp, "contacts"),
+        (questions_blp, "questions"),
+    ):
         api.register_blueprint(blp, url_prefix=f"{API_PREFIX}/{path}")
         csrf.exempt(blp)
     app.before_request(_authenticate_api_request)

@@ -59,7 +59,7 @@ class NewContactForm(ContactForm):
     """A new contact, with an optional first consent entry."""
 
     consent_basis = SelectField(
-        _l("Consent"), choices=basis_choices(_l("Nothing to record now")), validate_choice=False
+        _l("Legal basis"), choices=basis_choices(_l("Nothing to record now")), validate_choice=False
     )
     consent_text = TextAreaField(
         _l("What the tenant agreed to"),

@@ -16,11 +16,12 @@ from sqlalchemy.orm import Session
 from panel.contacts.models import Contact
 from panel.errors import Conflict, NotFound, ValidationError
 from panel.places.models import Place, PlaceKind
+from panel.routing import MAX_DB_ID
 
 SEPARATOR = " / "
 MAX_NAME = 120
 MAX_CODE = 60
-MAX_ID = 2**31 - 1  # beyond an integer column: no such row, and no database error either
+MAX_ID = MAX_DB_ID  # beyond an integer column: no such row, and no database error either
 
 
 def clean_name(name: str | None) -> str:

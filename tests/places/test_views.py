@@ -45,6 +45,11 @@ def test_tree_shows_every_level_with_contact_counts(admin_client, scoped, organi
     assert page.count("3 contacts") == 3  # the stairwell, its building and its area
     assert f"/app/contacts?place={area.id}" in page
     assert "<details" in page
+    # Each node's own tools point at that node, however deep the tree below it.
+    assert f'name="parent_id" value="{area.id}"' in page
+    assert f'name="parent_id" value="{building.id}"' in page
+    assert f'name="parent_id" value="{stairwell.id}"' not in page
+    assert f'action="/app/places/{area.id}/rename"' in page
 
 
 def test_admin_adds_an_area_a_building_and_a_stairwell(admin_client, db_session):

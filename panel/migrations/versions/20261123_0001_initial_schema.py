@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 16:55:51.080741
+Create Date: 2026-11-23 17:14:43.803103
 """
 
 from alembic import op
@@ -50,18 +50,24 @@ def upgrade() -> None:
     op.create_table('media_file',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('public_id', sa.String(length=32), nullable=False),
+    sa.Column('purpose', sa.String(length=20), nullable=False),
     sa.Column('status', sa.Enum('pending', 'uploaded', 'processing', 'ready', 'failed', name='mediastatus', native_enum=False, length=20), nullable=False),
     sa.Column('original_key', sa.String(length=255), nullable=True),
     sa.Column('original_filename', sa.String(length=255), nullable=True),
     sa.Column('content_type', sa.String(length=100), nullable=True),
     sa.Column('size_bytes', sa.BigInteger(), nullable=True),
+    sa.Column('max_duration_seconds', sa.Integer(), nullable=True),
+    sa.Column('language', sa.String(length=2), nullable=True),
     sa.Column('kind', sa.String(length=10), nullable=True),
     sa.Column('duration_seconds', sa.Double(), nullable=True),
     sa.Column('width', sa.Integer(), nullable=True),
     sa.Column('height', sa.Integer(), nullable=True),
     sa.Column('renditions', sa.JSON(), nullable=False),
     sa.Column('progress', sa.Integer(), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('captions_vtt', sa.Text(), nullable=True),
+    sa.Column('transcript', sa.Text(), nullable=True),
     sa.Column('processed_at', panel.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('organisation_id', sa.Integer(), nullable=False),
     sa.Column('created_at', panel.db.UTCDateTime(timezone=True), nullable=False),
@@ -72,6 +78,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('media_file', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_media_file_organisation_id'), ['organisation_id'], unique=False)
+        batch_op.create_index('ix_media_file_status_updated_at', ['status', 'updated_at'], unique=False)
 
     op.create_table('outbound_message',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -191,6 +198,33 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_contact_organisation_id'), ['organisation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_contact_place_id'), ['place_id'], unique=False)
 
+    op.create_table('question',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('prompt', sa.Text(), nullable=False),
+    sa.Column('language', sa.String(length=2), nullable=False),
+    sa.Column('answer_modes', sa.JSON(), nullable=False),
+    sa.Column('choices', sa.JSON(), nullable=False),
+    sa.Column('status', sa.Enum('draft', 'live', 'closed', name='questionstatus', native_enum=False, length=20), nullable=False),
+    sa.Column('closes_at', panel.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('published_at', panel.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', panel.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('media_id', sa.Integer(), nullable=True),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', panel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', panel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['media_id'], ['media_file.id'], name=op.f('fk_question_media_id_media_file'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_question_organisation_id_organisation'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['owner_id'], ['user_account.id'], name=op.f('fk_question_owner_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_question'))
+    )
+    with op.batch_alter_table('question', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_question_media_id'), ['media_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_question_organisation_id'), ['organisation_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_question_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_question_status'), ['status'], unique=False)
+
     op.create_table('touchpoint',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('slug', sa.String(length=40), nullable=False),
@@ -246,6 +280,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_touchpoint_organisation_id'))
 
     op.drop_table('touchpoint')
+    with op.batch_alter_table('question', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_question_status'))
+        batch_op.drop_index(batch_op.f('ix_question_owner_id'))
+        batch_op.drop_index(batch_op.f('ix_question_organisation_id'))
+        batch_op.drop_index(batch_op.f('ix_question_media_id'))
+
+    op.drop_table('question')
     with op.batch_alter_table('contact', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contact_place_id'))
         batch_op.drop_index(batch_op.f('ix_contact_organisation_id'))
@@ -273,6 +314,7 @@ def downgrade() -> None:
 
     op.drop_table('outbound_message')
     with op.batch_alter_table('media_file', schema=None) as batch_op:
+        batch_op.drop_index('ix_media_file_status_updated_at')
         batch_op.drop_index(batch_op.f('ix_media_file_organisation_id'))
 
     op.drop_table('media_file')

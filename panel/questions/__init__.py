@@ -1,0 +1,1 @@
+"""Questions: what staff ask tenants, with an optional recorded video, and its life cycle."""

@@ -1,0 +1,427 @@
+"""Questions: the rules for their fields, and their life cycle draft → live → closed.
+
+Every door (the app's forms, the API, the demo seed) goes through these functions, so a
+question means the same thing whichever way it was made. Transitions are explicit:
+
+* ``publish_question``: draft → live. Needs a title, at least one answer mode, and something to
+  ask: a ready video or a written prompt. A video still being processed (or that failed) stops
+  it, with a message that says what to do.
+* ``close_question``: draft or live → closed. Final: a closed question takes no answers and is
+  not edited again; duplicate it to ask again.
+* A live question keeps its video and its answer modes (answers already given refer to them);
+  only the title, the wording of the prompt and the closing date can still change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from media.models import MediaFile, MediaStatus
+from panel.accounts.models import Organisation, Role, User
+from panel.db import utcnow
+from panel.errors import Conflict, Forbidden, NotFound, ValidationError
+from panel.questions.models import AnswerMode, Question, QuestionStatus
+
+LANGUAGES = ("sv", "nl", "en")
+ANSWER_MODES = tuple(mode.value for mode in AnswerMode)
+STATUSES = tuple(status.value for status in QuestionStatus)
+MAX_TITLE = 200
+MAX_PROMPT = 5_000
+MAX_CHOICES = 20
+MAX_CHOICE = 200
+MIN_CHOICES = 2
+EDITABLE = ("title", "prompt", "language", "answer_modes", "choices", "closes_at")
+# Answers given to a live question refer to these: changing them would change their meaning.
+FIXED_ONCE_LIVE = ("language", "answer_modes", "choices")
+DEFAULT_MAX_RECORDING_SECONDS = 120
+# Which roles may change any question of their organisation (others only their own).
+EDITOR_ROLES = (Role.ADMIN, Role.COMMUNICATOR)
+
+
+# --- field rules ---------------------------------------------------------------------------
+
+
+def _text(value: Any, label: str, limit: int, *, multiline: bool = False) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(f"The {label} must be text.")
+    if "\x00" in value:
+        raise ValueError(f"The {label} contains a NUL character.")
+    # A prompt keeps its line breaks (a teleprompter reads them); a title is one line.
+    text = value.replace("\r\n", "\n").strip() if multiline else " ".join(value.split())
+    if len(text) > limit:
+        raise ValueError(f"The {label} can be at most {limit:,} characters.")
+    return text
+
+
+def _title(value: Any) -> str:
+    title = _text(value, "title", MAX_TITLE)
+    if not title:
+        raise ValueError("Give the question a title, e.g. “How safe do you feel in the stairwell?”")
+    return title
+
+
+def _language(value: Any) -> str:
+    if value not in LANGUAGES:
+        raise ValueError("Choose the language: sv (Swedish), nl (Dutch) or en (English).")
+    return value
+
+
+def _answer_modes(value: Any) -> list[str]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise ValueError("Answer modes must be a list, e.g. [\"score\", \"text\"].")
+    modes = []
+    for mode in value:
+        if mode not in ANSWER_MODES:
+            raise ValueError(f"“{mode}” is not an answer mode: use {', '.join(ANSWER_MODES)}.")
+        if mode not in modes:
+            modes.append(mode)
+    if not modes:
+        raise ValueError("Choose at least one way to answer (text, video, audio, score, choice).")
+    # Stored in a fixed order, so the tenant's page does not depend on how they were ticked.
+    return [mode for mode in ANSWER_MODES if mode in modes]
+
+
+def parse_choices(text: str) -> list[str]:
+    """The options of a textarea written one per line (blank lines ignored)."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _choices(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise ValueError("Choices must be a list of options.")
+    options: list[str] = []
+    for raw in value:
+        option = _text(raw, "option", MAX_CHOICE)
+        if not option:
+            continue
+        if option.casefold() in (o.casefold() for o in options):
+            raise ValueError(f"The option “{option}” is there twice.")
+        options.append(option)
+    if len(options) > MAX_CHOICES:
+        raise ValueError(f"A question can have at most {MAX_CHOICES} options.")
+    return options
+
+
+def _closes_at(value: Any) -> dt.datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, dt.datetime):
+        raise ValueError("The closing date must be a date and time.")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    if value <= utcnow():
+        raise ValueError("The closing date must be in the future.")
+    return value
+
+
+CLEANERS = {
+    "title": _title,
+    "prompt": lambda v: _text(v, "prompt", MAX_PROMPT, multiline=True),
+    "language": _language,
+    "answer_modes": _answer_modes,
+    "choices": _choices,
+    "closes_at": _closes_at,
+}
+
+
+def clean_question(values: Mapping[str, Any], current: Question | None = None) -> dict[str, Any]:
+    """The given fields cleaned; ValidationError (details: field → message) when any is not.
+
+    Only the fields present are cleaned (a PATCH); the rules across fields (a choice question
+    needs options) are checked on the question as it would be after the change.
+    """
+    cleaned: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    for name in EDITABLE:
+        if name not in values:
+            continue
+        if name == "closes_at" and current is not None and values[name] == current.closes_at:
+            cleaned[name] = values[name]  # unchanged: a date now past is not an error
+            continue
+        try:
+            cleaned[name] = CLEANERS[name](values[name])
+        except ValueError as exc:
+            problems[name] = str(exc)
+    if current is None and "title" not in cleaned and "title" not in problems:
+        problems["title"] = _problem(_title, "")
+    if current is None and "answer_modes" not in values:
+        problems["answer_modes"] = _problem(_answer_modes, [])
+    if not problems:
+        modes = cleaned.get("answer_modes", current.answer_modes if current else [])
+        choices = cleaned.get("choices", current.choices if current else [])
+        if AnswerMode.CHOICE in modes and len(choices) < MIN_CHOICES:
+            problems["choices"] = (
+                f"A multiple-choice question needs at least {MIN_CHOICES} options, one per line."
+            )
+    if problems:
+        raise invalid(problems)
+    return cleaned
+
+
+def _problem(cleaner: Any, value: Any) -> str:
+    try:
+        cleaner(value)
+    except ValueError as exc:
+        return str(exc)
+    return ""
+
+
+def invalid(problems: Mapping[str, str]) -> ValidationError:
+    """One ValidationError for several fields: the first message, and all of them as details."""
+    first = next(iter(problems.values()))
+    more = len(problems) - 1
+    message = first if not more else f"{first} (and {more} more problem{'s' * (more > 1)})"
+    return ValidationError(message, details={k: [v] for k, v in problems.items()})
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def get_question(session: Session, question_id: int) -> Question:
+    """The question of the session's organisation, or NotFound."""
+    question = session.get(Question, question_id) if 0 < question_id < 2**63 else None
+    if question is None:
+        raise NotFound("No such question. It may have been removed.")
+    return question
+
+
+def get_media(session: Session, media_id: Any) -> MediaFile:
+    """A media file of the session's organisation, or NotFound."""
+    if not isinstance(media_id, int) or isinstance(media_id, bool) or not 0 < media_id < 2**63:
+        raise ValidationError(
+            "media_id must be the id of an uploaded file.", details={"media_id": ["Not an id."]}
+        )
+    media = session.get(MediaFile, media_id)
+    if media is None:
+        raise NotFound("No such video or audio file. Upload it again.")
+    return media
+
+
+def question_filters(
+    *, status: str | None = None, owner_id: int | None = None
+) -> list[sa.ColumnElement[bool]]:
+    """WHERE clauses for a list of questions (the organisation is added by the session)."""
+    clauses: list[sa.ColumnElement[bool]] = []
+    if status in STATUSES:
+        clauses.append(Question.status == QuestionStatus(status))
+    if owner_id is not None:
+        clauses.append(Question.owner_id == owner_id)
+    return clauses
+
+
+def status_counts(session: Session, owner_id: int | None = None) -> dict[str, int]:
+    """How many questions there are in each status (and ``all``)."""
+    query = sa.select(Question.status, sa.func.count(Question.id)).group_by(Question.status)
+    if owner_id is not None:
+        query = query.where(Question.owner_id == owner_id)
+    counts = {status: 0 for status in STATUSES}
+    for status, count in session.execute(query):
+        counts[QuestionStatus(status).value] = count
+    counts["all"] = sum(counts.values())
+    return counts
+
+
+def max_recording_seconds(organisation: Organisation) -> int:
+    """The longest recording the organisation allows (setting ``max_recording_seconds``)."""
+    value = organisation.setting("max_recording_seconds", DEFAULT_MAX_RECORDING_SECONDS)
+    return value if isinstance(value, int) and 5 <= value <= 900 else DEFAULT_MAX_RECORDING_SECONDS
+
+
+def accepts_answers(question: Question, now: dt.datetime | None = None) -> bool:
+    """True while tenants may answer: live, and not past its closing date."""
+    now = now or utcnow()
+    return question.is_live and (question.closes_at is None or question.closes_at > now)
+
+
+# --- who may change a question -------------------------------------------------------------
+
+
+def can_edit(user: User, question: Question) -> bool:
+    """Its owner may change a question; so may admins and communicators (who help colleagues)."""
+    return question.owner_id == user.id or user.role in EDITOR_ROLES
+
+
+def require_editor(user: User, question: Question) -> None:
+    """Forbidden unless ``user`` may change ``question``."""
+    if not can_edit(user, question):
+        raise Forbidden(
+            f"This question belongs to {question.owner.display_name}. Ask them, a communicator "
+            "or an admin to change it, or duplicate it to make your own."
+        )
+
+
+# --- changes -------------------------------------------------------------------------------
+
+
+def create_question(session: Session, owner: User, values: Mapping[str, Any]) -> Question:
+    """A new draft owned by ``owner``; ``values`` needs a title and answer modes."""
+    cleaned = clean_question(values)
+    cleaned.setdefault("language", owner.organisation.default_language or "sv")
+    if cleaned["language"] not in LANGUAGES:
+        cleaned["language"] = "sv"
+    question = Question(
+        organisation_id=owner.organisation_id,
+        owner_id=owner.id,
+        status=QuestionStatus.DRAFT,
+        **{"prompt": "", "choices": [], **cleaned},
+    )
+    if AnswerMode.CHOICE not in question.answer_modes:
+        question.choices = []
+    session.add(question)
+    session.flush()
+    return question
+
+
+def update_question(session: Session, question: Question, values: Mapping[str, Any]) -> Question:
+    """Change the given fields; what a live question can no longer change is refused (409)."""
+    if question.is_closed:
+        raise Conflict("This question is closed and can no longer be changed. Duplicate it.")
+    cleaned = clean_question(values, current=question)
+    if question.is_live:
+        changed = [f for f in FIXED_ONCE_LIVE if f in cleaned and cleaned[f] != getattr(question, f)]
+        if changed:
+            raise Conflict(
+                "A live question keeps its language, answer modes and options, so answers "
+                "already given keep their meaning. Duplicate it to ask differently.",
+                details={f: ["Fixed once the question is live."] for f in changed},
+            )
+        prompt = cleaned.get("prompt", question.prompt)
+        if not prompt and not _has_ready_video(question):
+            raise invalid({"prompt": "A live question without a video needs a written prompt."})
+    for name, value in cleaned.items():
+        setattr(question, name, value)
+    if AnswerMode.CHOICE not in question.answer_modes:
+        question.choices = []
+    session.flush()
+    return question
+
+
+def duplicate_question(session: Session, question: Question, owner: User) -> Question:
+    """A new draft with the same fields and the same video (no copy of the file), owned by
+    ``owner``; a closing date already past is left out."""
+    closes_at = question.closes_at if question.closes_at and question.closes_at > utcnow() else None
+    copy = Question(
+        organisation_id=question.organisation_id,
+        owner_id=owner.id,
+        title=_copy_title(question.title),
+        prompt=question.prompt,
+        language=question.language,
+        answer_modes=list(question.answer_modes),
+        choices=list(question.choices),
+        closes_at=closes_at,
+        media_id=question.media_id,
+        status=QuestionStatus.DRAFT,
+    )
+    session.add(copy)
+    session.flush()
+    return copy
+
+
+def _copy_title(title: str) -> str:
+    suffix = " (copy)"
+    return title[: MAX_TITLE - len(suffix)] + suffix
+
+
+def _has_ready_video(question: Question) -> bool:
+    return question.media is not None and question.media.status == MediaStatus.READY
+
+
+def publish_question(session: Session, question: Question) -> Question:
+    """draft → live, once it has something to ask and a way to answer."""
+    if question.is_live:
+        raise Conflict("This question is already live.")
+    if question.is_closed:
+        raise Conflict("This question is closed; duplicate it to ask it again.")
+    media = question.media
+    if media is not None and media.status in (
+        MediaStatus.PENDING,
+        MediaStatus.UPLOADED,
+        MediaStatus.PROCESSING,
+    ):
+        raise Conflict("The video is still being processed. Publish it once it is ready.")
+    if media is not None and media.status == MediaStatus.FAILED:
+        raise Conflict(
+            "The video could not be used. Upload or record another one, or remove it "
+            "and publish with the written prompt only."
+        )
+    if not question.prompt.strip() and not _has_ready_video(question):
+        raise invalid(
+            {"prompt": "Record a video or write the question out before publishing it."}
+        )
+    # Checked again: the rules may have tightened since the draft was saved.
+    clean_question(
+        {"title": question.title, "answer_modes": question.answer_modes, "choices": question.choices}
+    )
+    if question.closes_at is not None and question.closes_at <= utcnow():
+        raise invalid({"closes_at": "The closing date has passed: change or clear it first."})
+    question.status = QuestionStatus.LIVE
+    question.published_at = utcnow()
+    session.flush()
+    return question
+
+
+def close_question(session: Session, question: Question) -> Question:
+    """draft or live → closed: no more answers, no more changes."""
+    if question.is_closed:
+        raise Conflict("This question is already closed.")
+    question.status = QuestionStatus.CLOSED
+    question.closed_at = utcnow()
+    session.flush()
+    return question
+
+
+def ensure_video_can_change(question: Question) -> None:
+    """Conflict unless the question is a draft: a live question keeps the video tenants see."""
+    if not question.is_draft:
+        raise Conflict(
+            "Only a draft can get a new video: a live or closed question keeps the one tenants "
+            "saw. Duplicate it to record it again."
+        )
+
+
+def attach_media(session: Session, question: Question, media: MediaFile) -> Question:
+    """Make ``media`` (an upload of the same organisation) the question's video (drafts only)."""
+    ensure_video_can_change(question)
+    if media.organisation_id != question.organisation_id:
+        raise NotFound("No such video or audio file. Upload it again.")
+    if media.status == MediaStatus.PENDING:
+        raise Conflict("The upload of this file has not finished. Send the file, then try again.")
+    question.media_id = media.id
+    question.media = media
+    session.flush()
+    return question
+
+
+def remove_media(session: Session, question: Question) -> Question:
+    """Take the video off a draft (the file stays until retention removes it)."""
+    ensure_video_can_change(question)
+    question.media_id = None
+    question.media = None
+    session.flush()
+    return question
+
+
+def close_due_questions(session: Session, now: dt.datetime | None = None) -> int:
+    """Close every live question whose closing date has passed; returns how many."""
+    now = now or utcnow()
+    due = session.scalars(
+        sa.select(Question).where(
+            Question.status == QuestionStatus.LIVE,
+            Question.closes_at.is_not(None),
+            Question.closes_at <= now,
+        )
+    ).all()
+    for question in due:
+        question.status = QuestionStatus.CLOSED
+        question.closed_at = now
+    session.flush()
+    return len(due)

@@ -1,0 +1,335 @@
+"""The question pages: the list, new and edit forms, one question with its player, captions
+and actions, the recorder/upload page, and the preview as a tenant sees it on a phone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import refresh
+from flask_login import current_user, login_required
+
+from panel.api.pagination import decode_cursor, encode_cursor
+from panel.errors import StoopError, ValidationError
+from panel.extensions import db
+from panel.questions import service
+from panel.questions.forms import DEFAULT_TIMEZONE, QuestionForm, local_day
+from panel.questions.models import Question
+from panel.questions.playback import caption_cues, player_for
+
+bp = Blueprint("questions", __name__)
+PAGE_SIZE = 24
+
+
+@bp.app_template_filter("clock")
+def clock(seconds: float | None) -> str:
+    """A duration as a clock shows it: 0:42, 2:00, 1:02:03."""
+    total = round(seconds or 0)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _organisation() -> Any:
+    return g.get("organisation") or current_user.organisation
+
+
+def _timezone() -> str:
+    return str(_organisation().setting("timezone", DEFAULT_TIMEZONE))
+
+
+# --- the list --------------------------------------------------------------------------------
+
+
+@bp.get("/app/questions")
+@login_required
+def index() -> Any:
+    """Questions, newest first; filtered by status and by owner (mine or everyone's)."""
+    session = db.session()
+    status = request.args.get("status") if request.args.get("status") in service.STATUSES else None
+    mine = request.args.get("owner") == "me"
+    owner_id = current_user.id if mine else None
+    query = sa.select(Question).where(*service.question_filters(status=status, owner_id=owner_id))
+    after = decode_cursor(request.args.get("after"))
+    if after is not None:
+        query = query.where(Question.id < after)
+    rows = list(session.scalars(query.order_by(Question.id.desc()).limit(PAGE_SIZE + 1)).unique())
+    more, questions = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
+    return render_template(
+        "questions/index.html",
+        questions=questions,
+        players={q.id: player_for(q.media) for q in questions},
+        counts=service.status_counts(session, owner_id),
+        everyone=service.status_counts(session)["all"],
+        status=status,
+        mine=mine,
+        older=encode_cursor(questions[-1].id) if more else None,
+        paged=after is not None,
+    )
+
+
+# --- new and edit ----------------------------------------------------------------------------
+
+
+def _show_problems(form: QuestionForm, exc: StoopError) -> None:
+    details = exc.details if isinstance(exc.details, dict) else {}
+    shown = False
+    for name, messages in details.items():
+        field = getattr(form, "closes_on" if name == "closes_at" else name, None)
+        if field is not None:
+            field.errors = [*field.errors, *messages]
+            shown = True
+    if not shown:
+        form.title.errors = [*form.title.errors, exc.message]
+
+
+@bp.route("/app/questions/new", methods=["GET", "POST"])
+@login_required
+def new() -> Any:
+    """Write a new question; then record its video, or keep it as a draft."""
+    session = db.session()
+    organisation = _organisation()
+    form = QuestionForm(language=organisation.default_language, answer_modes=["score", "text"])
+    if form.validate_on_submit():
+        try:
+            question = service.create_question(session, current_user, form.values(_timezone()))
+        except StoopError as exc:
+            session.rollback()
+            _show_problems(form, exc)
+        else:
+            session.commit()
+            if request.form.get("next") == "record":
+                return redirect(url_for(".video", question_id=question.id), 303)
+            flash(_("Saved as a draft."), "success")
+            return redirect(url_for(".show", question_id=question.id), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("questions/form.html", form=form, question=None), status
+
+
+@bp.route("/app/questions/<int:question_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(question_id: int) -> Any:
+    """Change a question's words, answer modes and closing date."""
+    session = db.session()
+    question = service.get_question(session, question_id)
+    service.require_editor(current_user, question)
+    if question.is_closed:
+        flash(_("This question is closed and can no longer be changed. Duplicate it."), "warning")
+        return redirect(url_for(".show", question_id=question.id), 303)
+    form = QuestionForm(
+        title=question.title,
+        prompt=question.prompt,
+        language=question.language,
+        answer_modes=list(question.answer_modes or []),
+        choices="\n".join(question.choices or []),
+        closes_on=local_day(question.closes_at, _timezone()),
+    )
+    if form.validate_on_submit():
+        values = form.values(_timezone())
+        if question.closes_at and local_day(question.closes_at, _timezone()) == form.closes_on.data:
+            values["closes_at"] = question.closes_at  # the day did not change
+        if question.is_live:
+            for name in service.FIXED_ONCE_LIVE:  # shown disabled: not the person's change
+                values.pop(name, None)
+        try:
+            service.update_question(session, question, values)
+        except StoopError as exc:
+            session.rollback()
+            _show_problems(form, exc)
+        else:
+            session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for(".show", question_id=question.id), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("questions/form.html", form=form, question=question), status
+
+
+# --- one question ----------------------------------------------------------------------------
+
+
+@bp.get("/app/questions/<int:question_id>")
+@login_required
+def show(question_id: int) -> Any:
+    """The question: player and processing state, captions, checklist and actions."""
+    question = service.get_question(db.session(), question_id)
+    player = player_for(question.media)
+    return render_template(
+        "questions/show.html",
+        question=question,
+        player=player,
+        cues=caption_cues(player.captions_vtt) if player else [],
+        checklist=_checklist(question, player),
+        can_edit=service.can_edit(current_user, question),
+        accepts_answers=service.accepts_answers(question),
+    )
+
+
+def _checklist(question: Question, player: Any) -> list[tuple[bool, str]]:
+    """What publishing needs, ticked off (shown on a draft)."""
+    has_video = bool(player and player.is_ready)
+    return [
+        (bool(question.title.strip()), _("A title")),
+        (
+            has_video or bool(question.prompt.strip()),
+            _("A video or a written question") if not player else _("A ready video"),
+        ),
+        (bool(question.answer_modes), _("At least one way to answer")),
+    ]
+
+
+@bp.get("/app/questions/<int:question_id>/preview")
+@login_required
+def preview(question_id: int) -> Any:
+    """The question as a tenant sees it on a phone; the answer inputs do nothing."""
+    question = service.get_question(db.session(), question_id)
+    # In the question's language, as the tenant reads it.
+    g.locale = question.language
+    refresh()
+    return render_template(
+        "questions/preview.html",
+        question=question,
+        player=player_for(question.media),
+        organisation=_organisation(),
+    )
+
+
+@bp.get("/app/questions/<int:question_id>/video")
+@login_required
+def video(question_id: int) -> Any:
+    """Record the question's video in the browser, or upload a file."""
+    question = service.get_question(db.session(), question_id)
+    service.require_editor(current_user, question)
+    if not question.is_draft:
+        flash(
+            _("A live or closed question keeps its video. Duplicate it to record it again."),
+            "warning",
+        )
+        return redirect(url_for(".show", question_id=question.id), 303)
+    return render_template(
+        "questions/video.html",
+        question=question,
+        player=player_for(question.media),
+        max_seconds=service.max_recording_seconds(_organisation()),
+    )
+
+
+# --- actions ---------------------------------------------------------------------------------
+
+
+def _act(question_id: int, action: Any, done: str) -> Any:
+    """Run a state change of one question; say what happened, or why not."""
+    session = db.session()
+    question = service.get_question(session, question_id)
+    service.require_editor(current_user, question)
+    try:
+        action(session, question)
+    except StoopError as exc:
+        session.rollback()
+        flash(exc.message, "error")
+    else:
+        session.commit()
+        flash(done, "success")
+    return redirect(url_for(".show", question_id=question_id), 303)
+
+
+@bp.post("/app/questions/<int:question_id>/publish")
+@login_required
+def publish(question_id: int) -> Any:
+    """draft → live."""
+    return _act(
+        question_id,
+        service.publish_question,
+        _("Your question is live. Share it with a panel or put it on a touchpoint."),
+    )
+
+
+@bp.post("/app/questions/<int:question_id>/close")
+@login_required
+def close(question_id: int) -> Any:
+    """draft or live → closed."""
+    return _act(question_id, service.close_question, _("Closed. Tenants can no longer answer."))
+
+
+@bp.post("/app/questions/<int:question_id>/duplicate")
+@login_required
+def duplicate(question_id: int) -> Any:
+    """A copy as a new draft of your own, with the same video."""
+    session = db.session()
+    question = service.get_question(session, question_id)
+    copy = service.duplicate_question(session, question, current_user)
+    session.commit()
+    flash(_("This is your copy, as a draft. Change what you like, then publish it."), "success")
+    return redirect(url_for(".show", question_id=copy.id), 303)
+
+
+@bp.post("/app/questions/<int:question_id>/media/remove")
+@login_required
+def remove_media(question_id: int) -> Any:
+    """Take the video off a draft."""
+    return _act(question_id, service.remove_media, _("The video was removed from this draft."))
+
+
+@bp.post("/app/questions/<int:question_id>/media")
+@login_required
+def attach_media(question_id: int) -> Any:
+    """JSON ``{"media_id"}``: make an uploaded file the question's video (the recorder's last
+    step). Answers ``{"status", "redirect"}``."""
+    session = db.session()
+    question = service.get_question(session, question_id)
+    service.require_editor(current_user, question)
+    payload = request.get_json(silent=True) or {}
+    media = service.get_media(session, payload.get("media_id") if isinstance(payload, dict) else None)
+    service.attach_media(session, question, media)
+    session.commit()
+    return jsonify(
+        {
+            "status": media.status.value if hasattr(media.status, "value") else media.status,
+            "redirect": url_for(".show", question_id=question.id),
+        }
+    )
+
+
+@bp.post("/app/questions/<int:question_id>/captions")
+@login_required
+def save_captions(question_id: int) -> Any:
+    """Save the video's captions: JSON ``{"cues": [{"start", "end", "text"}]}`` from the cue
+    editor, or WebVTT text in the form field ``vtt`` (the plain editor, which works without
+    JavaScript). The media room checks them; a problem names the caption."""
+    session = db.session()
+    question = service.get_question(session, question_id)
+    service.require_editor(current_user, question)
+    payload = request.get_json(silent=True)
+    as_json = isinstance(payload, dict)
+    try:
+        count = _store_captions(question, payload if as_json else {"vtt": request.form.get("vtt")})
+    except StoopError as exc:
+        session.rollback()
+        if as_json:
+            raise
+        flash(exc.message, "error")
+        return redirect(url_for(".show", question_id=question.id, _anchor="captions"), 303)
+    session.commit()
+    message = _("Captions saved: %(num)s lines.", num=count) if count else _("Captions removed.")
+    if as_json:
+        return jsonify({"cues": count, "message": message})
+    flash(message, "success")
+    return redirect(url_for(".show", question_id=question.id, _anchor="captions"), 303)
+
+
+def _store_captions(question: Question, payload: dict[str, Any]) -> int:
+    """Check and store captions on the question's clip; returns the number of cues."""
+    from media.service import save_captions
+
+    if question.media is None:
+        raise ValidationError(_("Add a video first: captions belong to a video."))
+    if "cues" in payload:
+        cues = save_captions(question.media, cues=payload["cues"])
+    elif isinstance(payload.get("vtt"), str):
+        text = payload["vtt"]
+        # A blank text clears the captions, as an empty list of cues does.
+        cues = save_captions(question.media, **({"vtt": text} if text.strip() else {"cues": []}))
+    else:
+        raise ValidationError(_("Send the captions as a list of cues, or as WebVTT text."))
+    return len(cues)

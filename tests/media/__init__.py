@@ -1,0 +1,1 @@
+"""Tests of the media room: storage, uploads, probing, transcoding, serving, captions."""
