@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from media import lifecycle, rejections, uploads
@@ -152,11 +153,18 @@ def complete_upload(session: Session, media: MediaFile) -> MediaFile:
     return media
 
 
+def delete_media(session: Session, media: MediaFile) -> None:
+    """Erase a clip: every stored file first, then its row (the caller commits). For erasure
+    of a tenant's data and for retention rules."""
+    lifecycle.discard_files(current_storage(), media)
+    session.delete(media)
+
+
 def get_media(session: Session, media_id: int) -> MediaFile:
     """The clip with this id in the session's organisation, or ``NotFound``."""
     media = session.get(MediaFile, media_id)
     if media is None:
-        raise NotFound("No such media file.")
+        raise NotFound(_("No such media file."))
     return media
 
 

@@ -9,6 +9,7 @@ rendered as a page of ours.
 from __future__ import annotations
 
 from flask import Response, redirect
+from flask_babel import gettext as _
 from werkzeug.http import parse_range_header
 
 from media.storage import Storage
@@ -55,7 +56,7 @@ def send_stored(
         wanted = byte_range(range_header, size)
     except RangeNotSatisfiable:
         response = error_response(
-            416, "range_not_satisfiable", "That byte range is not in the file."
+            416, "range_not_satisfiable", _("That byte range is not in the file.")
         )
         response.headers["Content-Range"] = f"bytes */{size}"
         response.headers.update(SAFE_HEADERS)

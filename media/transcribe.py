@@ -123,7 +123,7 @@ def transcribe_clip(
 
     Returns False when there was nothing to do (not ready, no language, no speech found).
     """
-    media = session.get(MediaFile, media_id)
+    media = session.get(MediaFile, media_id, populate_existing=True)
     if media is None or media.status != MediaStatus.READY or not media.language:
         return False
     key = (media.renditions or {}).get("mp4")

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -54,8 +55,10 @@ def _csrf_error(exc: CSRFError) -> Response:
     return error_response(
         400,
         "csrf_failed",
-        "The request did not carry this page's security token (CSRF). Reload the page and "
-        "try again.",
+        _(
+            "The request did not carry this page's security token (CSRF). Reload the page "
+            "and try again."
+        ),
     )
 
 
@@ -65,7 +68,7 @@ def staff_json(view: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if not current_user.is_authenticated:
-            return error_response(401, "unauthorized", "Please log in first.")
+            return error_response(401, "unauthorized", _("Please log in first."))
         return view(*args, **kwargs)
 
     return wrapper
@@ -77,7 +80,7 @@ def start_upload() -> Any:
     """Check a declared file and answer how to upload it: ``{"media_id", "upload"}``."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise ValidationError("Send JSON with filename, content_type and size.")
+        raise ValidationError(_("Send JSON with filename, content_type and size."))
     session = db.session()
     media, upload = service.create_upload(
         session,
@@ -106,9 +109,9 @@ def receive_upload(media_id: int) -> Any:
     session = db.session()
     media = service.get_media(session, media_id)
     if current_app.config["STOOP"].media_backend != "local":
-        raise Conflict("Files go straight to storage here: use the upload URL you were given.")
+        raise Conflict(_("Files go straight to storage here: use the upload URL you were given."))
     if media.status != MediaStatus.PENDING:
-        raise Conflict("This upload is already finished.")
+        raise Conflict(_("This upload is already finished."))
     try:
         service.receive_upload(session, media, request.stream, request.content_length)
     except MediaRejected as problem:
@@ -152,9 +155,9 @@ def save_captions(media_id: int) -> Any:
     media = service.get_media(session, media_id)
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not ("vtt" in body or "cues" in body):
-        raise ValidationError('Send JSON with "vtt" (WebVTT text) or "cues".')
+        raise ValidationError(_('Send JSON with "vtt" (WebVTT text) or "cues".'))
     if "vtt" in body and not isinstance(body["vtt"], str):
-        raise ValidationError('"vtt" must be WebVTT text.')
+        raise ValidationError(_('"vtt" must be WebVTT text.'))
     service.save_captions(media, vtt=body.get("vtt"), cues=body.get("cues"))
     session.commit()
     return jsonify(service.captions_of(media))
@@ -165,12 +168,12 @@ def public_rendition(token: str, rendition: str) -> Any:
     """A ready clip's rendition for ``<video>``, ``<img>``, ``<audio>`` and ``<track>``."""
     media = service.find_public(db.session(), token) if TOKEN.fullmatch(token) else None
     if media is None or media.status != MediaStatus.READY:
-        raise NotFound("No such media file.")
+        raise NotFound(_("No such media file."))
     if rendition == "captions.vtt":
         return _captions_response(media.captions_vtt)
     key = (media.renditions or {}).get(PUBLIC_RENDITIONS.get(rendition, ""))
     if not key:
-        raise NotFound("No such media file.")
+        raise NotFound(_("No such media file."))
     try:
         return send_stored(
             current_storage(),
@@ -179,12 +182,12 @@ def public_rendition(token: str, rendition: str) -> Any:
             range_header=request.headers.get("Range"),
         )
     except FileNotFoundError:
-        raise NotFound("No such media file.") from None
+        raise NotFound(_("No such media file.")) from None
 
 
 def _captions_response(vtt: str | None) -> Response:
     if not vtt:
-        raise NotFound("This clip has no captions.")
+        raise NotFound(_("This clip has no captions."))
     response = Response(vtt, mimetype="text/vtt")
     response.headers.update(SAFE_HEADERS)
     response.headers["Cache-Control"] = "private, no-cache"  # captions change when edited
@@ -194,14 +197,14 @@ def _captions_response(vtt: str | None) -> Response:
 def _text(body: dict[str, Any], name: str, *, required: bool = True) -> str:
     value = body.get(name, "")
     if not isinstance(value, str) or (required and not value.strip()):
-        raise ValidationError(f"{name} must be a non-empty string.")
+        raise ValidationError(_("%(name)s must be a non-empty string.", name=name))
     return value
 
 
 def _size(body: dict[str, Any]) -> int:
     value = body.get("size")
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValidationError("size must be the file's size in bytes (a whole number).")
+        raise ValidationError(_("size must be the file's size in bytes (a whole number)."))
     return value
 
 
@@ -210,12 +213,12 @@ def _language(body: dict[str, Any]) -> str | None:
     if value is None:
         return None
     if value not in LANGUAGES:
-        raise ValidationError("language must be en, sv or nl.")
+        raise ValidationError(_("language must be en, sv or nl."))
     return value
 
 
 def _purpose(body: dict[str, Any]) -> str:
     value = body.get("purpose", "question")
     if not isinstance(value, str) or not PURPOSE.fullmatch(value):
-        raise ValidationError("purpose must be a short lower-case word, e.g. question.")
+        raise ValidationError(_("purpose must be a short lower-case word, e.g. question."))
     return value

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, g, request
 from flask_login import current_user
@@ -127,16 +128,29 @@ def _register_request_hooks(app: Flask) -> None:
             scope_session(db.session(), current_user.organisation_id)
             g.organisation = current_user.organisation
 
+    policy = content_security_policy(app.config["STOOP"])
+
     @app.after_request
     def _security_headers(response: Any) -> Any:
         headers = response.headers
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: https:; "
-            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
-        )
+        headers.setdefault("Content-Security-Policy", policy)
         if app.config["SESSION_COOKIE_SECURE"]:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
+
+
+def content_security_policy(settings: Settings) -> str:
+    """The pages' CSP. In s3 mode browsers also talk to the bucket: uploads (presigned POST)
+    and the presigned GETs that posters and videos redirect to."""
+    bucket = ""
+    if settings.media_backend == "s3":
+        endpoint = urlsplit(settings.s3_endpoint_url)
+        origin = f"{endpoint.scheme}://{endpoint.netloc}" if endpoint.netloc else ""
+        bucket = " " + (origin or "https://*.amazonaws.com")
+    return (
+        f"default-src 'self'; connect-src 'self'{bucket}; img-src 'self' data: blob:{bucket}; "
+        f"media-src 'self' blob: https:{bucket}; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    )

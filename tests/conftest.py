@@ -28,6 +28,7 @@ from panel.migrate import upgrade
 
 pytest_plugins = [
     "tests.fixtures.network",
+    "tests.fixtures.people",
     "tests.fixtures.servers",
     "tests.fixtures.browser",
 ]

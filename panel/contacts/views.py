@@ -15,9 +15,9 @@ from panel.contacts import csv_import, service
 from panel.contacts.forms import ConsentForm, ContactForm, ImportForm, NewContactForm
 from panel.contacts.models import Contact
 from panel.contacts.phones import display_phone
-from panel.csv_upload import MAX_IMPORT_BYTES, CsvFileError, too_large_error
 from panel.errors import StoopError
 from panel.extensions import db
+from panel.import_views import import_page
 from panel.places.models import Place
 from panel.places.service import MAX_ID, PlaceLookup
 
@@ -288,32 +288,11 @@ def record_consent(contact_id: int) -> Any:
 @login_required
 def import_csv() -> Any:
     """Upload a CSV of contacts; show what was created, updated and skipped, row by row."""
-    if request.method == "POST" and (request.content_length or 0) > MAX_IMPORT_BYTES + 64 * 1024:
-        # Refused before the body is parsed: nothing of a file this size is read or kept.
-        return _import_page(ImportForm(), file_error=too_large_error(request.content_length))
-    form = ImportForm()
-    if not form.validate_on_submit():
-        return _import_page(form, status=422 if request.method == "POST" else 200)
-    try:
-        report = csv_import.import_contacts(
-            db.session(), _organisation(), form.file.data.stream, user_id=current_user.id
-        )
-    except CsvFileError as exc:
-        return _import_page(form, file_error=exc)
-    return _import_page(form, report=report)
-
-
-def _import_page(form: ImportForm, *, status: int = 200, **context: Any) -> Any:
-    error = context.get("file_error")
-    if error is not None:
-        status = error.status
-    return (
-        render_template(
-            "contacts/import.html",
-            form=form,
-            example=csv_import.EXAMPLE,
-            limit_mb=MAX_IMPORT_BYTES // (1024 * 1024),
-            **context,
+    return import_page(
+        "contacts/import.html",
+        ImportForm,
+        csv_import.EXAMPLE,
+        lambda stream: csv_import.import_contacts(
+            db.session(), _organisation(), stream, user_id=current_user.id
         ),
-        status,
     )

@@ -12,9 +12,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from panel.csv_upload import MAX_IMPORT_BYTES, CsvFileError, too_large_error
 from panel.errors import Forbidden, StoopError
 from panel.extensions import db
+from panel.import_views import import_page
 from panel.places import csv_import, service
 from panel.places.forms import DeleteForm, ImportForm, PlaceForm, RenameForm
 from panel.places.models import PlaceKind
@@ -137,31 +137,9 @@ def delete(place_id: int) -> Any:
 def import_csv() -> Any:
     """Upload a CSV of areas, buildings and stairwells; show what happened row by row."""
     _require_admin()
-    if request.method == "POST" and (request.content_length or 0) > MAX_IMPORT_BYTES + 64 * 1024:
-        # Refused before the body is parsed: nothing of a file this size is read or kept.
-        return _import_page(ImportForm(), file_error=too_large_error(request.content_length))
-    form = ImportForm()
-    if not form.validate_on_submit():
-        return _import_page(form, status=422 if request.method == "POST" else 200)
-    session = db.session()
-    try:
-        report = csv_import.import_places(session, form.file.data.stream)
-    except CsvFileError as exc:
-        return _import_page(form, file_error=exc)
-    return _import_page(form, report=report)
-
-
-def _import_page(form: ImportForm, *, status: int = 200, **context: Any) -> Any:
-    error = context.get("file_error")
-    if error is not None:
-        status = error.status
-    return (
-        render_template(
-            "places/import.html",
-            form=form,
-            example=csv_import.EXAMPLE,
-            limit_mb=MAX_IMPORT_BYTES // (1024 * 1024),
-            **context,
-        ),
-        status,
+    return import_page(
+        "places/import.html",
+        ImportForm,
+        csv_import.EXAMPLE,
+        lambda stream: csv_import.import_places(db.session(), stream),
     )

@@ -25,8 +25,8 @@ PAGE_SIZE = 24
 
 @bp.app_template_filter("clock")
 def clock(seconds: float | None) -> str:
-    """A duration as a clock shows it: 0:42, 2:00, 1:02:03."""
-    total = round(seconds or 0)
+    """A duration as a video player shows it (whole seconds, rounded down): 0:42, 1:02:03."""
+    total = int(seconds or 0)
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

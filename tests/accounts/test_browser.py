@@ -47,7 +47,8 @@ def test_admin_invites_a_colleague_who_accepts(live_server, page, browser):
         phone.get_by_label("Repeat the new password").fill("a long new password")
         phone.get_by_role("button", name="Join and log in").click()
         phone.wait_for_url(re.compile(r"/app/?$"))
-        assert phone.get_by_text("Welcome to Stoop, Ny Kollega").is_visible()
+        # The new colleague's app speaks the organisation's language (Swedish).
+        assert phone.get_by_text("Välkommen till Stoop, Ny Kollega").is_visible()
         width = phone.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, "the page must fit a phone"
     finally:

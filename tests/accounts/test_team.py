@@ -51,7 +51,8 @@ def test_invite_flow_end_to_end(app, client, admin, db_session):
     assert invited.invited_by_id == admin.id
 
     [mail] = mail_to(app, "new.colleague@example.org")
-    assert "Maria Admin invited you to" in mail.subject
+    # The invitation speaks the organisation's language (Swedish here), as will the app.
+    assert "Maria Admin har bjudit in dig till" in mail.subject
     assert admin.organisation.name in mail.text
     path = link_in(mail, "/invite/")
 
@@ -65,7 +66,7 @@ def test_invite_flow_end_to_end(app, client, admin, db_session):
         path, data={"name": "Nils Nilsson", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
     )
     assert accepted.status_code == 303
-    assert "Welcome to Stoop, Nils Nilsson" in page_text(client.get("/app/"))
+    assert "Välkommen till Stoop, Nils Nilsson" in page_text(client.get("/app/"))
     db_session.refresh(invited)
     assert invited.name == "Nils Nilsson"
     assert invited.last_login_at is not None

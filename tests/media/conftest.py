@@ -53,6 +53,7 @@ FILES = {
     "long": "long.webm",  # 4 s, over a 2 s limit
     "truncated": "truncated.mp4",  # the first half of an MP4 whose index is at the end
     "truncated_webm": "truncated.webm",  # the first half of a WebM (passes ffprobe)
+    "truncated_recording": "cut-recording.webm",  # a recording without duration, cut short
     "subtitles": "subtitles.mp4",  # an MP4 holding only a subtitle track
     "text": "notes.webm",  # a text file renamed .webm
     "html": "page.mp4",  # a web page, uploaded as video/mp4
@@ -78,6 +79,7 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> Clips:
     whole_webm = folder / "whole.webm"
     ffmpeg(*video, "-t", "3", *vp8, str(whole_webm))
     _first_half(whole_webm, folder / FILES["truncated_webm"])
+    _first_half(folder / FILES["recording"], folder / FILES["truncated_recording"])
     srt = folder / "subtitles.srt"
     srt.write_text("1\n00:00:00,000 --> 00:00:01,000\nHej\n")
     ffmpeg("-i", str(srt), "-c:s", "mov_text", str(folder / FILES["subtitles"]))

@@ -33,6 +33,7 @@ def test_an_mp4_and_a_wav(clips: Clips) -> None:
         ("empty", "empty", "empty (0 bytes)"),
         ("truncated", "truncated", "incomplete"),
         ("truncated_webm", "truncated", "incomplete"),
+        ("truncated_recording", "truncated", "incomplete"),
         ("subtitles", "no_streams", "no sound or picture"),
     ],
 )
