@@ -18,9 +18,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from panel.api.pagination import PageQuerySchema, keyset_page, page_schema
 from media.models import MediaStatus
 from media.rejections import MediaRejected
+from panel.api.pagination import PageQuerySchema, keyset_page, page_schema
 from panel.api.schemas import Text, error_responses
 from panel.errors import Conflict, ValidationError, error_response
 from panel.extensions import db
@@ -310,7 +310,9 @@ class MediaUpload(MethodView):
         requestBody={
             "required": True,
             "description": "The file's bytes as the body, with its Content-Type.",
-            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
         }
     )
     @blp.response(204)

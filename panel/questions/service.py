@@ -75,7 +75,7 @@ def _language(value: Any) -> str:
 
 def _answer_modes(value: Any) -> list[str]:
     if isinstance(value, str) or not isinstance(value, Iterable):
-        raise ValueError("Answer modes must be a list, e.g. [\"score\", \"text\"].")
+        raise ValueError('Answer modes must be a list, e.g. ["score", "text"].')
     modes = []
     for mode in value:
         if mode not in ANSWER_MODES:
@@ -287,7 +287,9 @@ def update_question(session: Session, question: Question, values: Mapping[str, A
         raise Conflict("This question is closed and can no longer be changed. Duplicate it.")
     cleaned = clean_question(values, current=question)
     if question.is_live:
-        changed = [f for f in FIXED_ONCE_LIVE if f in cleaned and cleaned[f] != getattr(question, f)]
+        changed = [
+            f for f in FIXED_ONCE_LIVE if f in cleaned and cleaned[f] != getattr(question, f)
+        ]
         if changed:
             raise Conflict(
                 "A live question keeps its language, answer modes and options, so answers "
@@ -354,12 +356,14 @@ def publish_question(session: Session, question: Question) -> Question:
             "and publish with the written prompt only."
         )
     if not question.prompt.strip() and not _has_ready_video(question):
-        raise invalid(
-            {"prompt": "Record a video or write the question out before publishing it."}
-        )
+        raise invalid({"prompt": "Record a video or write the question out before publishing it."})
     # Checked again: the rules may have tightened since the draft was saved.
     clean_question(
-        {"title": question.title, "answer_modes": question.answer_modes, "choices": question.choices}
+        {
+            "title": question.title,
+            "answer_modes": question.answer_modes,
+            "choices": question.choices,
+        }
     )
     if question.closes_at is not None and question.closes_at <= utcnow():
         raise invalid({"closes_at": "The closing date has passed: change or clear it first."})

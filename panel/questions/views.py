@@ -184,11 +184,20 @@ def _checklist(question: Question, player: Any) -> list[tuple[bool, str]]:
 def preview(question_id: int) -> Any:
     """The question as a tenant sees it on a phone; the answer inputs do nothing."""
     question = service.get_question(db.session(), question_id)
-    # In the question's language, as the tenant reads it.
+    # The bar above the phone speaks the staff member's language...
+    bar = {
+        "back": _("Back to the question"),
+        "preview": _("Preview"),
+        "explain": _(
+            "This is how tenants see the question on a phone. Nothing you do here is saved."
+        ),
+    }
+    # ...the page itself the question's, as the tenant reads it.
     g.locale = question.language
     refresh()
     return render_template(
         "questions/preview.html",
+        bar=bar,
         question=question,
         player=player_for(question.media),
         organisation=_organisation(),
@@ -280,7 +289,9 @@ def attach_media(question_id: int) -> Any:
     question = service.get_question(session, question_id)
     service.require_editor(current_user, question)
     payload = request.get_json(silent=True) or {}
-    media = service.get_media(session, payload.get("media_id") if isinstance(payload, dict) else None)
+    media = service.get_media(
+        session, payload.get("media_id") if isinstance(payload, dict) else None
+    )
     service.attach_media(session, question, media)
     session.commit()
     return jsonify(

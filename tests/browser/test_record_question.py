@@ -102,12 +102,14 @@ def stored_rendition_seconds(server: LiveServer, question_id: int, rendition: st
             return ffprobe_seconds(path)
 
 
-def create_question(page: Any, title: str) -> int:
+def create_question(page: Any, title: str, shot: str | None = None) -> int:
     """From the list's call to action to the recorder page of a new question."""
     page.goto("/app/questions")
     page.get_by_role("link", name=re.compile("Record your first question|New question")).click()
     page.get_by_label("Title").fill(title)
     page.get_by_label("Written question").fill(PROMPT)
+    if shot:
+        screenshot(page, shot)
     page.get_by_role("button", name="Save and record the video").click()
     page.wait_for_url(re.compile(r"/app/questions/\d+/video$"))
     return int(re.search(r"/app/questions/(\d+)/video", page.url).group(1))
@@ -145,6 +147,21 @@ def keep_and_wait_for_the_question(page: Any, question_id: int) -> None:
     if error.count():
         pytest.fail(f"the upload failed: {error.text_content()}")
     page.locator(".player-card video").wait_for()
+
+
+def write_captions(page: Any, server: LiveServer, question_id: int) -> None:
+    """Add a caption line where the video is, save it; the player gets the captions track."""
+    page.get_by_role("button", name="Add a line here").click()
+    page.get_by_label("Line 1: What is said").fill("Hej! Hur trivs du i trapphuset?")
+    page.locator(".cue").first.get_by_label("End").fill("0:02.5")
+    page.locator(".cue").first.get_by_label("End").dispatch_event("change")
+    page.get_by_role("button", name="Save captions").click()
+    page.get_by_text("Saved. The video shows the new captions.").wait_for()
+    assert page.locator(".player-card video track[kind=captions]").count() == 1
+    assert page.locator("[data-cue-count]").text_content() == "1 line"
+    with server.app_context() as session:
+        vtt = session.get(Question, question_id).media.captions_vtt
+    assert vtt == "WEBVTT\n\n00:00:00.000 --> 00:00:02.500\nHej! Hur trivs du i trapphuset?\n"
 
 
 def publish(page: Any) -> None:
@@ -186,7 +203,7 @@ def test_record_keep_publish_and_preview(live_server, page, console_errors):
     assert page.get_by_text("Record your first question").is_visible()
     screenshot(page, "questions-empty-state")
 
-    question_id = create_question(page, "Hur trivs du i trapphuset?")
+    question_id = create_question(page, "Hur trivs du i trapphuset?", shot="question-form")
     with request_log() as log:
         record(page, RECORD_SECONDS, shot="recorder-recording-desktop")
         recorder = page.locator("[data-recorder]")
@@ -198,6 +215,7 @@ def test_record_keep_publish_and_preview(live_server, page, console_errors):
     # In local mode the bytes come to the app, streamed to the upload route.
     upload = log.largest()
     assert upload["endpoint"] == "media.receive_upload" and upload["length"] == kept_bytes
+    write_captions(page, live_server, question_id)
     screenshot(page, "question-page-with-player")
     publish(page)
 
@@ -254,6 +272,24 @@ def test_a_blocked_camera_says_what_to_do(live_server, browser):
         context.close()
 
 
+def test_a_file_that_is_not_a_video_is_refused_on_the_page(live_server, page, tmp_path):
+    email = make_staff(live_server, "Bostäder Mitt")
+    log_in(page, email, PASSWORD)
+    question_id = create_question(page, "Fel fil")
+    fake = tmp_path / "inte-en-film.webm"
+    fake.write_text("Det här är en textfil, ingen film.\n" * 30)
+
+    page.get_by_label("Video or audio file").set_input_files(str(fake))
+    page.get_by_role("button", name="Upload this file").click()
+
+    message = page.locator("[data-message].is-error")
+    message.wait_for()
+    assert "text, not a video or audio recording" in message.text_content()
+    screenshot(page, "recorder-refused-file")
+    with live_server.app_context() as session:
+        assert session.get(Question, question_id).media_id is None
+
+
 # --- s3 mode --------------------------------------------------------------------------------------
 
 
@@ -288,14 +324,14 @@ def s3_live_server(database_factory, tmp_path_factory, s3_server) -> Iterator[Li
         db.state(app).engine.dispose()
 
 
-def test_the_same_in_s3_mode_without_the_bytes_touching_the_app(
-    s3_live_server, s3_server, browser
-):
+def test_the_same_in_s3_mode_without_the_bytes_touching_the_app(s3_live_server, s3_server, browser):
     from panel.extensions import limiter
 
     limiter.reset()
     email = make_staff(s3_live_server, "Bostäder Väst")
-    context = browser.new_context(base_url=s3_live_server.url, viewport={"width": 1280, "height": 800})
+    context = browser.new_context(
+        base_url=s3_live_server.url, viewport={"width": 1280, "height": 800}
+    )
     context.set_default_timeout(10_000)
     page = context.new_page()
     to_bucket: list[Any] = []

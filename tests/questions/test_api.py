@@ -111,7 +111,9 @@ def test_publish_without_video_or_prompt_is_422(client, headers, question_factor
     assert "Record a video or write the question out" in response.get_json()["error"]["message"]
 
 
-def test_a_question_with_a_ready_video_shows_its_urls(client, headers, question_factory, media_factory):
+def test_a_question_with_a_ready_video_shows_its_urls(
+    client, headers, question_factory, media_factory
+):
     media = media_factory()
     question = question_factory(media_id=media.id)
 
@@ -165,9 +167,7 @@ def test_upload_a_video_through_the_api(client, headers, question_factory, db_se
     assert upload["url"] == (
         f"http://127.0.0.1:5000/api/v1/questions/{question.id}/media/{body['media_id']}/upload"
     )
-    sent = client.post(
-        upload["url"], data=clip, headers={**headers, "Content-Type": "video/webm"}
-    )
+    sent = client.post(upload["url"], data=clip, headers={**headers, "Content-Type": "video/webm"})
     assert sent.status_code in (200, 204), sent.get_data(as_text=True)[:300]
 
     done = client.post(f"{url}/complete", json={"media_id": body["media_id"]}, headers=headers)
@@ -189,7 +189,9 @@ def test_upload_refusals(client, headers, question_factory, db_session):
     )
     assert too_big.status_code == 422
     not_media = client.post(
-        url, json={"filename": "notes.txt", "content_type": "text/plain", "size": 10}, headers=headers
+        url,
+        json={"filename": "notes.txt", "content_type": "text/plain", "size": 10},
+        headers=headers,
     )
     assert not_media.status_code == 422
 
@@ -211,7 +213,9 @@ def test_a_text_file_is_refused_and_the_question_keeps_its_video(
     url = f"/api/v1/questions/{question.id}/media"
     fake = b"This is not a video at all, just some words.\n" * 20
     body = client.post(
-        url, json={"filename": "a.webm", "content_type": "video/webm", "size": len(fake)}, headers=headers
+        url,
+        json={"filename": "a.webm", "content_type": "video/webm", "size": len(fake)},
+        headers=headers,
     ).get_json()
     client.post(body["upload"]["url"], data=fake, headers={**headers, "Content-Type": "video/webm"})
 

@@ -118,7 +118,11 @@ def test_edit_a_draft(staff_client, question_factory, db_session):
 
     assert response.status_code == 303
     db_session.refresh(question)
-    assert (question.title, question.language, question.answer_modes) == ("Ny titel", "nl", ["text"])
+    assert (question.title, question.language, question.answer_modes) == (
+        "Ny titel",
+        "nl",
+        ["text"],
+    )
 
 
 def test_editing_a_live_question_keeps_its_answer_modes(staff_client, question_factory, db_session):

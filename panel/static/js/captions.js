@@ -184,6 +184,11 @@ function setUp(editor) {
     }
     render();
     reloadTrack();
+    const count = document.querySelector("[data-cue-count]");
+    if (count) {
+      count.textContent =
+        cues.length === 1 ? messages.oneLine : messages.lines.replace("{n}", cues.length);
+    }
     status.textContent = messages.saved;
     status.className = "small ok";
   }
