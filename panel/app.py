@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, g, request
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from panel import models  # noqa: F401 - every room's models, so the metadata is whole
 from panel.accounts.passwords import use_cheap_hashing
@@ -33,6 +34,11 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         use_cheap_hashing()
     app = Flask("panel", instance_path=settings.instance_dir, instance_relative_config=False)
     _configure_flask(app, settings)
+    if settings.proxy_count:
+        # Behind a load balancer: take the client's address (rate limits, logs) and the
+        # scheme from the proxy's headers, trusting exactly as many hops as are configured.
+        n = settings.proxy_count
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     init_routing(app)
     Path(settings.instance_dir).mkdir(parents=True, exist_ok=True)
 

@@ -23,7 +23,12 @@ from panel.config import Settings
 log = logging.getLogger(__name__)
 
 PENDING_KEY = "stoop.pending_tasks"
-TASK_MODULES = ["notifications.tasks", "media.tasks", "panel.contacts.tasks"]
+TASK_MODULES = [
+    "notifications.tasks",
+    "media.tasks",
+    "panel.contacts.tasks",
+    "panel.questions.tasks",
+]
 
 
 def celery_init_app(app: Flask, settings: Settings) -> Celery:
@@ -57,6 +62,10 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
             "deliver-due-messages": {
                 "task": "notifications.tasks.deliver_due",
                 "schedule": 30.0,
+            },
+            "close-due-questions": {
+                "task": "panel.questions.tasks.close_due",
+                "schedule": 60.0,
             },
             "reclaim-stalled-media": {
                 "task": "media.tasks.reclaim_stalled",

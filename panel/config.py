@@ -46,6 +46,7 @@ class Settings:
     twilio_from: str = ""
     twilio_api_base: str = ""
     inbound_email_secret: str = ""
+    proxy_count: int = 0  # reverse proxies in front that set X-Forwarded-For/-Proto/-Host
     allow_insecure: bool = False  # let a production start use SQLite or the default key
     max_upload_mb: int = 60  # request bodies other than media uploads (CSV imports)
     media_max_upload_mb: int = 500  # one audio or video upload

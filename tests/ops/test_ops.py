@@ -192,3 +192,20 @@ def test_production_adds_hsts(make_app: Callable[..., Flask]) -> None:
     headers = app.test_client().get("/healthz").headers
 
     assert headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_behind_one_proxy_the_client_address_comes_from_x_forwarded_for(make_app):
+    """With STOOP_PROXY_COUNT=1 rate limits and logs see the tenant's address, not the proxy's."""
+    from flask import request
+
+    app = make_app(proxy_count=1)
+
+    @app.get("/_test/remote")
+    def _remote() -> str:
+        return f"{request.remote_addr} {request.scheme}"
+
+    response = app.test_client().get(
+        "/_test/remote",
+        headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"},
+    )
+    assert response.get_data(as_text=True) == "203.0.113.7 https"

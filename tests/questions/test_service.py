@@ -238,3 +238,30 @@ def test_max_recording_seconds_comes_from_the_organisation(organisation):
     assert service.max_recording_seconds(organisation) == 90
     organisation.settings = {"max_recording_seconds": "lots"}
     assert service.max_recording_seconds(organisation) == 120
+
+
+def test_the_periodic_task_closes_questions_past_their_date(app, db_session, scoped, staff):
+    """beat's close_due task closes a live question whose closing date has passed, once."""
+    import datetime as dt
+
+    from panel.db import utcnow
+    from panel.questions.models import Question, QuestionStatus
+    from panel.questions.tasks import close_due
+
+    question = Question(
+        owner_id=staff.id,
+        title="Tvättstugan",
+        prompt="Hur fungerar tvättstugan?",
+        language="sv",
+        answer_modes=["text"],
+        choices=[],
+        status=QuestionStatus.LIVE,
+        closes_at=utcnow() - dt.timedelta(minutes=1),
+    )
+    scoped.add(question)
+    scoped.commit()
+
+    assert app.extensions["celery"].tasks[close_due.name].apply().result == 1
+    scoped.refresh(question)
+    assert question.status == QuestionStatus.CLOSED
+    assert app.extensions["celery"].tasks[close_due.name].apply().result == 0
