@@ -7,6 +7,7 @@ Servers that stand in for providers (SMTP, S3, Twilio), the live server and the 
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import os
 import socket
@@ -140,14 +141,10 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
     return application
 
 
-@pytest.fixture
-def db_session(app: Flask) -> Iterator[sa.orm.Session]:
-    """A session inside one transaction that is rolled back after the test.
-
-    Every session the app opens during the test (requests, inline tasks) joins the same
-    connection with a savepoint, so commits in the code under test are real commits of
-    savepoints, and nothing outlives the test.
-    """
+@contextlib.contextmanager
+def savepoint_binding(app: Flask) -> Iterator[sa.orm.Session]:
+    """Bind ``app``'s sessions to one connection whose outer transaction is rolled back at the
+    end, and yield the session of an app context pushed for the block."""
     state = db.state(app)
     connection = state.engine.connect()
     outer = connection.begin()
@@ -166,6 +163,18 @@ def db_session(app: Flask) -> Iterator[sa.orm.Session]:
         if outer.is_active:
             outer.rollback()
         connection.close()
+
+
+@pytest.fixture
+def db_session(app: Flask) -> Iterator[sa.orm.Session]:
+    """A session inside one transaction that is rolled back after the test.
+
+    Every session the app opens during the test (requests, inline tasks) joins the same
+    connection with a savepoint, so commits in the code under test are real commits of
+    savepoints, and nothing outlives the test.
+    """
+    with savepoint_binding(app) as session:
+        yield session
 
 
 @pytest.fixture

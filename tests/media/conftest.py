@@ -7,7 +7,6 @@ second; they are made once per test session.
 
 from __future__ import annotations
 
-import contextlib
 import re
 import subprocess
 from collections.abc import Iterator
@@ -24,8 +23,8 @@ from sqlalchemy.orm import Session
 from media.models import MediaFile
 from media.storage import Storage, current_storage
 from panel.app import create_app
-from panel.extensions import db, limiter
-from tests.conftest import IsolatedClient, make_test_settings
+from panel.extensions import db
+from tests.conftest import IsolatedClient, make_test_settings, savepoint_binding
 from tests.factories import OrganisationFactory, UserFactory
 
 LAVFI_VIDEO = "testsrc=size=160x120:rate=15"
@@ -109,30 +108,6 @@ def probe_duration(path: Path) -> float:
 
 
 # --- apps ---------------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def savepoint_binding(app: Flask) -> Iterator[Session]:
-    """Like ``db_session``, for another app: its sessions join one connection whose outer
-    transaction is rolled back at the end."""
-    state = db.state(app)
-    connection = state.engine.connect()
-    outer = connection.begin()
-    state.session_factory.configure(bind=connection, join_transaction_mode="create_savepoint")
-    limiter.reset()
-    ctx = app.app_context()
-    ctx.push()
-    try:
-        yield db.session()
-    finally:
-        db.session.remove()
-        ctx.pop()
-        state.session_factory.configure(
-            bind=state.engine, join_transaction_mode="conservative_savepoint"
-        )
-        if outer.is_active:
-            outer.rollback()
-        connection.close()
 
 
 @pytest.fixture(scope="session")
