@@ -9,6 +9,7 @@ caller commits.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale
@@ -45,18 +46,14 @@ def send_password_reset(session: Session, user: User) -> None:
     context = {"user": user, "link": link, "hours": RESET_MAX_AGE // 3600}
     with force_locale(user.locale):
         subject = _("Choose a new password for Stoop")
-        text = render_template("accounts/email/reset.txt", subject=subject, **context)
-        html = render_template("accounts/email/reset.html", subject=subject, **context)
-    queue_email(
+    _queue_to(
         session,
-        organisation_id=user.organisation_id,
-        to=user.email,
+        user,
+        template="reset",
         subject=subject,
-        text=text,
-        html=html,
+        context=context,
         purpose="password_reset",
         dedupe_key=f"password_reset:{user.id}:{password_fingerprint(user)}:{_window()}",
-        language=user.locale,
     )
 
 
@@ -76,8 +73,32 @@ def send_invitation(session: Session, user: User, inviter: User) -> None:
             name=inviter.display_name,
             organisation=user.organisation.name,
         )
-        text = render_template("accounts/email/invite.txt", subject=subject, **context)
-        html = render_template("accounts/email/invite.html", subject=subject, **context)
+    _queue_to(
+        session,
+        user,
+        template="invite",
+        subject=subject,
+        context=context,
+        purpose="invite",
+        dedupe_key=f"invite:{user.id}:{_window()}",
+    )
+
+
+def _queue_to(
+    session: Session,
+    user: User,
+    *,
+    template: str,
+    subject: str,
+    context: dict[str, Any],
+    purpose: str,
+    dedupe_key: str,
+) -> None:
+    """Render ``accounts/email/<template>.txt`` and ``.html`` in the user's language and queue
+    them to the user."""
+    with force_locale(user.locale):
+        text = render_template(f"accounts/email/{template}.txt", subject=subject, **context)
+        html = render_template(f"accounts/email/{template}.html", subject=subject, **context)
     queue_email(
         session,
         organisation_id=user.organisation_id,
@@ -85,7 +106,7 @@ def send_invitation(session: Session, user: User, inviter: User) -> None:
         subject=subject,
         text=text,
         html=html,
-        purpose="invite",
-        dedupe_key=f"invite:{user.id}:{_window()}",
+        purpose=purpose,
+        dedupe_key=dedupe_key,
         language=user.locale,
     )
