@@ -1,5 +1,15 @@
 """Files of sound and picture: storage (local, S3), uploads, probing, transcoding, captions.
 
 Knows nothing of questions or tenants: it takes bytes and keys and gives back media records
-and URLs. It uses the shared infrastructure of ``panel`` and no domain module.
+and URLs. Of ``panel`` it uses only the ground floor, ``panel.core``.
 """
+
+from panel.core.rooms import Periodic, Room
+
+room = Room(
+    "media",
+    models=("media.models",),
+    blueprints=("media.views:bp",),
+    tasks=("media.tasks",),
+    periodic=(Periodic("reclaim-stalled-media", "media.tasks.reclaim_stalled", 300.0),),
+)

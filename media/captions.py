@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from flask_babel import gettext as _
 
-from panel.errors import ValidationError
+from panel.core.errors import ValidationError
 
 TIMESTAMP = re.compile(r"^(?:(\d{1,3}):)?([0-5]\d):([0-5]\d)[.,](\d{3})$")
 TIMING = re.compile(r"^(\S+)\s+-->\s+(\S+)(?:\s+.*)?$")

@@ -16,7 +16,7 @@ from media.models import MediaFile, MediaStatus
 from media.probe import MediaInfo
 from media.rejections import MediaRejected
 from media.storage import Storage
-from panel.db import utcnow
+from panel.core.db import utcnow
 
 MAX_ATTEMPTS = 3  # claims of one clip before it is given up (a worker died on it each time)
 

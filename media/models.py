@@ -9,8 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from panel.db import Base, TimestampMixin, intpk, str255
-from panel.scoping import OrgScoped
+from panel.core.db import Base, TimestampMixin, intpk, str255
+from panel.core.scoping import OrgScoped
 
 
 class MediaStatus(enum.StrEnum):

@@ -28,7 +28,7 @@ from media.transcode import (
     poster_args,
     run_ffmpeg,
 )
-from panel.config import Settings
+from panel.core.config import Settings
 
 log = logging.getLogger(__name__)
 

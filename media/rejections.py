@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from panel.errors import ValidationError
+from panel.core.errors import ValidationError
 
 ACCEPTED_NAMES = "mp4, mov, webm, m4a, mp3, wav, ogg"
 

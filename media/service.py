@@ -25,10 +25,10 @@ from media.models import MediaFile, MediaStatus
 from media.rejections import MediaRejected
 from media.storage import ObjectTooLarge, UploadInstructions, current_storage
 from media.tasks import process_media
-from panel.celery import enqueue_after_commit
-from panel.config import Settings
-from panel.errors import NotFound
-from panel.scoping import ALL_ORGS_OPTION
+from panel.core.celery import enqueue_after_commit
+from panel.core.config import Settings
+from panel.core.errors import NotFound
+from panel.core.scoping import ALL_ORGS_OPTION
 
 PUBLIC_ID_BYTES = 24  # 192 bits, 32 URL-safe characters
 LOCAL_UPLOAD_URL = "/app/media/{media_id}/upload"

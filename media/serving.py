@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from werkzeug.http import parse_range_header
 
 from media.storage import Storage
-from panel.errors import error_response
+from panel.core.errors import error_response
 
 PRESIGNED_SECONDS = 600
 SAFE_HEADERS = {

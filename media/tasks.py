@@ -1,6 +1,6 @@
 """Media tasks: process an uploaded clip, transcribe a ready one, reclaim stalled ones.
 
-Enqueued only through ``panel.celery.enqueue_after_commit``. Ids, never objects. Every task is
+Enqueued only through ``panel.core.celery.enqueue_after_commit``. Ids, never objects. Every task is
 safe to run twice: a clip is claimed with a conditional UPDATE before any work starts.
 """
 
@@ -16,9 +16,9 @@ from flask import current_app
 from media import lifecycle, processing, rejections, transcribe
 from media.models import MediaFile, MediaStatus
 from media.storage import StorageUnavailable, current_storage
-from panel.celery import enqueue_after_commit
-from panel.config import Settings
-from panel.db import get_session, utcnow
+from panel.core.celery import enqueue_after_commit
+from panel.core.config import Settings
+from panel.core.db import get_session, utcnow
 
 log = logging.getLogger(__name__)
 

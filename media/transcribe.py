@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from media.captions import captions_from_transcript, to_vtt
 from media.models import MediaFile, MediaStatus
 from media.storage import Storage
-from panel.config import Settings
+from panel.core.config import Settings
 
 MODEL_FILE = "model.bin"
 

@@ -26,8 +26,15 @@ from media.processing import content_type_of
 from media.rejections import MediaRejected
 from media.serving import SAFE_HEADERS, send_stored
 from media.storage import CHUNK_SIZE, current_storage
-from panel.errors import HTTP_CODES, Conflict, NotFound, StoopError, ValidationError, error_response
-from panel.extensions import csrf, db
+from panel.core.errors import (
+    HTTP_CODES,
+    Conflict,
+    NotFound,
+    StoopError,
+    ValidationError,
+    error_response,
+)
+from panel.core.extensions import csrf, db
 
 bp = Blueprint("media", __name__)
 

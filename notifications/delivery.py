@@ -36,8 +36,8 @@ from notifications.channels.base import (
     UncertainDeliveryError,
 )
 from notifications.models import DeliveryState, OutboundMessage
-from panel.config import Settings
-from panel.db import utcnow
+from panel.core.config import Settings
+from panel.core.db import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 from notifications.channels.email import RESERVED_HEADERS
 from notifications.models import Channel, OutboundMessage
 from notifications.tasks import deliver_message
-from panel.celery import enqueue_after_commit
-from panel.errors import ValidationError
-from panel.scoping import ALL_ORGS_OPTION
+from panel.core.celery import enqueue_after_commit
+from panel.core.errors import ValidationError
+from panel.core.scoping import ALL_ORGS_OPTION
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # printable ASCII without ':' (RFC 5322 field name)

@@ -9,8 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from panel.db import Base, intpk, str255, timestamp
-from panel.scoping import OrgScoped
+from panel.core.db import Base, intpk, str255, timestamp
+from panel.core.scoping import OrgScoped
 
 
 class Channel(enum.StrEnum):

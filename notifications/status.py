@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from notifications.models import DeliveryState, OutboundMessage
-from panel.scoping import ALL_ORGS_OPTION
+from panel.core.scoping import ALL_ORGS_OPTION
 
 # Twilio's message statuses, as our states. Statuses before hand-over to the carrier
 # (queued, accepted, sending, scheduled) add nothing to our "sent".

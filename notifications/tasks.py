@@ -12,7 +12,7 @@ from typing import Any
 from celery import shared_task
 
 from notifications import delivery
-from panel.db import get_session
+from panel.core.db import get_session
 
 
 @shared_task(name="notifications.tasks.deliver_message", bind=True, acks_late=True)

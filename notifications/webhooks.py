@@ -15,9 +15,9 @@ from twilio.request_validator import RequestValidator
 
 from notifications.models import DeliveryState
 from notifications.status import TWILIO_STATUSES, apply_provider_status
-from panel.config import Settings
-from panel.db import get_session, utcnow
-from panel.errors import error_response
+from panel.core.config import Settings
+from panel.core.db import get_session, utcnow
+from panel.core.errors import error_response
 
 log = logging.getLogger(__name__)
 

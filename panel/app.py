@@ -1,4 +1,10 @@
-"""The app factory: configuration, extensions, Celery, the blueprints of all four rooms."""
+"""The app factory: configuration, extensions, Celery, and every room wired in.
+
+``ROOMS`` is the one list of features. Each names a package that declares what it brings
+(:class:`panel.core.rooms.Room`); ``create_app`` collects their models, blueprints, API
+blueprints, tasks, periodic jobs and navigation. This is the only place where ``panel`` names
+``touchpoints``.
+"""
 
 from __future__ import annotations
 
@@ -10,19 +16,34 @@ from flask import Flask, g, request
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from panel import models  # noqa: F401 - every room's models, so the metadata is whole
 from panel.accounts.passwords import use_cheap_hashing
 from panel.accounts.session import init_login
-from panel.celery import celery_init_app
-from panel.config import Settings
-from panel.errors import register_error_handlers
-from panel.extensions import babel, csrf, db, limiter, login_manager
-from panel.i18n import select_locale
-from panel.navigation import init_navigation
-from panel.routing import init_routing
-from panel.scoping import scope_session
+from panel.accounts.tokens import authenticate
+from panel.core.api import init_api
+from panel.core.celery import celery_init_app
+from panel.core.config import Settings
+from panel.core.errors import register_error_handlers
+from panel.core.extensions import babel, csrf, db, limiter, login_manager
+from panel.core.i18n import select_locale
+from panel.core.navigation import init_navigation
+from panel.core.rooms import Room, beat_schedule, import_models, load_rooms, resolve, task_modules
+from panel.core.routing import init_routing
+from panel.core.scoping import scope_session
 
 HERE = Path(__file__).parent
+
+ROOMS = (
+    "panel.organisations",
+    "panel.accounts",
+    "panel.home",
+    "panel.places",
+    "panel.contacts",
+    "panel.questions",
+    "panel.dev",
+    "media",
+    "notifications",
+    "touchpoints",
+)
 
 
 def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
@@ -41,6 +62,8 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     init_routing(app)
     Path(settings.instance_dir).mkdir(parents=True, exist_ok=True)
+    rooms = load_rooms(ROOMS)
+    import_models(rooms)
 
     db.init_app(app, settings.database_url)
     login_manager.init_app(app)
@@ -48,15 +71,17 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
-    celery_init_app(app, settings)
+    celery_init_app(
+        app, settings, task_modules=task_modules(rooms), beat_schedule=beat_schedule(rooms)
+    )
 
-    from panel.ops.logging import init_request_logging
-    from panel.ops.metrics import init_metrics
+    from panel.core.ops.logging import init_request_logging
+    from panel.core.ops.metrics import init_metrics
 
     init_request_logging(app, settings)
     init_metrics(app)
-    init_navigation(app)
-    _register_blueprints(app)
+    init_navigation(app, rooms)
+    _register_blueprints(app, rooms)
     # After the blueprints: flask-smorest installs its own HTTPException handler; ours wins.
     register_error_handlers(app)
     _register_request_hooks(app)
@@ -93,35 +118,18 @@ def _configure_flask(app: Flask, settings: Settings) -> None:
     app.jinja_env.lstrip_blocks = True
 
 
-def _register_blueprints(app: Flask) -> None:
-    # The one place that wires every room's blueprints (panel never imports touchpoints else).
-    from media.views import bp as media_bp
-    from notifications.webhooks import bp as hooks_bp
-    from panel.accounts.views import bp as accounts_bp
-    from panel.api import init_api
-    from panel.contacts.views import bp as contacts_bp
-    from panel.dev.views import bp as dev_bp
-    from panel.home import bp as home_bp
-    from panel.ops.views import bp as ops_bp
-    from panel.places.views import bp as places_bp
-    from panel.questions.views import bp as questions_bp
-    from touchpoints.public import bp as touchpoints_public_bp
+def _register_blueprints(app: Flask, rooms: list[Room]) -> None:
+    from panel.core.ops.views import bp as ops_bp
+    from panel.core.pages import init_pages
 
-    for blueprint in (
-        home_bp,
-        accounts_bp,
-        places_bp,
-        contacts_bp,
-        questions_bp,
-        dev_bp,
-        ops_bp,
-        media_bp,
-        hooks_bp,
-        touchpoints_public_bp,
-    ):
-        app.register_blueprint(blueprint)
-    csrf.exempt(hooks_bp)
-    init_api(app)
+    init_pages(app)
+    app.register_blueprint(ops_bp)
+    for room in rooms:
+        for target in room.blueprints:
+            app.register_blueprint(resolve(target))
+        for target in room.csrf_exempt:
+            csrf.exempt(resolve(target))
+    init_api(app, [blp for room in rooms for blp in room.api], authenticate)
 
 
 def _register_request_hooks(app: Flask) -> None:

@@ -10,12 +10,12 @@ import click
 import sqlalchemy as sa
 from flask import Flask
 
-from panel.errors import StoopError
+from panel.core.errors import StoopError
 
 
 def _app(**overrides: Any) -> Flask:
     from panel.app import create_app
-    from panel.config import ConfigError
+    from panel.core.config import ConfigError
 
     try:
         return create_app(overrides)
@@ -38,7 +38,7 @@ def main() -> None:
 @click.option("--no-serve", is_flag=True, help="Migrate and seed, then exit.")
 def demo(host: str, port: int, no_serve: bool) -> None:
     """Migrate, seed the demo organisation (once), print its logins and serve."""
-    from panel.migrate import upgrade
+    from panel.core.migrate import upgrade
     from panel.seed import DEMO_LOGINS, seed_demo
 
     env = os.environ.get("STOOP_ENV", "development")
@@ -104,7 +104,7 @@ def db() -> None:
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (default: the newest)."""
-    from panel.migrate import upgrade
+    from panel.core.migrate import upgrade
 
     app = _app()
     upgrade(_settings_url(app), revision)
@@ -121,8 +121,8 @@ def org() -> None:
 @click.option("--language", type=click.Choice(["sv", "nl", "en"]), default="sv")
 def org_create(name: str, language: str) -> None:
     """Create an organisation and print its slug."""
-    from panel.accounts.service import create_organisation
-    from panel.extensions import db as database
+    from panel.core.extensions import db as database
+    from panel.organisations.service import create_organisation
 
     app = _app()
     with app.app_context():
@@ -148,9 +148,9 @@ def user() -> None:
 @click.option("--password", default=None, help="Prompted for when not given.")
 def user_create(org_slug: str, email: str, role: str, name: str, password: str | None) -> None:
     """Create a staff account in an organisation."""
-    from panel.accounts.models import Organisation
     from panel.accounts.service import create_user
-    from panel.extensions import db as database
+    from panel.core.extensions import db as database
+    from panel.organisations.models import Organisation
 
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -182,7 +182,7 @@ def token_create(email: str, name: str) -> None:
     """Create an API token and print it (and nothing else)."""
     from panel.accounts.service import find_user_by_email
     from panel.accounts.tokens import create_token
-    from panel.extensions import db as database
+    from panel.core.extensions import db as database
 
     app = _app()
     with app.app_context():

@@ -1,25 +1,9 @@
-"""Imports every room's models so the metadata is complete (app factory, Alembic, tests)."""
+"""Every room's models, imported so ``Base.metadata`` holds every table (Alembic, tests)."""
 
-from media.models import MediaFile
-from notifications.models import InboundMessage, OutboundMessage
-from panel.accounts.models import ApiToken, Organisation, User
-from panel.contacts.models import ConsentEvent, Contact
-from panel.db import Base
-from panel.places.models import Place
-from panel.questions.models import Question
-from touchpoints.models import Touchpoint
+from panel.app import ROOMS
+from panel.core.db import Base
+from panel.core.rooms import import_models, load_rooms
 
-__all__ = [
-    "ApiToken",
-    "Base",
-    "ConsentEvent",
-    "Contact",
-    "InboundMessage",
-    "MediaFile",
-    "Organisation",
-    "OutboundMessage",
-    "Place",
-    "Question",
-    "Touchpoint",
-    "User",
-]
+import_models(load_rooms(ROOMS))
+
+__all__ = ["Base"]

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from panel.accounts.models import Organisation, Role
-from panel.accounts.service import create_organisation, create_user
-from panel.extensions import db
+from panel.accounts.models import Role
+from panel.accounts.service import create_user
+from panel.core.extensions import db
+from panel.organisations.models import Organisation
+from panel.organisations.service import create_organisation
 
 DEMO_ORG_NAME = "Demo Bostäder"
 DEMO_LOGINS = (

@@ -23,9 +23,9 @@ from flask.globals import _cv_app
 from flask.testing import FlaskClient
 
 from panel.app import create_app
-from panel.config import Settings
-from panel.extensions import db, limiter
-from panel.migrate import upgrade
+from panel.core.config import Settings
+from panel.core.extensions import db, limiter
+from panel.core.migrate import upgrade
 
 pytest_plugins = [
     "tests.fixtures.network",

@@ -11,10 +11,11 @@ from typing import Any
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
-from panel.accounts.models import Organisation, Role, User
+from panel.accounts.models import Role, User
 from panel.accounts.passwords import hash_password
 from panel.contacts.models import Contact
-from panel.extensions import db
+from panel.core.extensions import db
+from panel.organisations.models import Organisation
 from panel.places.models import Place, PlaceKind
 
 PASSWORD = "correct horse battery"

@@ -18,7 +18,7 @@ from flask import Flask
 
 from panel.accounts.models import Role, User
 from panel.accounts.passwords import verify_password
-from panel.extensions import db
+from panel.core.extensions import db
 from tests.conftest import free_port
 
 STOOP = str(Path(sys.executable).parent / "stoop")

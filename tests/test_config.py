@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from panel.config import DEFAULT_SECRET_KEY, ConfigError, Settings
+from panel.core.config import DEFAULT_SECRET_KEY, ConfigError, Settings
 
 GOOD_KEY = "k" * 40
 PG = "postgresql://stoop@db.internal/stoop"

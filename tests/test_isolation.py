@@ -42,8 +42,8 @@ from flask.testing import FlaskClient
 from flask_login import login_required
 from sqlalchemy.orm import Session
 
+from panel.core.scoping import OrgScoped
 from panel.models import Base
-from panel.scoping import OrgScoped
 from tests.factories import OrganisationFactory, UserFactory, api_headers, login
 
 MARKER = "ORGB-SECRET"
@@ -676,7 +676,7 @@ def test_openapi_lists_exactly_the_walked_api_routes(two_orgs: TwoOrganisations)
 def _probe_blueprint() -> Blueprint:
     """Routes only this test registers: one scoped correctly, two that leak across organisations."""
     from panel.contacts.models import Contact
-    from panel.extensions import db
+    from panel.core.extensions import db
 
     probe = Blueprint("isolation_probe", __name__)
 
@@ -711,7 +711,7 @@ def _probe_blueprint() -> Blueprint:
 @contextlib.contextmanager
 def savepoint_session(app: Flask) -> Iterator[Session]:
     """Like the ``db_session`` fixture, for an app of this test's own."""
-    from panel.extensions import db
+    from panel.core.extensions import db
 
     state = db.state(app)
     connection = state.engine.connect()

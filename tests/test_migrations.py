@@ -14,8 +14,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from panel.db import create_engine
-from panel.migrate import alembic_config
+from panel.core.db import create_engine
+from panel.core.migrate import alembic_config
 from panel.models import Base
 
 

@@ -9,16 +9,16 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from panel.accounts.models import Organisation
 from panel.contacts.models import ConsentEvent, Contact
-from panel.places.models import Place, PlaceKind
-from panel.scoping import (
+from panel.core.scoping import (
     ALL_ORGS_OPTION,
     CrossOrganisationError,
     current_organisation_id,
     scope_session,
     scoped_to,
 )
+from panel.organisations.models import Organisation
+from panel.places.models import Place, PlaceKind
 
 
 @dataclass
@@ -200,7 +200,7 @@ def test_scoped_to_restores_the_previous_scope(db_session: Session, orgs) -> Non
 def test_get_from_identity_map_honours_the_scope(db_session):
     """A row loaded before the session was scoped is not handed out by get() afterwards."""
     from panel.contacts.models import Contact
-    from panel.scoping import scope_session
+    from panel.core.scoping import scope_session
     from tests.factories import ContactFactory, OrganisationFactory
 
     mine, theirs = OrganisationFactory(), OrganisationFactory()

@@ -14,7 +14,7 @@ from celery import shared_task
 from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
-from panel.celery import enqueue_after_commit
+from panel.core.celery import enqueue_after_commit
 
 CALLS: list[tuple[str, Any]] = []
 

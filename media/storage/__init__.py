@@ -16,7 +16,7 @@ from media.storage.base import (
     StorageUnavailable,
     UploadInstructions,
 )
-from panel.config import Settings
+from panel.core.config import Settings
 
 __all__ = [
     "CHUNK_SIZE",

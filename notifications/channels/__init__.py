@@ -11,7 +11,7 @@ from notifications.channels.email import SmtpChannel
 from notifications.channels.outbox import EmlOutboxChannel, RecordOnlyChannel
 from notifications.channels.sms import TwilioSmsChannel
 from notifications.models import Channel, OutboundMessage
-from panel.config import Settings
+from panel.core.config import Settings
 
 
 def channel_for(message: OutboundMessage, settings: Settings) -> DeliveryChannel:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from notifications.models import OutboundMessage
-from panel.config import Settings
+from panel.core.config import Settings
 
 
 @dataclass(frozen=True)

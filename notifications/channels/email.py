@@ -22,7 +22,7 @@ from notifications.channels.base import (
     UncertainDeliveryError,
 )
 from notifications.models import OutboundMessage
-from panel.config import Settings
+from panel.core.config import Settings
 
 SMTP_TIMEOUT = 10.0
 DEFAULT_PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}

@@ -9,8 +9,8 @@ from notifications import mailbox
 from notifications.channels.base import Receipt, TransientDeliveryError
 from notifications.channels.email import build_email
 from notifications.models import OutboundMessage
-from panel.config import Settings
-from panel.db import utcnow
+from panel.core.config import Settings
+from panel.core.db import utcnow
 
 
 class EmlOutboxChannel:

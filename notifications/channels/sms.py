@@ -26,7 +26,7 @@ from notifications.channels.base import (
     UncertainDeliveryError,
 )
 from notifications.models import OutboundMessage
-from panel.config import Settings
+from panel.core.config import Settings
 
 TWILIO_TIMEOUT = 10.0
 STATUS_CALLBACK_PATH = "/hooks/twilio/status"

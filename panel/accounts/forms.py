@@ -12,7 +12,7 @@ from wtforms.validators import ValidationError as FieldError
 
 from panel.accounts.models import Role
 from panel.accounts.passwords import MIN_LENGTH, password_problem
-from panel.i18n import LANGUAGE_NAMES, LANGUAGES
+from panel.core.i18n import LANGUAGE_NAMES, LANGUAGES
 
 
 def role_choices() -> list[tuple[str, Any]]:

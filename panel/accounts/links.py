@@ -17,8 +17,8 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from panel.accounts.models import User
-from panel.extensions import db
-from panel.scoping import ALL_ORGS_OPTION
+from panel.core.extensions import db
+from panel.core.scoping import ALL_ORGS_OPTION
 
 RESET_SALT: Final = "password-reset"
 INVITE_SALT: Final = "invite"

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any
 
 import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from panel.db import Base, TimestampMixin, intpk, str40, str120, str255, timestamp
-from panel.scoping import OrgScoped
+from panel.core.db import Base, TimestampMixin, intpk, str120, str255, timestamp
+from panel.core.scoping import OrgScoped
+from panel.organisations.models import Organisation
 
 
 class Role(enum.StrEnum):
@@ -23,23 +23,6 @@ class Role(enum.StrEnum):
 
 
 LANGUAGES = ("en", "sv", "nl")
-
-
-class Organisation(Base):
-    """One housing company; every other row belongs to exactly one."""
-
-    __tablename__ = "organisation"
-
-    id: Mapped[intpk]
-    name: Mapped[str120]
-    slug: Mapped[str40] = mapped_column(unique=True)
-    default_language: Mapped[str] = mapped_column(sa.String(2), default="sv")
-    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    created_at: Mapped[timestamp]
-
-    def setting(self, key: str, default: Any = None) -> Any:
-        """One organisation setting (e.g. ``max_recording_seconds``), or the default."""
-        return (self.settings or {}).get(key, default)
 
 
 class User(OrgScoped, TimestampMixin, UserMixin, Base):

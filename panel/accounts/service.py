@@ -3,48 +3,22 @@
 from __future__ import annotations
 
 import functools
-import re
 import secrets
-import unicodedata
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
 
-from panel.accounts.models import Organisation, Role, User
+from panel.accounts.models import Role, User
 from panel.accounts.passwords import (
     hash_password,
     needs_rehash,
     password_problem,
     verify_password,
 )
-from panel.errors import Conflict, Forbidden, ValidationError
-from panel.scoping import ALL_ORGS_OPTION
-
-
-def slugify(name: str) -> str:
-    """'Demo Bostäder' → 'demo-bostader'."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
-    return slug[:32] or "org"
-
-
-def create_organisation(session: Session, name: str, language: str = "sv") -> Organisation:
-    """A new organisation with a unique slug derived from its name."""
-    name = name.strip()
-    if not name:
-        raise ValidationError("Give the organisation a name.")
-    base = slugify(name)
-    slug = base
-    taken = set(
-        session.scalars(sa.select(Organisation.slug).where(Organisation.slug.like(f"{base}%")))
-    )
-    while slug in taken:
-        slug = f"{base}-{secrets.token_hex(2)}"
-    org = Organisation(name=name[:120], slug=slug, default_language=language)
-    session.add(org)
-    session.flush()
-    return org
+from panel.core.errors import Conflict, Forbidden, ValidationError
+from panel.core.scoping import ALL_ORGS_OPTION
+from panel.organisations.models import Organisation
 
 
 def normalise_email(email: str) -> str:

@@ -9,8 +9,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
 
 from panel.accounts.models import User
-from panel.extensions import db
-from panel.scoping import ALL_ORGS_OPTION
+from panel.core.extensions import db
+from panel.core.scoping import ALL_ORGS_OPTION
 
 
 def init_login(manager: LoginManager) -> None:

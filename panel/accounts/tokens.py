@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from panel.accounts.models import ApiToken, User
-from panel.db import utcnow
-from panel.scoping import ALL_ORGS_OPTION
+from panel.core.db import utcnow
+from panel.core.scoping import ALL_ORGS_OPTION
 
 PREFIX = "stp_"
 

@@ -6,11 +6,9 @@ password, an expired link, a form that lost its CSRF token, too many attempts.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import (
@@ -23,10 +21,9 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import force_locale, format_timedelta
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from flask_wtf.csrf import CSRFError
 
 from panel.accounts import service
 from panel.accounts.emails import send_invitation, send_password_reset
@@ -46,10 +43,11 @@ from panel.accounts.links import RESET_MAX_AGE, user_for_invite_token, user_for_
 from panel.accounts.models import ApiToken, Role, User
 from panel.accounts.passwords import verify_password
 from panel.accounts.tokens import create_token, revoke_token
-from panel.db import utcnow
-from panel.errors import Conflict, Forbidden, ValidationError, error_response, wants_json
-from panel.extensions import db, limiter
-from panel.scoping import scope_session
+from panel.core.db import utcnow
+from panel.core.errors import Conflict, Forbidden, ValidationError
+from panel.core.extensions import db, limiter
+from panel.core.pages import safe_next
+from panel.core.scoping import scope_session
 
 bp = Blueprint("accounts", __name__)
 
@@ -77,18 +75,6 @@ def _count_attempt() -> None:
 rate_limited = limiter.limit(_login_limit, methods=["POST"], deduct_when=_attempt_failed)
 
 
-def safe_next(target: str | None) -> str | None:
-    """``target`` when it is a path on this site, else None (no open redirects)."""
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return None
-    if "\\" in target or any(ord(char) < 32 for char in target):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return None
-    return target
-
-
 def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
     """Only a logged-in admin may use the view; others get a 403 that says why."""
 
@@ -114,26 +100,6 @@ def _start_session(user: User, remember: bool = False) -> None:
 
 def _home() -> str:
     return url_for("home.dashboard")
-
-
-@bp.app_errorhandler(CSRFError)
-def csrf_failed(_exc: CSRFError) -> Any:
-    """A form without a valid CSRF token: say what happened instead of 'bad request'."""
-    message = _(
-        "This form has expired or did not come from Stoop, so it was not sent. "
-        "Reload the page and try again."
-    )
-    if wants_json():
-        return error_response(400, "csrf_failed", message)
-    return render_template("error.html", status=400, message=message, retry_url=_retry_url()), 400
-
-
-def _retry_url() -> str:
-    # Back to the page the form was on (same site only), where a fresh token waits.
-    referrer = urlsplit(request.referrer or "")
-    if referrer.netloc == request.host and safe_next(referrer.path):
-        return referrer.path + (f"?{referrer.query}" if referrer.query else "")
-    return url_for("home.root")
 
 
 # --- logging in and out ------------------------------------------------------------------
@@ -343,17 +309,6 @@ def resend_invite(user_id: int) -> Any:
 def _role_label(role: Role) -> str:
     """The role as a person reads it, in their language."""
     return str(dict(role_choices()).get(role.value, role.value))
-
-
-@bp.app_template_filter("ago")
-def ago(moment: dt.datetime | None) -> str:
-    """'3 hours ago' (in the reader's language) for a moment in the past."""
-    if moment is None:
-        return ""
-    delta = utcnow() - moment
-    if delta.total_seconds() < 60:
-        return _("just now")
-    return format_timedelta(-delta, granularity="minute", add_direction=True)
 
 
 # --- profile -----------------------------------------------------------------------------

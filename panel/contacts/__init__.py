@@ -1,1 +1,13 @@
 """Contacts (tenants) and their consent log."""
+
+from flask_babel import lazy_gettext as _l
+
+from panel.core.rooms import ApiBlueprint, NavItem, Room
+
+room = Room(
+    "contacts",
+    models=("panel.contacts.models",),
+    blueprints=("panel.contacts.views:bp",),
+    api=(ApiBlueprint("panel.contacts.api:blp", "contacts"),),
+    nav=(NavItem("contacts.index", _l("Contacts"), order=30),),
+)

@@ -15,10 +15,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from panel.accounts.models import Organisation
 from panel.contacts.models import ConsentEvent, Contact
 from panel.contacts.service import EDITABLE, ConsentInput, consent_differs, default_language
-from panel.db import utcnow
+from panel.core.db import utcnow
+from panel.organisations.models import Organisation
 
 LOOKUP_CHUNK = 2_000  # values per IN (...): well under SQLite's and psycopg's parameter limits
 _COLUMNS = ("id", *EDITABLE)

@@ -15,10 +15,10 @@ from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
-from panel.accounts.models import Organisation
 from panel.contacts.bulk import UpsertItem, upsert_contacts
 from panel.contacts.service import clean_contact, region_of
-from panel.csv_upload import CsvReader, CsvRow, ImportReport, batched
+from panel.core.csv_files import CsvReader, CsvRow, ImportReport, batched
+from panel.organisations.models import Organisation
 from panel.places.service import PlaceLookup
 
 COLUMNS = (

@@ -13,12 +13,12 @@ import unicodedata
 
 from sqlalchemy.orm import Session
 
-from panel.accounts.models import Organisation
 from panel.contacts.bulk import UpsertItem, upsert_contacts
 from panel.contacts.service import ConsentInput
+from panel.core.scoping import scoped_to
+from panel.organisations.models import Organisation
 from panel.places.models import Place
 from panel.places.service import create_place
-from panel.scoping import scoped_to
 
 AREAS = {
     "Norra Ängby": ("Ängbyplan 3", "Bergslagsvägen 112", "Sorterargatan 8", "Klövervägen 21"),

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from panel.db import Base, TimestampMixin, intpk, timestamp
+from panel.core.db import Base, TimestampMixin, intpk, timestamp
+from panel.core.scoping import OrgScoped
 from panel.places.models import Place
-from panel.scoping import OrgScoped
 
 
 class Contact(OrgScoped, TimestampMixin, Base):

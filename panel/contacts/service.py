@@ -18,10 +18,10 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
 
-from panel.accounts.models import Organisation
 from panel.contacts.models import ConsentEvent, Contact
 from panel.contacts.phones import PhoneNumberError, normalise_phone, region_for_language
-from panel.errors import Conflict, NotFound, ValidationError
+from panel.core.errors import Conflict, NotFound, ValidationError
+from panel.organisations.models import Organisation
 from panel.places.service import MAX_ID, PlaceLookup
 
 LANGUAGES = ("sv", "nl", "en")

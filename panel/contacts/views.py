@@ -10,25 +10,19 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from panel.api.pagination import decode_cursor, encode_cursor
 from panel.contacts import csv_import, service
 from panel.contacts.forms import ConsentForm, ContactForm, ImportForm, NewContactForm
 from panel.contacts.models import Contact
 from panel.contacts.phones import display_phone
-from panel.errors import StoopError
-from panel.extensions import db
-from panel.import_views import import_page
+from panel.core.errors import StoopError
+from panel.core.extensions import db
+from panel.core.import_page import import_page
+from panel.core.pagination import decode_cursor, encode_cursor
 from panel.places.models import Place
 from panel.places.service import MAX_ID, PlaceLookup
 
 bp = Blueprint("contacts", __name__)
 PAGE_SIZE = 50
-
-
-@bp.app_template_filter("phone")
-def phone_filter(e164: str | None) -> str:
-    """An E.164 number as people write it: +46 70 123 45 67."""
-    return display_phone(e164)
 
 
 def _organisation() -> Any:

@@ -17,8 +17,8 @@ from flask_login import current_user, login_required
 
 from notifications import mailbox
 from notifications.models import Channel, DeliveryState, OutboundMessage
-from panel.config import Settings
-from panel.extensions import db
+from panel.core.config import Settings
+from panel.core.extensions import db
 
 bp = Blueprint("dev", __name__)
 

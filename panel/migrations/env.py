@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from panel.db import create_engine
+from panel.core.db import create_engine
 from panel.models import Base
 
 config = context.config

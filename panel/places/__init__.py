@@ -1,1 +1,13 @@
 """The place tree: area → building → stairwell."""
+
+from flask_babel import lazy_gettext as _l
+
+from panel.core.rooms import ApiBlueprint, NavItem, Room
+
+room = Room(
+    "places",
+    models=("panel.places.models",),
+    blueprints=("panel.places.views:bp",),
+    api=(ApiBlueprint("panel.places.api:blp", "places"),),
+    nav=(NavItem("places.index", _l("Places"), order=40),),
+)

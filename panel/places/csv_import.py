@@ -12,8 +12,8 @@ from typing import IO
 
 from sqlalchemy.orm import Session
 
-from panel.csv_upload import CsvReader, CsvRow, ImportReport
-from panel.errors import StoopError, ValidationError
+from panel.core.csv_files import CsvReader, CsvRow, ImportReport
+from panel.core.errors import StoopError, ValidationError
 from panel.places.service import clean_code, clean_name, ensure_path
 
 LEVELS = ("area", "building", "stairwell")

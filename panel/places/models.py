@@ -7,8 +7,8 @@ import enum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from panel.db import Base, TimestampMixin, intpk, str120
-from panel.scoping import OrgScoped
+from panel.core.db import Base, TimestampMixin, intpk, str120
+from panel.core.scoping import OrgScoped
 
 
 class PlaceKind(enum.StrEnum):

@@ -14,9 +14,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from panel.contacts.models import Contact
-from panel.errors import Conflict, NotFound, ValidationError
+from panel.core.errors import Conflict, NotFound, ValidationError
+from panel.core.routing import MAX_DB_ID
 from panel.places.models import Place, PlaceKind
-from panel.routing import MAX_DB_ID
 
 SEPARATOR = " / "
 MAX_NAME = 120

@@ -12,9 +12,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from panel.errors import Forbidden, StoopError
-from panel.extensions import db
-from panel.import_views import import_page
+from panel.core.errors import Forbidden, StoopError
+from panel.core.extensions import db
+from panel.core.import_page import import_page
 from panel.places import csv_import, service
 from panel.places.forms import DeleteForm, ImportForm, PlaceForm, RenameForm
 from panel.places.models import PlaceKind

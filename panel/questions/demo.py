@@ -24,11 +24,12 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from media.models import MediaFile, MediaStatus
-from panel.accounts.models import Organisation, User
-from panel.db import utcnow
+from panel.accounts.models import User
+from panel.core.db import utcnow
+from panel.core.scoping import scoped_to
+from panel.organisations.models import Organisation
 from panel.questions import service
 from panel.questions.models import Question
-from panel.scoping import scoped_to
 
 log = logging.getLogger(__name__)
 

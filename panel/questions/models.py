@@ -10,8 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from media.models import MediaFile
 from panel.accounts.models import User
-from panel.db import Base, TimestampMixin, intpk
-from panel.scoping import OrgScoped
+from panel.core.db import Base, TimestampMixin, intpk
+from panel.core.scoping import OrgScoped
 
 
 class QuestionStatus(enum.StrEnum):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from media.models import MediaFile, MediaStatus
-from panel.errors import ValidationError
+from panel.core.errors import ValidationError
 
 WAITING = (MediaStatus.PENDING, MediaStatus.UPLOADED, MediaStatus.PROCESSING)
 

@@ -22,9 +22,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from media.models import MediaFile, MediaStatus
-from panel.accounts.models import Organisation, Role, User
-from panel.db import utcnow
-from panel.errors import Conflict, Forbidden, NotFound, ValidationError
+from panel.accounts.models import Role, User
+from panel.core.db import utcnow
+from panel.core.errors import Conflict, Forbidden, NotFound, ValidationError
+from panel.organisations.models import Organisation
 from panel.questions.models import AnswerMode, Question, QuestionStatus
 
 LANGUAGES = ("sv", "nl", "en")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from panel.extensions import db
+from panel.core.extensions import db
 from panel.questions.service import close_due_questions
 
 

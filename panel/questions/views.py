@@ -11,9 +11,9 @@ from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user, login_required
 
-from panel.api.pagination import decode_cursor, encode_cursor
-from panel.errors import StoopError, ValidationError
-from panel.extensions import db
+from panel.core.errors import StoopError, ValidationError
+from panel.core.extensions import db
+from panel.core.pagination import decode_cursor, encode_cursor
 from panel.questions import service
 from panel.questions.forms import DEFAULT_TIMEZONE, QuestionForm, local_day
 from panel.questions.models import Question
@@ -21,15 +21,6 @@ from panel.questions.playback import caption_cues, player_for
 
 bp = Blueprint("questions", __name__)
 PAGE_SIZE = 24
-
-
-@bp.app_template_filter("clock")
-def clock(seconds: float | None) -> str:
-    """A duration as a video player shows it (whole seconds, rounded down): 0:42, 1:02:03."""
-    total = int(seconds or 0)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def _organisation() -> Any:

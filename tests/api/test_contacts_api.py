@@ -6,8 +6,8 @@ import pytest
 import sqlalchemy as sa
 
 from panel.contacts.models import ConsentEvent, Contact
+from panel.core.scoping import scoped_to
 from panel.places.service import create_place
-from panel.scoping import scoped_to
 from tests.factories import ContactFactory, OrganisationFactory, UserFactory, api_headers
 
 ANNA = {

@@ -23,8 +23,8 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
-from panel.api import API_PREFIX, PUBLIC_API_PATHS
 from panel.contacts.models import Contact
+from panel.core.api import API_PREFIX, PUBLIC_API_PATHS
 from panel.places.models import Place, PlaceKind
 from tests.factories import OrganisationFactory, UserFactory, api_headers
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from panel.core.scoping import scoped_to
 from panel.places.service import create_place
-from panel.scoping import scoped_to
 from tests.factories import ContactFactory, OrganisationFactory, UserFactory, api_headers
 
 

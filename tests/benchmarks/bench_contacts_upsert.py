@@ -72,7 +72,7 @@ def rss_mib() -> float:
 @contextmanager
 def fresh_database(admin_url: str) -> Iterator[str]:
     """A new, migrated database next to ``admin_url``; dropped afterwards."""
-    from panel.migrate import upgrade
+    from panel.core.migrate import upgrade
 
     name = f"stoop_bench_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
@@ -90,7 +90,7 @@ def fresh_database(admin_url: str) -> Iterator[str]:
 
 def make_app(url: str, instance: Path) -> Any:
     from panel.app import create_app
-    from panel.config import Settings
+    from panel.core.config import Settings
 
     settings = Settings.from_env(
         environ={},
@@ -110,9 +110,10 @@ def make_app(url: str, instance: Path) -> Any:
 def new_organisation(app: Any, name: str) -> tuple[int, str]:
     """An organisation with an admin; returns its id and an API token for the admin."""
     from panel.accounts.models import Role
-    from panel.accounts.service import create_organisation, create_user
+    from panel.accounts.service import create_user
     from panel.accounts.tokens import create_token
-    from panel.extensions import db
+    from panel.core.extensions import db
+    from panel.organisations.service import create_organisation
 
     with app.app_context():
         session = db.session()

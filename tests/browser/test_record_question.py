@@ -297,7 +297,7 @@ def test_a_file_that_is_not_a_video_is_refused_on_the_page(live_server, page, tm
 def s3_live_server(database_factory, tmp_path_factory, s3_server) -> Iterator[LiveServer]:
     """The app in s3 mode (a fresh bucket on the moto server), served like ``live_server``."""
     from panel.app import create_app
-    from panel.extensions import db
+    from panel.core.extensions import db
     from tests.conftest import free_port, make_test_settings
 
     port = free_port()
@@ -325,7 +325,7 @@ def s3_live_server(database_factory, tmp_path_factory, s3_server) -> Iterator[Li
 
 
 def test_the_same_in_s3_mode_without_the_bytes_touching_the_app(s3_live_server, s3_server, browser):
-    from panel.extensions import limiter
+    from panel.core.extensions import limiter
 
     limiter.reset()
     email = make_staff(s3_live_server, "Bostäder Väst")

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from panel.contacts.bulk import UpsertItem, upsert_contacts
 from panel.contacts.models import ConsentEvent, Contact
 from panel.contacts.service import ConsentInput
-from panel.scoping import scoped_to
+from panel.core.scoping import scoped_to
 from tests.factories import ContactFactory, OrganisationFactory
 
 CONSENT = ConsentInput(basis="consent", text="Ja tack", text_version="2026-01")

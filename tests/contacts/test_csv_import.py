@@ -8,11 +8,11 @@ import io
 import pytest
 import sqlalchemy as sa
 
-from panel import csv_upload
 from panel.contacts import csv_import
 from panel.contacts.csv_import import import_contacts
 from panel.contacts.models import ConsentEvent, Contact
-from panel.csv_upload import CsvFileError
+from panel.core import csv_files as csv_upload
+from panel.core.csv_files import CsvFileError
 from panel.places.service import create_place
 
 GOOD = (

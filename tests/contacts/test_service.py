@@ -17,7 +17,7 @@ from panel.contacts.service import (
     create_contact,
     update_contact,
 )
-from panel.errors import Conflict, ValidationError
+from panel.core.errors import Conflict, ValidationError
 from panel.places.service import PlaceLookup, create_place
 from tests.factories import ContactFactory
 

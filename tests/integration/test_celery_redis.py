@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from notifications.dispatch import queue_email
 from notifications.models import DeliveryState, OutboundMessage
-from panel.extensions import db
+from panel.core.extensions import db
 from tests.conftest import TEST_SECRET
 from tests.factories import OrganisationFactory
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from media.models import MediaFile
 from media.storage import Storage, current_storage
 from panel.app import create_app
-from panel.extensions import db
+from panel.core.extensions import db
 from tests.conftest import IsolatedClient, make_test_settings, savepoint_binding
 from tests.factories import OrganisationFactory, UserFactory
 

@@ -23,7 +23,7 @@ from media.transcribe import (
     TranscriberUnavailable,
     get_transcriber,
 )
-from panel.config import ConfigError, Settings
+from panel.core.config import ConfigError, Settings
 
 VTT = """WEBVTT
 

@@ -15,7 +15,7 @@ from media.storage import ObjectTooLarge, StorageUnavailable, get_storage
 from media.storage.base import check_key
 from media.storage.local import LocalStorage
 from media.storage.s3 import S3Storage
-from panel.config import Settings
+from panel.core.config import Settings
 
 PAYLOAD = bytes(range(256)) * 40  # 10,240 bytes
 

@@ -19,7 +19,7 @@ from media.service import new_public_id
 from media.storage import Storage
 from media.storage.s3 import S3Storage
 from media.transcribe import Segment, transcribe_clip
-from panel.db import utcnow
+from panel.core.db import utcnow
 from tests.factories import OrganisationFactory
 from tests.media.conftest import Clips, media_row, run_task
 

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from notifications.delivery import deliver_due
 from notifications.dispatch import queue_email
 from notifications.models import DeliveryState, OutboundMessage
-from panel.db import utcnow
-from panel.errors import ValidationError
+from panel.core.db import utcnow
+from panel.core.errors import ValidationError
 from tests.conftest import free_port
 
 

@@ -17,8 +17,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from panel.celery import enqueue_after_commit
-from panel.ops.logging import JsonFormatter
+from panel.core.celery import enqueue_after_commit
+from panel.core.ops.logging import JsonFormatter
 
 REDIS_BROKER = "redis://127.0.0.1:6379/12"
 DEAD_BROKER = "redis://127.0.0.1:1/0"

@@ -8,7 +8,7 @@ import io
 import pytest
 import sqlalchemy as sa
 
-from panel.csv_upload import CsvFileError
+from panel.core.csv_files import CsvFileError
 from panel.places.csv_import import import_places
 from panel.places.models import Place
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from panel.errors import Conflict, ValidationError
+from panel.core.errors import Conflict, ValidationError
 from panel.places.models import PlaceKind
 from panel.places.service import (
     PlaceLookup,

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from media.models import MediaFile, MediaStatus
-from panel.extensions import db
+from panel.core.extensions import db
+from panel.core.scoping import scoped_to
 from panel.questions.models import Question, QuestionStatus
-from panel.scoping import scoped_to
 from tests.factories import OrganisationFactory, UserFactory, login
 
 

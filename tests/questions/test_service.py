@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from media.models import MediaStatus
-from panel.db import utcnow
-from panel.errors import Conflict, ValidationError
+from panel.core.db import utcnow
+from panel.core.errors import Conflict, ValidationError
 from panel.questions import service
 from panel.questions.models import QuestionStatus
 from tests.factories import UserFactory
@@ -244,7 +244,7 @@ def test_the_periodic_task_closes_questions_past_their_date(app, db_session, sco
     """beat's close_due task closes a live question whose closing date has passed, once."""
     import datetime as dt
 
-    from panel.db import utcnow
+    from panel.core.db import utcnow
     from panel.questions.models import Question, QuestionStatus
     from panel.questions.tasks import close_due
 

@@ -7,6 +7,7 @@ work whose transaction rolled back, and never starts before its rows are visible
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 import time
@@ -18,21 +19,26 @@ from flask import Flask, current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
-from panel.config import Settings
+from panel.core.config import Settings
 
 log = logging.getLogger(__name__)
 
 PENDING_KEY = "stoop.pending_tasks"
-TASK_MODULES = [
-    "notifications.tasks",
-    "media.tasks",
-    "panel.contacts.tasks",
-    "panel.questions.tasks",
-]
 
 
-def celery_init_app(app: Flask, settings: Settings) -> Celery:
-    """Create the Celery app for this Flask app and keep it in ``app.extensions``."""
+def celery_init_app(
+    app: Flask,
+    settings: Settings,
+    *,
+    task_modules: list[str],
+    beat_schedule: dict[str, dict[str, Any]],
+) -> Celery:
+    """Create the Celery app for this Flask app and keep it in ``app.extensions``.
+
+    ``task_modules`` are imported here, in every process (web, worker, beat, CLI): a task is
+    registered by importing its module, and a web process that never did could neither run a
+    periodic job in the embedded default nor look a task up by name.
+    """
 
     class FlaskTask(Task):
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -57,24 +63,13 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
             "unacked_restore_interval": 30,
         },
         timezone="UTC",
-        include=TASK_MODULES,
-        beat_schedule={
-            "deliver-due-messages": {
-                "task": "notifications.tasks.deliver_due",
-                "schedule": 30.0,
-            },
-            "close-due-questions": {
-                "task": "panel.questions.tasks.close_due",
-                "schedule": 60.0,
-            },
-            "reclaim-stalled-media": {
-                "task": "media.tasks.reclaim_stalled",
-                "schedule": 300.0,
-            },
-        },
+        include=task_modules,
+        beat_schedule=beat_schedule,
     )
     celery.set_default()
     app.extensions["celery"] = celery
+    for module in task_modules:
+        importlib.import_module(module)
     if not settings.broker_url:
         app.extensions["stoop.executor"] = InProcessExecutor(inline=settings.tasks_inline)
         if not settings.tasks_inline:

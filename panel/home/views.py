@@ -9,7 +9,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from panel.contacts.models import Contact
-from panel.extensions import db
+from panel.core.extensions import db
 from panel.places.models import Place, PlaceKind
 
 bp = Blueprint("home", __name__)

@@ -20,10 +20,10 @@ from marshmallow import Schema, fields, validate
 
 from media.models import MediaStatus
 from media.rejections import MediaRejected
-from panel.api.pagination import PageQuerySchema, keyset_page, page_schema
-from panel.api.schemas import Text, error_responses
-from panel.errors import Conflict, ValidationError, error_response
-from panel.extensions import db
+from panel.core.api.schemas import Text, error_responses
+from panel.core.errors import Conflict, ValidationError, error_response
+from panel.core.extensions import db
+from panel.core.pagination import PageQuerySchema, keyset_page, page_schema
 from panel.questions import service
 from panel.questions.models import Question
 from panel.questions.playback import player_for

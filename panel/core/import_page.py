@@ -8,7 +8,7 @@ from typing import IO, Any
 from flask import render_template, request
 from flask_wtf import FlaskForm
 
-from panel.csv_upload import MAX_IMPORT_BYTES, CsvFileError, ImportReport, too_large_error
+from panel.core.csv_files import MAX_IMPORT_BYTES, CsvFileError, ImportReport, too_large_error
 
 # Multipart overhead allowed on top of the file itself before a body is refused unread.
 _FORM_OVERHEAD = 64 * 1024

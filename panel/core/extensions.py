@@ -8,7 +8,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 
-from panel.db import Database
+from panel.core.db import Database
 
 db = Database()
 login_manager = LoginManager()

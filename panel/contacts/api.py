@@ -15,8 +15,6 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from marshmallow import ValidationError as SchemaError
 
-from panel.api.pagination import PageQuerySchema, keyset_page, page_schema
-from panel.api.schemas import Text, error_responses
 from panel.contacts.bulk import UpsertItem, upsert_contacts
 from panel.contacts.models import Contact
 from panel.contacts.service import (
@@ -38,8 +36,10 @@ from panel.contacts.service import (
     region_of,
     update_contact,
 )
-from panel.errors import Conflict
-from panel.extensions import db
+from panel.core.api.schemas import Text, error_responses
+from panel.core.errors import Conflict
+from panel.core.extensions import db
+from panel.core.pagination import PageQuerySchema, keyset_page, page_schema
 from panel.places.service import MAX_ID, PlaceLookup
 
 blp = Blueprint(

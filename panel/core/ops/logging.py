@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Flask, g, request
 
-from panel.config import Settings
+from panel.core.config import Settings
 
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 access_log = logging.getLogger("stoop.request")

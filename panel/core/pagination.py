@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from marshmallow import Schema, fields, validate
 from sqlalchemy.orm import Session
 
-from panel.errors import ValidationError
+from panel.core.errors import ValidationError
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500

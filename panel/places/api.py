@@ -13,10 +13,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from panel.api.pagination import PageQuerySchema, keyset_page, page_schema
-from panel.api.schemas import Text, error_responses
-from panel.errors import Forbidden
-from panel.extensions import db
+from panel.core.api.schemas import Text, error_responses
+from panel.core.errors import Forbidden
+from panel.core.extensions import db
+from panel.core.pagination import PageQuerySchema, keyset_page, page_schema
 from panel.places.models import Place, PlaceKind
 from panel.places.service import (
     MAX_CODE,

@@ -7,17 +7,19 @@ factory (APIFlask would replace the Flask class; spectree validates but is thinn
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from flask_smorest import Api
+from sqlalchemy.orm import Session
 
-from panel.accounts.tokens import authenticate
-from panel.api.schemas import ErrorSchema
-from panel.errors import error_response
-from panel.extensions import csrf, db
-from panel.routing import DatabaseIdConverter, id_param_schema
-from panel.scoping import scope_session
+from panel.core.api.schemas import ErrorSchema
+from panel.core.errors import error_response
+from panel.core.extensions import csrf, db
+from panel.core.rooms import ApiBlueprint, resolve
+from panel.core.routing import DatabaseIdConverter, id_param_schema
+from panel.core.scoping import scope_session
 
 API_PREFIX = "/api/v1"
 PUBLIC_API_PATHS = {f"{API_PREFIX}/openapi.json"}
@@ -29,12 +31,13 @@ class StoopApi(Api):
     ERROR_SCHEMA = ErrorSchema
 
 
-def init_api(app: Flask) -> Api:
-    """Create the Api, its security scheme, and register every resource blueprint."""
-    from panel.api.contacts import blp as contacts_blp
-    from panel.api.places import blp as places_blp
-    from panel.api.questions import blp as questions_blp
-
+def init_api(
+    app: Flask,
+    blueprints: Iterable[ApiBlueprint],
+    authenticate: Callable[[Session, str], Any],
+) -> Api:
+    """Create the Api and its security scheme, mount every room's API blueprint, and check
+    each request's bearer token with ``authenticate(session, secret)`` (a user or None)."""
     api = StoopApi(
         app,
         spec_kwargs={
@@ -49,13 +52,11 @@ def init_api(app: Flask) -> Api:
     api.register_converter(DatabaseIdConverter, id_param_schema)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
-    for blp, path in (
-        (places_blp, "places"),
-        (contacts_blp, "contacts"),
-        (questions_blp, "questions"),
-    ):
-        api.register_blueprint(blp, url_prefix=f"{API_PREFIX}/{path}")
+    for declared in blueprints:
+        blp = resolve(declared.target)
+        api.register_blueprint(blp, url_prefix=f"{API_PREFIX}/{declared.prefix}")
         csrf.exempt(blp)
+    app.extensions["stoop.api_authenticate"] = authenticate
     app.before_request(_authenticate_api_request)
     app.extensions["stoop.api"] = api
     return api
@@ -73,7 +74,7 @@ def _authenticate_api_request() -> Any:
             "Create one under Settings → API tokens.",
         )
     session = db.session()
-    user = authenticate(session, secret.strip())
+    user = current_app.extensions["stoop.api_authenticate"](session, secret.strip())
     if user is None:
         return error_response(401, "unauthorized", "This API token is not valid or was revoked.")
     g.api_user = user

@@ -7,8 +7,8 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify
 
-from panel.extensions import csrf, db
-from panel.ops.metrics import render_metrics
+from panel.core.extensions import csrf, db
+from panel.core.ops.metrics import render_metrics
 
 bp = Blueprint("ops", __name__)
 csrf.exempt(bp)
