@@ -38,6 +38,7 @@ from notifications.channels.base import (
 from notifications.models import DeliveryState, OutboundMessage
 from panel.core.config import Settings
 from panel.core.db import utcnow
+from panel.core.scoping import all_organisations, scoped_to
 
 log = logging.getLogger(__name__)
 
@@ -175,19 +176,21 @@ def _record(
 
 
 def give_up_on_stale_claims(session: Session, now: dt.datetime) -> int:
-    """Mark rows stuck in ``sending`` since before the cutoff as ``unknown``; returns how many."""
-    result = session.execute(
-        sa.update(OutboundMessage)
-        .where(
-            OutboundMessage.state == DeliveryState.SENDING,
-            OutboundMessage.claimed_at < now - STALE_CLAIM_AFTER,
+    """Mark rows stuck in ``sending`` since before the cutoff as ``unknown``, in every
+    organisation; returns how many."""
+    with all_organisations(session):
+        result = session.execute(
+            sa.update(OutboundMessage)
+            .where(
+                OutboundMessage.state == DeliveryState.SENDING,
+                OutboundMessage.claimed_at < now - STALE_CLAIM_AFTER,
+            )
+            .values(
+                state=DeliveryState.UNKNOWN,
+                error="the delivery was interrupted; it may or may not have reached the recipient",
+            )
+            .execution_options(synchronize_session=False)
         )
-        .values(
-            state=DeliveryState.UNKNOWN,
-            error="the delivery was interrupted; it may or may not have reached the recipient",
-        )
-        .execution_options(synchronize_session=False)
-    )
     session.commit()
     if result.rowcount:
         log.warning("%s outbound messages were interrupted mid-send: now unknown", result.rowcount)
@@ -195,9 +198,10 @@ def give_up_on_stale_claims(session: Session, now: dt.datetime) -> int:
 
 
 def due_message_ids(session: Session, now: dt.datetime, limit: int = DUE_BATCH) -> list[Any]:
-    """(id, channel) of queued rows whose next attempt is due, oldest first."""
+    """(id, channel, organisation_id) of queued rows whose next attempt is due, oldest first,
+    in every organisation."""
     rows = session.execute(
-        sa.select(OutboundMessage.id, OutboundMessage.channel)
+        sa.select(OutboundMessage.id, OutboundMessage.channel, OutboundMessage.organisation_id)
         .where(
             OutboundMessage.state == DeliveryState.QUEUED,
             sa.or_(
@@ -207,6 +211,7 @@ def due_message_ids(session: Session, now: dt.datetime, limit: int = DUE_BATCH) 
         )
         .order_by(OutboundMessage.id)
         .limit(limit)
+        .execution_options(all_organisations=True)
     ).all()
     session.commit()
     return list(rows)
@@ -219,12 +224,13 @@ def deliver_due(session: Session, *, now: dt.datetime | None = None, limit: int 
     give_up_on_stale_claims(session, now)
     failures: dict[str, int] = {}
     sent = 0
-    for message_id, channel in due_message_ids(session, now, limit):
+    for message_id, channel, organisation_id in due_message_ids(session, now, limit):
         # A channel that keeps failing (SMTP down) is left for the next sweep instead of
         # waiting out a timeout for every row of the batch.
         if failures.get(channel, 0) >= SWEEP_FAILURES_PER_CHANNEL:
             continue
-        state = deliver(session, message_id, now=now)
+        with scoped_to(session, organisation_id):
+            state = deliver(session, message_id, now=now)
         if state == DeliveryState.QUEUED:
             failures[channel] = failures.get(channel, 0) + 1
         elif state == DeliveryState.SENT:

@@ -12,13 +12,20 @@ from typing import Any
 from celery import shared_task
 
 from notifications import delivery
+from notifications.models import OutboundMessage
 from panel.core.db import get_session
+from panel.core.scoping import organisation_of, scoped_to
 
 
 @shared_task(name="notifications.tasks.deliver_message", bind=True, acks_late=True)
 def deliver_message(self: Any, message_id: int) -> str | None:
     """Deliver one outbox row (enqueued after the commit that wrote it)."""
-    state = delivery.deliver(get_session(), message_id)
+    session = get_session()
+    organisation_id = organisation_of(session, OutboundMessage, message_id)
+    if organisation_id is None:
+        return None  # erased since it was queued
+    with scoped_to(session, organisation_id):
+        state = delivery.deliver(session, message_id)
     return str(state) if state else None
 
 

@@ -46,10 +46,14 @@ ROOMS = (
 )
 
 
-def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
-    """Build the Stoop app. ``config`` is a Settings, or overrides of the STOOP_* settings."""
+def create_app(config: Settings | dict[str, Any] | None = None, *, serving: bool = True) -> Flask:
+    """Build the Stoop app. ``config`` is a Settings, or overrides of the STOOP_* settings.
+
+    ``serving=False`` builds it for a scripting command, which skips the production start
+    checks (see :meth:`Settings.validate`).
+    """
     settings = config if isinstance(config, Settings) else Settings.from_env(**(config or {}))
-    settings.validate()
+    settings.validate(serving=serving)
 
     if settings.env == "testing":
         use_cheap_hashing()

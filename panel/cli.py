@@ -7,18 +7,20 @@ import sys
 from typing import Any
 
 import click
-import sqlalchemy as sa
 from flask import Flask
 
 from panel.core.errors import StoopError
+from panel.core.scoping import scoped_to
 
 
-def _app(**overrides: Any) -> Flask:
+def _app(*, serving: bool = True, **overrides: Any) -> Flask:
+    """The app for a command; ``serving=False`` for scripting commands, which serve no one and
+    so run against any database (the demo's too) without the production start checks."""
     from panel.app import create_app
     from panel.core.config import ConfigError
 
     try:
-        return create_app(overrides)
+        return create_app(overrides, serving=serving)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -106,7 +108,7 @@ def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (default: the newest)."""
     from panel.core.migrate import upgrade
 
-    app = _app()
+    app = _app(serving=False)
     upgrade(_settings_url(app), revision)
     click.echo(f"Database at {revision}.", err=True)
 
@@ -124,7 +126,7 @@ def org_create(name: str, language: str) -> None:
     from panel.core.extensions import db as database
     from panel.organisations.service import create_organisation
 
-    app = _app()
+    app = _app(serving=False)
     with app.app_context():
         session = database.session()
         try:
@@ -150,21 +152,22 @@ def user_create(org_slug: str, email: str, role: str, name: str, password: str |
     """Create a staff account in an organisation."""
     from panel.accounts.service import create_user
     from panel.core.extensions import db as database
-    from panel.organisations.models import Organisation
+    from panel.organisations.service import find_organisation
 
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    app = _app()
+    app = _app(serving=False)
     with app.app_context():
         session = database.session()
-        organisation = session.scalar(sa.select(Organisation).where(Organisation.slug == org_slug))
+        organisation = find_organisation(session, org_slug)
         if organisation is None:
             raise click.ClickException(f"No organisation with the slug '{org_slug}'.")
-        try:
-            account = create_user(session, organisation, email, role, password, name=name)
-        except StoopError as exc:
-            raise click.ClickException(exc.message) from exc
-        session.commit()
+        with scoped_to(session, organisation.id):
+            try:
+                account = create_user(session, organisation, email, role, password, name=name)
+            except StoopError as exc:
+                raise click.ClickException(exc.message) from exc
+            session.commit()
         click.echo(
             f"Created {account.role.value} {account.email} in {organisation.slug}.", err=True
         )
@@ -184,14 +187,15 @@ def token_create(email: str, name: str) -> None:
     from panel.accounts.tokens import create_token
     from panel.core.extensions import db as database
 
-    app = _app()
+    app = _app(serving=False)
     with app.app_context():
         session = database.session()
         account = find_user_by_email(session, email)
         if account is None or not account.is_active:
             raise click.ClickException(f"No active account for {email}.")
-        _row, secret = create_token(session, account, name)
-        session.commit()
+        with scoped_to(session, account.organisation_id):
+            _row, secret = create_token(session, account, name)
+            session.commit()
     click.echo(secret)
 
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from panel.accounts.models import Role
 from panel.accounts.service import create_user
 from panel.core.extensions import db
+from panel.core.scoping import scoped_to
 from panel.organisations.models import Organisation
 from panel.organisations.service import create_organisation
 
@@ -28,13 +29,20 @@ def seed_demo() -> bool:
     if session.scalar(sa.select(Organisation).where(Organisation.name == DEMO_ORG_NAME)):
         return False
     organisation = create_organisation(session, DEMO_ORG_NAME, language="sv")
-    for role, email, password in DEMO_LOGINS:
-        create_user(
-            session, organisation, email, Role(role), password, name=DEMO_NAMES[role], locale="en"
-        )
-    seed_places_and_contacts(session, organisation)
-    seed_questions(session, organisation)
-    session.commit()
+    with scoped_to(session, organisation.id):
+        for role, email, password in DEMO_LOGINS:
+            create_user(
+                session,
+                organisation,
+                email,
+                Role(role),
+                password,
+                name=DEMO_NAMES[role],
+                locale="en",
+            )
+        seed_places_and_contacts(session, organisation)
+        seed_questions(session, organisation)
+        session.commit()
     return True
 
 

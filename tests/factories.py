@@ -10,11 +10,13 @@ from typing import Any
 
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
+from sqlalchemy.orm import Session
 
 from panel.accounts.models import Role, User
 from panel.accounts.passwords import hash_password
 from panel.contacts.models import Contact
 from panel.core.extensions import db
+from panel.core.scoping import ALL_ORGS_KEY
 from panel.organisations.models import Organisation
 from panel.places.models import Place, PlaceKind
 
@@ -22,10 +24,19 @@ PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
 
 
+def system_session() -> Session:
+    """The current app context's session, allowed to read and write every organisation: a
+    test's own set-up and checks act as the system (code under test runs in its own sessions,
+    which fail closed)."""
+    session = db.session()
+    session.info[ALL_ORGS_KEY] = True
+    return session
+
+
 class Base(SQLAlchemyModelFactory):
     class Meta:
         abstract = True
-        sqlalchemy_session_factory = lambda: db.session()  # noqa: E731
+        sqlalchemy_session_factory = system_session
         sqlalchemy_session_persistence = "commit"
 
 
@@ -96,7 +107,7 @@ def api_headers(user: User, name: str = "test") -> dict[str, str]:
     """Authorization headers with a fresh API token for ``user``."""
     from panel.accounts.tokens import create_token
 
-    session = db.session()
+    session = system_session()
     _row, secret = create_token(session, user, name)
     session.commit()
     return {"Authorization": f"Bearer {secret}"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -76,7 +77,9 @@ def test_org_create_prints_only_the_slug(org_slug: str, cli_env: dict[str, str])
 
 def _user(app: Flask, email: str) -> User | None:
     with app.app_context():
-        return db.session().scalar(sa.select(User).where(User.email == email))
+        return db.session().scalar(
+            sa.select(User).where(User.email == email).execution_options(all_organisations=True)
+        )
 
 
 @pytest.fixture
@@ -220,3 +223,41 @@ def _serves(url: str, process: subprocess.Popen[str], timeout: float = 60) -> bo
         except OSError:
             time.sleep(0.2)
     return False
+
+
+def _readme_scripting_commands() -> list[str]:
+    """The commands of the README's "Scripting" block, as a reader would copy them."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    block = readme.split("### Scripting", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    return [line.split("#", 1)[0].strip() for line in block.splitlines() if line.strip()]
+
+
+def test_readme_scripting_commands_work_next_to_the_demo(tmp_path: Path) -> None:
+    """`make demo` runs `stoop demo` in the checkout; the README's commands then run there as
+    written, with no STOOP_ENV, while a production start in the same folder stays guarded."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STOOP_")}
+    env["STOOP_LOG_JSON"] = "0"
+
+    def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [STOOP, *args], cwd=tmp_path, env=env, input=stdin, capture_output=True,
+            text=True, timeout=120, start_new_session=True, check=False,
+        )  # fmt: skip
+
+    ok(run("demo", "--no-serve"))
+    commands = _readme_scripting_commands()
+    assert [c.split()[:3] for c in commands] == [
+        ["stoop", "org", "create"],
+        ["stoop", "user", "create"],
+        ["stoop", "token", "create"],
+    ]
+    outputs = [
+        ok(run(*shlex.split(command)[1:], stdin=f"{PASSWORD}\n{PASSWORD}\n")).stdout
+        for command in commands
+    ]
+
+    slug, secret = outputs[0].strip(), outputs[2].strip()
+    assert slug in commands[1], "the README's user create names the slug org create prints"
+    assert re.fullmatch(r"stp_[A-Za-z0-9_-]{20,}", secret)
+    guarded = run("serve", "--port", str(free_port()))
+    assert guarded.returncode != 0 and "refuses to start in production" in guarded.stderr

@@ -42,7 +42,7 @@ from flask.testing import FlaskClient
 from flask_login import login_required
 from sqlalchemy.orm import Session
 
-from panel.core.scoping import OrgScoped
+from panel.core.scoping import ALL_ORGS_KEY, OrgScoped
 from panel.models import Base
 from tests.factories import OrganisationFactory, UserFactory, api_headers, login
 
@@ -719,7 +719,9 @@ def savepoint_session(app: Flask) -> Iterator[Session]:
     state.session_factory.configure(bind=connection, join_transaction_mode="create_savepoint")
     try:
         with app.app_context():
-            yield db.session()
+            session = db.session()
+            session.info[ALL_ORGS_KEY] = True  # the test sets up both organisations
+            yield session
     finally:
         outer.rollback()
         connection.close()
@@ -771,3 +773,118 @@ def test_url_variables_are_bound_by_convention(
     assert ((var.table, var.column) if var.table else None) == bound
     is_id = variable == "id" or variable.endswith("_id")
     assert bool(problems) == (is_id and bound is None)
+
+
+# --- Tasks and CLI commands stay in their organisation --------------------------------------------
+
+
+def rows_of(session: Session, organisation_id: int) -> dict[str, list[str]]:
+    """Every row of one organisation, as sorted strings (read past the ORM, unscoped)."""
+    connection = session.connection()
+    result = {}
+    for table in Base.metadata.sorted_tables:
+        if table.name == "organisation":
+            query = sa.select(table).where(table.c.id == organisation_id)
+        elif "organisation_id" in table.c:
+            query = sa.select(table).where(table.c.organisation_id == organisation_id)
+        else:
+            continue
+        rows = connection.execute(query).mappings().all()
+        result[table.name] = sorted(json.dumps(dict(r), default=str, sort_keys=True) for r in rows)
+    return result
+
+
+def task_arguments(task: Any, org: OrgRows) -> list[Any] | None:
+    """The task's id arguments filled with ``org``'s rows (None when one names no table)."""
+    import inspect
+
+    names = [n for n in inspect.signature(task.run).parameters if n != "self"]
+    values = []
+    for name in names:
+        table = _table_for_stem(name.removesuffix("_id")) if name.endswith("_id") else None
+        if table is None or table not in org.rows:
+            return None
+        values.append(org.rows[table]["id"])
+    return values
+
+
+def test_every_task_given_a_row_of_a_leaves_b_alone(app: Flask, db_session: Session) -> None:
+    """Each registered task that takes ids runs, for real and in a session of its own (which
+    fails closed), on organisation A's rows: it must succeed and leave B's rows as they were.
+    Periodic sweeps act on every organisation by design; they must run without an unscoped
+    access. A task added later is walked without editing this test."""
+    a = build_rows(db_session, OrganisationFactory(name="Organisation A").id, "ORGA-ROW")
+    b = build_rows(db_session, OrganisationFactory(name="Organisation B").id, MARKER)
+    celery = app.extensions["celery"]
+    rooms = ("panel.", "media.", "notifications.", "touchpoints.")  # not tests' own tasks
+    ours = sorted(name for name in celery.tasks if name.startswith(rooms))
+    periodic = {entry["task"] for entry in celery.conf.beat_schedule.values()}
+    assert ours and periodic <= set(ours)
+
+    walked, failures = [], []
+    for name in ours:
+        task = celery.tasks[name]
+        args = [] if name in periodic else task_arguments(task, a)
+        if args is None:
+            failures.append(f"{name}: its arguments name no table (call ids <table>_id)")
+            continue
+        before = rows_of(db_session, b.organisation_id)
+        result = task.apply(args=args)
+        if result.failed():
+            failures.append(f"{name}({args}) failed: {result.result!r}")
+        elif name not in periodic and rows_of(db_session, b.organisation_id) != before:
+            failures.append(f"{name}({args}) changed organisation B's rows")
+        walked.append(name)
+
+    assert not failures, "\n".join(failures)
+    assert {"notifications.tasks.deliver_message", "media.tasks.process_media"} <= set(walked)
+
+
+def test_scripting_commands_leave_other_organisations_alone(
+    database_factory: Any, tmp_path: Any, make_app: Callable[..., Flask]
+) -> None:
+    """The `stoop` scripting commands, run in-process against a database holding A and B: what
+    they do for A (or for a new organisation) never touches B, and naming B's account from A's
+    side is refused."""
+    from click.testing import CliRunner
+
+    from panel.cli import main
+
+    url = database_factory()
+    cli_app = make_app(database_url=url)
+    with cli_app.app_context():
+        from tests.factories import system_session
+
+        session = system_session()
+        org_a = OrganisationFactory(name="Organisation A")
+        b = build_rows(session, OrganisationFactory(name="Organisation B").id, MARKER)
+        b_user = UserFactory(organisation_id=b.organisation_id)
+        before = rows_of(session, b.organisation_id)
+        slug_a, b_email = org_a.slug, b_user.email
+        session.commit()
+
+    env = {
+        "STOOP_DATABASE_URL": url,
+        "STOOP_INSTANCE_DIR": str(tmp_path / "cli-instance"),
+        "STOOP_LOG_JSON": "0",
+    }
+    runner = CliRunner()
+    password = "a long enough password"
+
+    def user_create(email: str) -> list[str]:
+        return ["user", "create", "--org", slug_a, "--email", email, "--role", "admin",
+                "--password", password]  # fmt: skip
+
+    runs = [
+        runner.invoke(main, ["org", "create", "Organisation C"], env=env),
+        runner.invoke(main, user_create("new@example.org"), env=env),
+        runner.invoke(main, ["token", "create", "--email", "new@example.org"], env=env),
+    ]
+    refused = runner.invoke(main, user_create(b_email), env=env)
+
+    assert [r.exit_code for r in runs] == [0, 0, 0], [r.output for r in runs]
+    assert refused.exit_code != 0 and "Traceback" not in refused.output
+    with cli_app.app_context():
+        from tests.factories import system_session
+
+        assert rows_of(system_session(), b.organisation_id) == before

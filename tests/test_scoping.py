@@ -1,8 +1,10 @@
 """Organisation scoping in the session: reads and writes of a scoped session stay in its
-organisation, whatever way the ORM is asked; an unscoped session sees everything."""
+organisation, whatever way the ORM is asked; a session given no organisation touches no
+organisation's rows unless it says so (it fails closed)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -10,10 +12,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from panel.contacts.models import ConsentEvent, Contact
+from panel.core.extensions import db
 from panel.core.scoping import (
     ALL_ORGS_OPTION,
     CrossOrganisationError,
+    UnscopedAccessError,
+    all_organisations,
     current_organisation_id,
+    organisation_of,
     scope_session,
     scoped_to,
 )
@@ -52,11 +58,87 @@ def orgs(db_session: Session) -> tuple[Org, Org]:
     return a, b
 
 
-def test_unscoped_session_sees_every_organisation(db_session: Session, orgs) -> None:
+def test_a_session_spanning_organisations_sees_every_organisation(
+    db_session: Session, orgs
+) -> None:
     a, b = orgs
-    ids = set(db_session.scalars(sa.select(Contact.id)))
+    ids = set(db_session.scalars(sa.select(Contact.id)))  # the test's session is the system
     assert {a.contact_id, b.contact_id} <= ids
     assert current_organisation_id(db_session) is None
+
+
+@pytest.fixture
+def unscoped(app, orgs) -> Iterator[Session]:
+    """A session of its own with no organisation, as a task or CLI command starts with."""
+    with app.app_context():
+        session = db.session()
+        yield session
+        session.rollback()
+
+
+def test_an_unscoped_query_raises(unscoped: Session) -> None:
+    for statement in (
+        sa.select(Contact),
+        sa.select(Contact.id),
+        sa.select(sa.func.count(Contact.id)),
+        sa.select(Place).join(Contact, Contact.place_id == Place.id),
+        sa.update(Contact).values(name="x"),
+        sa.delete(ConsentEvent),
+    ):
+        with pytest.raises(UnscopedAccessError):
+            unscoped.execute(statement)
+        unscoped.rollback()
+
+
+def test_an_unscoped_get_raises_even_from_the_identity_map(unscoped: Session, orgs) -> None:
+    a, _b = orgs
+    with scoped_to(unscoped, a.id):
+        loaded = unscoped.get(Contact, a.contact_id)
+    assert loaded is not None
+    with pytest.raises(UnscopedAccessError):
+        unscoped.get(Contact, a.contact_id)
+
+
+def test_an_unscoped_write_raises(unscoped: Session, orgs) -> None:
+    a, _b = orgs
+    unscoped.add(Contact(organisation_id=a.id, email="new@alfa.example"))
+    with pytest.raises(UnscopedAccessError):
+        unscoped.flush()
+    unscoped.rollback()
+    with scoped_to(unscoped, a.id):
+        contact = unscoped.get(Contact, a.contact_id)
+    contact.name = "changed outside the scope"
+    with pytest.raises(UnscopedAccessError):
+        unscoped.flush()
+
+
+def test_saying_so_lets_an_unscoped_session_span_organisations(unscoped: Session, orgs) -> None:
+    a, b = orgs
+    explicit = sa.select(Contact.id).execution_options(all_organisations=True)
+    assert {a.contact_id, b.contact_id} <= set(unscoped.scalars(explicit))
+    with all_organisations(unscoped):
+        assert {a.contact_id, b.contact_id} <= set(unscoped.scalars(sa.select(Contact.id)))
+    with pytest.raises(UnscopedAccessError):
+        unscoped.scalars(sa.select(Contact.id)).all()  # the block is over
+    assert organisation_of(unscoped, Contact, b.contact_id) == b.id
+
+
+def test_following_a_loaded_row_needs_no_scope(unscoped: Session, orgs) -> None:
+    a, _b = orgs
+    contact = unscoped.scalar(
+        sa.select(Contact)
+        .where(Contact.id == a.contact_id)
+        .execution_options(all_organisations=True)
+    )
+    unscoped.expire(contact, ["consents"])
+    assert contact.consents == []  # a lazy load from the row: no further than the row reaches
+    unscoped.refresh(contact)
+    assert contact.organisation_id == a.id
+
+
+def test_tables_of_no_organisation_need_no_scope(unscoped: Session, orgs) -> None:
+    names = set(unscoped.scalars(sa.select(Organisation.name)))
+    assert {"Alfa", "Beta"} <= names
 
 
 def test_select_returns_only_the_organisation_rows(db_session: Session, orgs) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from panel.accounts.models import ApiToken, User
 from panel.core.db import utcnow
-from panel.core.scoping import ALL_ORGS_OPTION
+from panel.core.scoping import ALL_ORGS_OPTION, scoped_to
 
 PREFIX = "stp_"
 
@@ -52,8 +52,9 @@ def authenticate(session: Session, secret: str) -> User | None:
     now = utcnow()
     # Only touch last_used_at once a minute so API calls are not each a write.
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        token.last_used_at = now
-        session.commit()
+        with scoped_to(session, token.organisation_id):
+            token.last_used_at = now
+            session.commit()
     return token.user
 
 

@@ -47,7 +47,7 @@ from panel.core.db import utcnow
 from panel.core.errors import Conflict, Forbidden, ValidationError
 from panel.core.extensions import db, limiter
 from panel.core.pages import safe_next
-from panel.core.scoping import scope_session
+from panel.core.scoping import scope_session, scoped_to
 
 bp = Blueprint("accounts", __name__)
 
@@ -154,8 +154,9 @@ def forgot_password() -> Any:
         session = db.session()
         user = service.find_user_by_email(session, form.email.data or "")
         if user is not None and user.is_active:
-            send_password_reset(session, user)
-            session.commit()
+            with scoped_to(session, user.organisation_id):
+                send_password_reset(session, user)
+                session.commit()
         return render_template(
             "accounts/forgot_sent.html", email=form.email.data, hours=RESET_MAX_AGE // 3600
         )

@@ -53,26 +53,39 @@ def _chunks(values: Sequence[str], size: int = LOOKUP_CHUNK) -> Iterable[Sequenc
         yield values[start : start + size]
 
 
-def _existing(session: Session, column: Any, values: set[str]) -> dict[str, dict[str, Any]]:
-    """Existing contacts (as plain dicts) whose ``column`` is one of ``values``."""
+def _existing(
+    session: Session, organisation_id: int, column: Any, values: set[str]
+) -> dict[str, dict[str, Any]]:
+    """The organisation's contacts (as plain dicts) whose ``column`` is one of ``values``.
+
+    Filtered by organisation here, not only by the session's scope: the ids found are written
+    to by a bulk UPDATE that no session criteria reach.
+    """
     found: dict[str, dict[str, Any]] = {}
     ordered = sorted(values)
     for chunk in _chunks(ordered):
         rows = session.execute(
-            sa.select(*(getattr(Contact, c) for c in _COLUMNS)).where(column.in_(chunk))
+            sa.select(*(getattr(Contact, c) for c in _COLUMNS)).where(
+                Contact.organisation_id == organisation_id, column.in_(chunk)
+            )
         ).mappings()
         for row in rows:
             found[row[column.key]] = dict(row)
     return found
 
 
-def _latest_consents(session: Session, contact_ids: Sequence[int]) -> dict[int, Any]:
+def _latest_consents(
+    session: Session, organisation_id: int, contact_ids: Sequence[int]
+) -> dict[int, Any]:
     """The newest consent entry of each of the given contacts."""
     latest: dict[int, Any] = {}
     for chunk in _chunks(sorted(contact_ids)):
         newest = (
             sa.select(sa.func.max(ConsentEvent.id))
-            .where(ConsentEvent.contact_id.in_(chunk))
+            .where(
+                ConsentEvent.organisation_id == organisation_id,
+                ConsentEvent.contact_id.in_(chunk),
+            )
             .group_by(ConsentEvent.contact_id)
         )
         rows = session.execute(
@@ -197,9 +210,26 @@ def _write_inserts(session: Session, batch: _Batch) -> None:
 def _write_updates(session: Session, batch: _Batch) -> None:
     if not batch.updates:
         return
-    # ORM bulk UPDATE by primary key: one executemany. It bypasses the session's organisation
-    # criteria, which is safe because every id here came from a lookup scoped to the org.
-    session.execute(sa.update(Contact), [row for _, row in batch.updates])
+    # One executemany, keyed by id *and* organisation: a bulk UPDATE by primary key bypasses
+    # the session's organisation criteria, so the statement carries its own.
+    table = Contact.__table__
+    statement = (
+        sa.update(table)
+        .where(
+            table.c.id == sa.bindparam("match_id"),
+            table.c.organisation_id == sa.bindparam("match_organisation_id"),
+        )
+        .values({name: sa.bindparam(name) for name in EDITABLE})
+    )
+    rows = [
+        {
+            **{name: row[name] for name in EDITABLE},
+            "match_id": row["id"],
+            "match_organisation_id": batch.organisation.id,
+        }
+        for _, row in batch.updates
+    ]
+    session.execute(statement, rows)
     for index, _row in batch.updates:
         batch.result.outcomes[index] = "updated"
 
@@ -213,7 +243,7 @@ def _write_consents(session: Session, batch: _Batch, method: str, user_id: int |
     if not with_consent:
         return
     known = [batch.result.ids[i] for i in with_consent if batch.result.outcomes[i] != "created"]
-    latest = _latest_consents(session, [i for i in known if i is not None])
+    latest = _latest_consents(session, batch.organisation.id, [i for i in known if i is not None])
     now = utcnow()
     rows = []
     for index in with_consent:
@@ -273,8 +303,8 @@ def upsert_contacts(
     skip = _duplicates_in_batch(batch)
     emails = {i.values["email"] for i in items if i.values.get("email")}
     phones = {i.values["phone"] for i in items if i.values.get("phone")}
-    by_email = _existing(session, Contact.email, emails)
-    by_phone = _existing(session, Contact.phone, phones)
+    by_email = _existing(session, organisation.id, Contact.email, emails)
+    by_phone = _existing(session, organisation.id, Contact.phone, phones)
     for index in range(len(items)):
         if index in skip:
             continue

@@ -119,8 +119,13 @@ class Settings:
         """True when SMS and voice are recorded in the database instead of sent by Twilio."""
         return not (self.twilio_account_sid and self.twilio_auth_token)
 
-    def validate(self) -> None:
-        """Fail fast on settings that are malformed, or unsafe for a production start."""
+    def validate(self, *, serving: bool = True) -> None:
+        """Fail fast on settings that are malformed, or unsafe for a production start.
+
+        ``serving`` is False for the scripting commands (``db upgrade``, ``org``/``user``/
+        ``token create``): they serve no one, so they run against any database, the demo's
+        included, while a web process, a worker or beat in production stays guarded.
+        """
         if self.env not in {"production", "development", "testing"}:
             raise ConfigError("STOOP_ENV must be production, development or testing")
         if self.media_backend not in {"local", "s3"}:
@@ -136,7 +141,7 @@ class Settings:
             )
         if self.default_language not in {"en", "sv", "nl"}:
             raise ConfigError("STOOP_DEFAULT_LANGUAGE must be en, sv or nl")
-        if not self.is_production or self.allow_insecure:
+        if not serving or not self.is_production or self.allow_insecure:
             return
         problems = []
         if self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32:

@@ -1,11 +1,24 @@
-"""Organisation scoping, enforced in one place: the session.
+"""Organisation scoping, enforced in one place: the session. It fails closed.
 
 Every model that belongs to an organisation inherits :class:`OrgScoped`. While a session has an
 organisation set (``scope_session``; done for every logged-in request and API call), every ORM
 query gets ``organisation_id = :current`` added to every org-scoped entity it touches, and every
 new row is stamped with that organisation; a row of another organisation can neither be read
-nor written. Sessions with no organisation (CLI commands, tasks, tenant pages that look a row up
-by an unguessable token) see every organisation and must scope themselves once they know it.
+nor written.
+
+A session with no organisation (a CLI command, a task, a tenant page before it has found the
+row its token names) may not touch organisation-owned rows at all: a query or a flush raises
+:class:`UnscopedAccessError`. The caller must say what it means, explicitly:
+
+* ``scoped_to(session, organisation_id)`` for work on behalf of one organisation (a task that
+  has looked up its row's organisation, a CLI command given ``--org``);
+* ``.execution_options(all_organisations=True)`` on one statement that deliberately looks
+  across organisations (a login by e-mail, a token look-up, a webhook matching a provider id);
+* ``with all_organisations(session):`` for system work over every organisation (a periodic
+  sweep that then scopes itself to each row's organisation to act on it).
+
+Following a relationship or reloading an attribute of a row already loaded is allowed: it
+cannot reach further than the row it starts from.
 """
 
 from __future__ import annotations
@@ -27,10 +40,15 @@ from sqlalchemy.orm import (
 
 ORG_KEY = "organisation_id"
 ALL_ORGS_OPTION = "all_organisations"
+ALL_ORGS_KEY = "stoop.all_organisations"
 
 
 class CrossOrganisationError(RuntimeError):
     """A write would have put a row into, or moved it to, another organisation."""
+
+
+class UnscopedAccessError(RuntimeError):
+    """Organisation-owned rows were read or written in a session given no organisation."""
 
 
 class OrgScoped:
@@ -67,6 +85,41 @@ def scoped_to(session: Session, organisation_id: int) -> Iterator[Session]:
         scope_session(session, before)
 
 
+@contextlib.contextmanager
+def all_organisations(session: Session) -> Iterator[Session]:
+    """Let an unscoped session read and write every organisation's rows for the block (system
+    work: periodic sweeps, the demo seed, tests' own set-up)."""
+    before = session.info.get(ALL_ORGS_KEY, False)
+    session.info[ALL_ORGS_KEY] = True
+    try:
+        yield session
+    finally:
+        session.info[ALL_ORGS_KEY] = before
+
+
+def may_cross(session: Session, options: Any = None) -> bool:
+    """True when the session (or this statement's options) deliberately spans organisations."""
+    return bool(session.info.get(ALL_ORGS_KEY) or (options or {}).get(ALL_ORGS_OPTION))
+
+
+def organisation_of(session: Session, model: Any, row_id: int) -> int | None:
+    """The organisation of one row, looked up across organisations (a task given an id finds
+    out whom it works for, then scopes itself with :func:`scoped_to`)."""
+    return session.scalar(
+        sa.select(model.organisation_id)
+        .where(model.id == row_id)
+        .execution_options(**{ALL_ORGS_OPTION: True})
+    )
+
+
+def _refuse_unscoped(what: str) -> UnscopedAccessError:
+    return UnscopedAccessError(
+        f"{what} in a session with no organisation. Scope it first (scoped_to(session, "
+        "organisation_id)), or say that it spans organisations on purpose "
+        "(execution_options(all_organisations=True), or `with all_organisations(session)`)."
+    )
+
+
 class OrgScopedSession(Session):
     """A session whose ``get()`` honours the organisation scope too.
 
@@ -75,20 +128,37 @@ class OrgScopedSession(Session):
     """
 
     def get(self, entity: Any, ident: Any, **kwargs: Any) -> Any:
-        obj = super().get(entity, ident, **kwargs)
         org_id = self.info.get(ORG_KEY)
+        options = kwargs.get("execution_options") or {}
+        scoped_entity = isinstance(entity, type) and issubclass(entity, OrgScoped)
+        if scoped_entity and org_id is None and not may_cross(self, options):
+            # The row may come from the identity map, where no query event would see it.
+            raise _refuse_unscoped(f"get({entity.__name__}, {ident!r})")
+        obj = super().get(entity, ident, **kwargs)
         if obj is None or org_id is None or not isinstance(obj, OrgScoped):
             return obj
-        options = kwargs.get("execution_options") or {}
         if options.get(ALL_ORGS_OPTION) or obj.organisation_id == org_id:
             return obj
         return None
 
 
+def _touches_org_scoped(state: ORMExecuteState) -> bool:
+    return any(issubclass(mapper.class_, OrgScoped) for mapper in state.all_mappers)
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _add_organisation_criteria(state: ORMExecuteState) -> None:
     org_id = state.session.info.get(ORG_KEY)
-    if org_id is None or state.execution_options.get(ALL_ORGS_OPTION):
+    if state.execution_options.get(ALL_ORGS_OPTION):
+        return
+    if org_id is None:
+        if state.session.info.get(ALL_ORGS_KEY):
+            return
+        if state.is_relationship_load or state.is_column_load:
+            return  # follows a row already loaded: it reaches no further than that row
+        if _touches_org_scoped(state):
+            names = ", ".join(sorted(m.class_.__name__ for m in state.all_mappers))
+            raise _refuse_unscoped(f"A query on {names}")
         return
     if not (state.is_select or state.is_update or state.is_delete):
         return
@@ -104,6 +174,10 @@ def _add_organisation_criteria(state: ORMExecuteState) -> None:
 @event.listens_for(Session, "before_flush")
 def _stamp_and_guard(session: Session, _ctx: Any, _instances: Any) -> None:
     org_id = session.info.get(ORG_KEY)
+    if org_id is None and not session.info.get(ALL_ORGS_KEY):
+        for obj in (*session.new, *session.dirty, *session.deleted):
+            if isinstance(obj, OrgScoped):
+                raise _refuse_unscoped(f"A write of {type(obj).__name__}")
     for obj in session.new:
         if not isinstance(obj, OrgScoped):
             continue

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from panel.contacts.bulk import UpsertItem, upsert_contacts
 from panel.contacts.models import ConsentEvent, Contact
 from panel.contacts.service import ConsentInput
-from panel.core.scoping import scoped_to
+from panel.core.extensions import db
+from panel.core.scoping import UnscopedAccessError, all_organisations, scoped_to
 from tests.factories import ContactFactory, OrganisationFactory
 
 CONSENT = ConsentInput(basis="consent", text="Ja tack", text_version="2026-01")
@@ -96,3 +98,29 @@ def test_other_organisations_are_neither_matched_nor_changed(db_session, organis
     db_session.refresh(theirs)
     assert theirs.name == "Theirs"
     assert db_session.scalar(sa.select(sa.func.count(Contact.id))) == 2
+
+
+def test_an_unscoped_session_cannot_upsert_at_all(app, db_session, organisation):
+    """A background import or CLI command that forgot to scope itself fails loudly."""
+    with app.app_context():
+        fresh = db.session()  # a session of its own, like a task's: no organisation
+        with pytest.raises(UnscopedAccessError):
+            upsert_contacts(fresh, organisation, items(1), method="csv")
+        fresh.rollback()
+
+
+def test_a_system_wide_session_still_never_touches_another_organisation(db_session, organisation):
+    """Even where a session may see every organisation (a sweep), the upsert filters by the
+    organisation it was given: A's import of an address B also has creates A's own contact."""
+    other = OrganisationFactory()
+    theirs = ContactFactory(organisation=other, email="h0@example.se", name="Theirs")
+    with all_organisations(db_session):
+        first = upsert_contacts(db_session, organisation, items(1), method="api")
+        changed = [UpsertItem({"email": "h0@example.se", "name": "Ours, renamed"}, CONSENT)]
+        second = upsert_contacts(db_session, organisation, changed, method="api")
+        db_session.commit()
+    assert (first.created, second.updated) == (1, 1)
+    db_session.refresh(theirs)
+    assert (theirs.name, theirs.organisation_id) == ("Theirs", other.id)
+    ours = db_session.get(Contact, first.ids[0])
+    assert (ours.name, ours.organisation_id) == ("Ours, renamed", organisation.id)

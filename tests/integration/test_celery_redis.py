@@ -22,9 +22,8 @@ import sqlalchemy as sa
 
 from notifications.dispatch import queue_email
 from notifications.models import DeliveryState, OutboundMessage
-from panel.core.extensions import db
 from tests.conftest import TEST_SECRET
-from tests.factories import OrganisationFactory
+from tests.factories import OrganisationFactory, system_session
 
 pytestmark = pytest.mark.integration
 
@@ -147,7 +146,7 @@ def _wait_for_state(app, message_id: int, state: DeliveryState) -> OutboundMessa
     deadline = time.monotonic() + DELIVERY_TIMEOUT
     while True:
         with app.app_context():
-            message = db.session().get(OutboundMessage, message_id)
+            message = system_session().get(OutboundMessage, message_id)
             if message is not None and message.state == state:
                 return message
         if time.monotonic() > deadline:
@@ -158,7 +157,7 @@ def _wait_for_state(app, message_id: int, state: DeliveryState) -> OutboundMessa
 
 def test_the_worker_delivers_a_committed_email_over_smtp(worker_app, worker, smtp_server):
     with worker_app.app_context():
-        session = db.session()
+        session = system_session()
         org = OrganisationFactory()
         message = queue_email(
             session,
@@ -183,7 +182,7 @@ def test_the_worker_delivers_a_committed_email_over_smtp(worker_app, worker, smt
 def test_a_rolled_back_transaction_enqueues_nothing(worker_app, worker, smtp_server):
     before = worker.received("notifications.tasks.deliver_message")
     with worker_app.app_context():
-        session = db.session()
+        session = system_session()
         org = OrganisationFactory()
         queue_email(
             session,
@@ -212,5 +211,5 @@ def test_a_rolled_back_transaction_enqueues_nothing(worker_app, worker, smtp_ser
     assert [m["Subject"] for m in smtp_server.messages] == ["Committed"]
     assert worker.received("notifications.tasks.deliver_message") == before + 1
     with worker_app.app_context():
-        rows = db.session().scalars(sa.select(OutboundMessage.dedupe_key)).all()
+        rows = system_session().scalars(sa.select(OutboundMessage.dedupe_key)).all()
     assert "worker-rolled-back" not in rows

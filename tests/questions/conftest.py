@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 
 from media.models import MediaFile, MediaStatus
-from panel.core.extensions import db
 from panel.core.scoping import scoped_to
 from panel.questions.models import Question, QuestionStatus
-from tests.factories import OrganisationFactory, UserFactory, login
+from tests.factories import OrganisationFactory, UserFactory, login, system_session
 
 
 @pytest.fixture
@@ -76,7 +75,7 @@ def make_media(organisation_id: int, status: MediaStatus = MediaStatus.READY, **
         )
     defaults.update(values)
     media = MediaFile(**defaults)
-    session = db.session()
+    session = system_session()
     session.add(media)
     session.commit()
     return media
@@ -96,7 +95,7 @@ def make_question(owner: Any, **values: Any) -> Question:
     }
     defaults.update(values)
     question = Question(**defaults)
-    session = db.session()
+    session = system_session()
     session.add(question)
     session.commit()
     return question
