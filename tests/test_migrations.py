@@ -1,11 +1,14 @@
-"""Models and migrations do not drift: a fresh database at head matches the models exactly.
+"""Models and migrations do not drift: a fresh database at head matches the models exactly,
+and a revision that has landed never changes again.
 
 Runs on the database kind under test (SQLite, or PostgreSQL with STOOP_TEST_DATABASE_URL).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+from pathlib import Path
 from pprint import pformat
 
 import pytest
@@ -41,7 +44,7 @@ def test_upgrade_head_matches_the_models(head_url: str) -> None:
 
     assert found == [], (
         "the models and the migrations disagree; write a migration "
-        "(until the first release: bin/regen-migration):\n" + pformat(found)
+        "(bin/new-migration \"what it does\"):\n" + pformat(found)
     )
 
 
@@ -69,3 +72,38 @@ def test_database_is_at_the_single_head(head_url: str) -> None:
         engine.dispose()
     assert set(current) == set(heads)
     assert set(Base.metadata.tables) <= tables
+
+
+VERSIONS = Path(__file__).resolve().parent.parent / "panel" / "migrations" / "versions"
+LANDED = VERSIONS.parent / "landed.sha256"
+
+
+def landed_hashes() -> dict[str, str]:
+    """File name → SHA-256 of every revision recorded in ``landed.sha256``."""
+    hashes = {}
+    for line in LANDED.read_text().splitlines():
+        digest, _, name = line.partition("  ")
+        hashes[name.strip()] = digest
+    return hashes
+
+
+def test_landed_revisions_never_change() -> None:
+    """Databases in production ran these files as they were: a change to one would never run
+    there. Change the schema with a new revision instead."""
+    changed = [
+        name
+        for name, digest in landed_hashes().items()
+        if hashlib.sha256((VERSIONS / name).read_bytes()).hexdigest() != digest
+    ]
+    assert not changed, f"landed revisions changed: {changed}; write a new revision instead"
+
+
+def test_every_revision_is_recorded() -> None:
+    files = {path.name for path in VERSIONS.glob("*.py")}
+    missing = sorted(files - set(landed_hashes()))
+    assert not missing, (
+        f"{missing} not in panel/migrations/landed.sha256: record its hash once you have read "
+        "it (bin/new-migration prints how), so that a later change to it is caught"
+    )
+    assert set(landed_hashes()) <= files, "landed.sha256 names a revision file that is gone"
+    assert "0001" in {name.split("_")[1] for name in files}
