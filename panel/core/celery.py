@@ -88,29 +88,48 @@ def _start_in_process_beat_on_first_request(app: Flask, celery: Celery) -> None:
         if started.is_set():
             return
         started.set()
-        threading.Thread(
-            target=_run_schedule, args=(app, celery), name="stoop-beat", daemon=True
-        ).start()
+        schedule = InProcessSchedule(app, celery)
+        threading.Thread(target=schedule.run, name="stoop-beat", daemon=True).start()
 
 
-def _run_schedule(app: Flask, celery: Celery) -> None:
-    entries = [
-        (entry["task"], float(entry["schedule"])) for entry in celery.conf.beat_schedule.values()
-    ]
-    next_run = {name: 0.0 for name, _ in entries}
-    while True:
-        now = time.monotonic()
-        for name, every in entries:
-            if now >= next_run[name]:
-                next_run[name] = now + every
-                with app.app_context():
-                    try:
-                        dispatch(celery.tasks[name])
-                    except RuntimeError:
-                        return  # the interpreter is shutting down: no new work
-                    except Exception:  # a failing job must not stop the schedule
-                        log.exception("periodic task %s could not start", name)
-        time.sleep(1.0)
+class InProcessSchedule:
+    """The embedded default's beat: every periodic job of every room, on its interval."""
+
+    def __init__(self, app: Flask, celery: Celery) -> None:
+        self.app = app
+        self.celery = celery
+        self.entries = [
+            (entry["task"], float(entry["schedule"]))
+            for entry in celery.conf.beat_schedule.values()
+        ]
+        self.next_run = {name: 0.0 for name, _ in self.entries}
+
+    def tick(self, now: float) -> list[str]:
+        """Start every job that is due at ``now`` (monotonic seconds); returns their names."""
+        started = []
+        for name, every in self.entries:
+            if now < self.next_run[name]:
+                continue
+            self.next_run[name] = now + every
+            with self.app.app_context():
+                try:
+                    dispatch(self.celery.tasks[name])
+                except RuntimeError:
+                    raise  # the interpreter is shutting down: no new work
+                except Exception:  # a failing job must not stop the schedule
+                    log.exception("periodic task %s could not start", name)
+                    continue
+            started.append(name)
+        return started
+
+    def run(self) -> None:
+        """Tick once a second, for as long as the process lives."""
+        while True:
+            try:
+                self.tick(time.monotonic())
+            except RuntimeError:
+                return
+            time.sleep(1.0)
 
 
 class InProcessExecutor:
