@@ -44,7 +44,7 @@ def test_upgrade_head_matches_the_models(head_url: str) -> None:
 
     assert found == [], (
         "the models and the migrations disagree; write a migration "
-        "(bin/new-migration \"what it does\"):\n" + pformat(found)
+        '(bin/new-migration "what it does"):\n' + pformat(found)
     )
 
 
