@@ -88,3 +88,23 @@ def caption_cues(vtt: str) -> list[dict[str, Any]]:
         return cues_to_json(parse_vtt(vtt))
     except ValidationError:
         return []
+
+
+WORDS_PER_CUE = 9
+
+
+def transcript_as_cues(transcript: str, duration: float) -> list[dict[str, Any]]:
+    """A first draft of captions from a transcript without timings: short lines of a few
+    words, spread over the clip in proportion to their length. A person corrects the times
+    in the cue editor; it is a start, not the record."""
+    words = transcript.split()
+    if not words or duration <= 0:
+        return []
+    lines = [words[i : i + WORDS_PER_CUE] for i in range(0, len(words), WORDS_PER_CUE)]
+    per_word = duration / len(words)
+    cues, start = [], 0.0
+    for line in lines:
+        end = min(duration, start + per_word * len(line))
+        cues.append({"start": round(start, 3), "end": round(end, 3), "text": " ".join(line)})
+        start = end
+    return cues

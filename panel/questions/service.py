@@ -384,6 +384,12 @@ def close_question(session: Session, question: Question) -> Question:
     return question
 
 
+def ensure_captions_can_change(question: Question) -> None:
+    """Conflict once the question is closed: closing is final, its captions included."""
+    if question.is_closed:
+        raise Conflict("This question is closed: its captions can no longer change.")
+
+
 def ensure_video_can_change(question: Question) -> None:
     """Conflict unless the question is a draft: a live question keeps the video tenants see."""
     if not question.is_draft:

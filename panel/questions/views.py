@@ -17,7 +17,8 @@ from panel.core.pagination import decode_cursor, encode_cursor
 from panel.questions import service
 from panel.questions.forms import DEFAULT_TIMEZONE, QuestionForm, local_day
 from panel.questions.models import Question
-from panel.questions.playback import caption_cues, player_for
+from panel.questions.playback import caption_cues, player_for, transcript_as_cues
+from panel.questions.readiness import WARNING, can_publish, publish_checklist
 
 bp = Blueprint("questions", __name__)
 PAGE_SIZE = 24
@@ -146,28 +147,17 @@ def show(question_id: int) -> Any:
     """The question: player and processing state, captions, checklist and actions."""
     question = service.get_question(db.session(), question_id)
     player = player_for(question.media)
+    checklist = publish_checklist(question, player)
     return render_template(
         "questions/show.html",
         question=question,
         player=player,
         cues=caption_cues(player.captions_vtt) if player else [],
-        checklist=_checklist(question, player),
+        checklist=checklist,
+        can_publish=can_publish(checklist),
         can_edit=service.can_edit(current_user, question),
         accepts_answers=service.accepts_answers(question),
     )
-
-
-def _checklist(question: Question, player: Any) -> list[tuple[bool, str]]:
-    """What publishing needs, ticked off (shown on a draft)."""
-    has_video = bool(player and player.is_ready)
-    return [
-        (bool(question.title.strip()), _("A title")),
-        (
-            has_video or bool(question.prompt.strip()),
-            _("A video or a written question") if not player else _("A ready video"),
-        ),
-        (bool(question.answer_modes), _("At least one way to answer")),
-    ]
 
 
 @bp.get("/app/questions/<int:question_id>/preview")
@@ -182,6 +172,7 @@ def preview(question_id: int) -> Any:
         "explain": _(
             "This is how tenants see the question on a phone. Nothing you do here is saved."
         ),
+        "note": _preview_note(question),
     }
     # ...the page itself the question's, as the tenant reads it.
     g.locale = question.language
@@ -193,6 +184,15 @@ def preview(question_id: int) -> Any:
         player=player_for(question.media),
         organisation=_organisation(),
     )
+
+
+def _preview_note(question: Question) -> str:
+    """What the preview cannot show by itself: why the video or the form is missing."""
+    if question.is_closed:
+        return _("This question is closed: tenants see that it no longer takes answers.")
+    if question.media is not None and question.media.status == "failed":
+        return _("The video could not be used: tenants see the written question instead.")
+    return ""
 
 
 @bp.get("/app/questions/<int:question_id>/video")
@@ -237,12 +237,27 @@ def _act(question_id: int, action: Any, done: str) -> Any:
 @bp.post("/app/questions/<int:question_id>/publish")
 @login_required
 def publish(question_id: int) -> Any:
-    """draft → live."""
-    return _act(
+    """draft → live; a video without captions is published with a warning that says so."""
+    response = _act(
         question_id,
         service.publish_question,
         _("Your question is live. Share it with a panel or put it on a touchpoint."),
     )
+    question = service.get_question(db.session(), question_id)
+    if question.is_live and _lacks_captions(question):
+        flash(
+            _(
+                "The video has no captions yet: tenants who cannot hear it miss what you say. "
+                "Add them below."
+            ),
+            "warning",
+        )
+    return response
+
+
+def _lacks_captions(question: Question) -> bool:
+    checks = publish_checklist(question, player_for(question.media))
+    return any(check.key == "captions" and check.state == WARNING for check in checks)
 
 
 @bp.post("/app/questions/<int:question_id>/close")
@@ -305,6 +320,7 @@ def save_captions(question_id: int) -> Any:
     payload = request.get_json(silent=True)
     as_json = isinstance(payload, dict)
     try:
+        service.ensure_captions_can_change(question)
         count = _store_captions(question, payload if as_json else {"vtt": request.form.get("vtt")})
     except StoopError as exc:
         session.rollback()
@@ -318,6 +334,37 @@ def save_captions(question_id: int) -> Any:
         return jsonify({"cues": count, "message": message})
     flash(message, "success")
     return redirect(url_for(".show", question_id=question.id, _anchor="captions"), 303)
+
+
+@bp.post("/app/questions/<int:question_id>/captions/from-transcript")
+@login_required
+def captions_from_transcript(question_id: int) -> Any:
+    """Start the captions from the clip's transcript: short lines spread over the clip, for a
+    person to correct in the cue editor."""
+    session = db.session()
+    question = service.get_question(session, question_id)
+    service.require_editor(current_user, question)
+    media = question.media
+    try:
+        service.ensure_captions_can_change(question)
+        if media is None or not media.transcript:
+            raise ValidationError(_("This video has no transcript to start from."))
+        cues = transcript_as_cues(media.transcript, media.duration_seconds or 0)
+        count = _store_captions(question, {"cues": cues})
+    except StoopError as exc:
+        session.rollback()
+        flash(exc.message, "error")
+    else:
+        session.commit()
+        flash(
+            _(
+                "Captions started from the transcript: %(num)s lines. Play the video and "
+                "correct the words and times.",
+                num=count,
+            ),
+            "success",
+        )
+    return redirect(url_for(".show", question_id=question_id, _anchor="captions"), 303)
 
 
 def _store_captions(question: Question, payload: dict[str, Any]) -> int:

@@ -1,0 +1,170 @@
+"""A realistic organisation on the live server, and every staff page of it, for the tests
+that look at all of them (phones, accessibility).
+
+The pages are found by walking the URL map, so a page added later is visited without editing
+the tests: its URL variables are filled from the rows made here (every question in every
+state, a contact, an e-mail in the outbox).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from media.models import MediaStatus
+from notifications import mailbox
+from notifications.dispatch import queue_email, queue_sms
+from panel.core.db import utcnow
+from panel.core.scoping import scoped_to
+from panel.places.service import ensure_path
+from panel.questions.models import QuestionStatus
+from tests.factories import PASSWORD, ContactFactory, OrganisationFactory, UserFactory, api_headers
+from tests.questions.conftest import make_media, make_question
+
+LONG_ORG = "Bostadsstiftelsen Ängsbacken & Söner Fastighetsförvaltning AB"
+VTT = "WEBVTT\n\n00:00:00.000 --> 00:00:02.500\nHej och välkommen till Ängsbacken\n"
+VARIABLE = re.compile(r"<(?:[a-z_]+(?:\([^)]*\))?:)?(?P<name>\w+)>")
+
+
+@dataclass
+class StaffSite:
+    """The organisation made on the live server: who logs in, and the rows pages show."""
+
+    email: str
+    questions: dict[str, int]
+    contact_id: int
+    mail_name: str
+    urls: list[str] = field(default_factory=list)
+
+
+def _long_html(name: str) -> str:
+    rows = "".join(
+        f"<tr><td style='padding:8px'>Rad {i}: {name} har svarat på frågan om trapphuset "
+        f"i Ängsbacken och vill gärna bli kontaktad om tvättstugans nya tider.</td></tr>"
+        for i in range(40)
+    )
+    return f"<html><body><table width='600'>{rows}</table></body></html>"
+
+
+def seed_staff_site(server: Any) -> StaffSite:
+    """Make the organisation, and return where its pages are."""
+    with server.app_context() as session:
+        org = OrganisationFactory(name=LONG_ORG, default_language="sv")
+        admin = UserFactory(
+            organisation=org, admin=True, name="Maria Lindqvist-Åkerström", locale="en"
+        )
+        staff = UserFactory(organisation=org, name="Ĳsbrand van der Meulen-Özdemir")
+        UserFactory(organisation=org, name="Zeynep Yılmaz", password_hash=None)  # invited
+        api_headers(admin, name="Fastighetssystemet (Vitec) – nattlig export av kontakter")
+        with scoped_to(session, org.id):
+            stairwell, _ = ensure_path(
+                session,
+                ["Norra Ängbyområdet med Kvarteret Björken", "Ängsbacksvägen 112 B", "Trapphus C"],
+                code="NAB-112B-C",
+            )
+            session.commit()
+        contacts = [
+            ContactFactory(
+                organisation=org,
+                name=f"Margareta Johansson-Eriksson {i}",
+                email=f"margareta.johansson-eriksson.{i}@bostadsstiftelsen-angsbacken.example.se",
+                tags=["styrelsen", "trapphus-c", "nyinflyttad-2026"],
+                place_id=stairwell.id,
+            )
+            for i in range(25)
+        ]
+        prompt = "Hej! Jag heter Anna. Hur trivs du i ditt trapphus, och vad kan vi göra bättre?"
+        ready = make_media(org.id, captions_vtt=VTT)
+        questions = {
+            "draft": make_question(staff, title="Cykelrummet på Storgatan", prompt=prompt),
+            "processing": make_question(
+                staff,
+                title="Tvättstugans nya tider",
+                media_id=make_media(org.id, MediaStatus.PROCESSING, progress=40).id,
+            ),
+            "failed": make_question(
+                staff,
+                title="Gårdsfesten i juni",
+                media_id=make_media(org.id, MediaStatus.FAILED, error="Not a video.").id,
+            ),
+            "live": make_question(
+                staff,
+                title="Hur trivs du i ditt trapphus på Ängsbacksvägen 112 B?",
+                media_id=ready.id,
+                answer_modes=["score", "text", "choice", "video", "audio"],
+                choices=["Mycket bra", "Ganska bra", "Varken bra eller dåligt", "Dåligt"],
+                status=QuestionStatus.LIVE,
+                published_at=utcnow(),
+            ),
+            "closed": make_question(
+                staff,
+                title="Belysningen i källargången",
+                media_id=make_media(org.id, captions_vtt=VTT).id,
+                status=QuestionStatus.CLOSED,
+                closed_at=utcnow(),
+            ),
+        }
+        long_subject = "Påminnelse: " + "tvättstugans nya tider och bokningsregler " * 4
+        queue_email(
+            session,
+            organisation_id=org.id,
+            to=contacts[0].email,
+            subject=long_subject[:200],
+            text="Hej Margareta!\n\n" + "Länk: https://stoop.example/a/" + "x" * 120,
+            html=_long_html(contacts[0].name),
+            purpose="test",
+            dedupe_key="staff-site-mail",
+        )
+        queue_sms(
+            session,
+            organisation_id=org.id,
+            to="+46701234567",
+            text="Hej! Vad tycker du om trapphuset? Svara här: https://stoop.example/a/" + "y" * 40,
+            purpose="test",
+            dedupe_key="staff-site-sms",
+        )
+        session.commit()
+        outbox = server.app.config["STOOP"].outbox_dir
+        mail_name = next(m.name for m in mailbox.list_mail(outbox) if m.to == contacts[0].email)
+        site = StaffSite(
+            email=admin.email,
+            questions={state: q.id for state, q in questions.items()},
+            contact_id=contacts[0].id,
+            mail_name=mail_name,
+        )
+    site.urls = staff_page_urls(server.app, site)
+    return site
+
+
+def staff_page_urls(app: Any, site: StaffSite) -> list[str]:
+    """Every GET page of the staff app, with its variables filled (each question state)."""
+    urls: list[str] = []
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if not rule.rule.startswith("/app/") or "GET" not in (rule.methods or ()):
+            continue
+        if rule.endpoint.startswith("media.") or rule.rule.endswith("/html"):
+            continue  # JSON for the uploader, and an e-mail's own HTML (shown in an iframe)
+        names = [m.group("name") for m in VARIABLE.finditer(rule.rule)]
+        if names == ["question_id"]:
+            urls += [
+                rule.rule.replace("<int:question_id>", str(i)) for i in site.questions.values()
+            ]
+        elif names == ["contact_id"]:
+            urls.append(rule.rule.replace("<int:contact_id>", str(site.contact_id)))
+        elif names == ["name"]:
+            urls.append(rule.rule.replace("<name>", site.mail_name))
+        elif not names:
+            urls.append(rule.rule)
+        else:
+            raise AssertionError(f"{rule.rule}: teach tests/browser/staff_site.py its variables")
+    return urls
+
+
+def log_in(page: Any, email: str) -> None:
+    """Log in through the form."""
+    page.goto("/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.click("form button[type=submit]")
