@@ -158,6 +158,12 @@ def run_ffmpeg(
             for line in process.stdout:
                 reporter.line(line)
             returncode = process.wait()
+        except BaseException:
+            # The progress callback gave up (the clip's lease was lost) or we are stopping:
+            # ffmpeg must not run on unattended, writing into a folder about to be removed.
+            process.kill()
+            process.wait()
+            raise
         finally:
             if timer:
                 timer.cancel()
