@@ -186,30 +186,37 @@ def receive_upload(
     deleted, the clip is failed and committed, and ``MediaRejected`` is raised. ``Conflict``
     when the clip is no longer pending. No transaction stays open while the bytes arrive.
     """
-    if media.status != MediaStatus.PENDING:
-        raise Conflict(_("This upload is already finished. Start a new one to send another file."))
+    ensure_pending(media)
     limit = capability.max_bytes
     if content_length is not None and content_length > limit:
-        _refuse(session, media, rejections.too_large(content_length, limit))
+        refuse_upload(session, media, rejections.too_large(content_length, limit))
     key, content_type = media.original_key or "", media.content_type or ""
     session.commit()  # no transaction held open for the minutes an upload may take
     storage = current_storage()
     try:
         size = storage.put(key, body, content_type=content_type, max_bytes=limit)
     except ObjectTooLarge:
-        _refuse(session, media, rejections.too_large(None, limit))
+        refuse_upload(session, media, rejections.too_large(None, limit))
     # While the bytes arrived the clip may have expired and been swept, or been completed.
     if session.get(MediaFile, media.id, populate_existing=True) is None:
         storage.delete(key)
         raise NotFound(_("This upload no longer exists. Start the upload again."))
-    if media.status != MediaStatus.PENDING:
-        raise Conflict(_("This upload is already finished. Start a new one to send another file."))
+    ensure_pending(media)
     if size == 0:
-        _refuse(session, media, rejections.empty())
+        refuse_upload(session, media, rejections.empty())
     return size
 
 
-def _refuse(session: Session, media: MediaFile, problem: MediaRejected) -> NoReturn:
+def ensure_pending(media: MediaFile) -> None:
+    """``Conflict`` unless the clip still waits for its bytes."""
+    if media.status != MediaStatus.PENDING:
+        raise Conflict(_("This upload is already finished. Start a new one to send another file."))
+
+
+def refuse_upload(session: Session, media: MediaFile, problem: MediaRejected) -> NoReturn:
+    """Fail a pending upload with ``problem``: its files deleted, committed, then raised.
+    ``Conflict`` (and nothing changed) when the clip is no longer pending."""
+    ensure_pending(media)
     lifecycle.discard_files(current_storage(), media)
     lifecycle.fail(media, problem)
     session.commit()

@@ -24,7 +24,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from media import lifecycle, rejections, service
+from media import rejections, service
 from media.models import MediaStatus
 from media.processing import content_type_of
 from media.rejections import MediaRejected
@@ -122,21 +122,20 @@ def receive_upload(token: str) -> Any:
     # one (for forms and CSV files) to the capability's own; our own count stops a chunked body.
     request.max_content_length = capability.max_bytes + CHUNK_SIZE
     media = service.upload_target(session, capability)
+    service.ensure_pending(media)  # before the body is opened: a finished clip stays as it is
     with scoped_to(session, media.organisation_id):
         try:
-            service.receive_upload(
-                session, media, capability, request.stream, request.content_length
-            )
+            try:
+                service.receive_upload(
+                    session, media, capability, request.stream, request.content_length
+                )
+            except RequestEntityTooLarge:  # Werkzeug refused the body when it was opened
+                session.rollback()
+                too_large = rejections.too_large(request.content_length, capability.max_bytes)
+                service.refuse_upload(session, media, too_large)
         except MediaRejected as problem:
             status = 413 if problem.code == "too_large" else problem.status
             return error_response(status, problem.code, problem.message)
-        except RequestEntityTooLarge:  # Werkzeug's own count of a body past the limit
-            session.rollback()
-            problem = rejections.too_large(None, capability.max_bytes)
-            lifecycle.discard_files(current_storage(), media)
-            lifecycle.fail(media, problem)
-            session.commit()
-            return error_response(413, problem.code, problem.message)
     return "", 204
 
 
