@@ -87,6 +87,15 @@ class MediaFile(OrgScoped, TimestampMixin, Base):
             return describe(self.error_code, self.error_params or {})
         return self.error_text
 
+    @error.setter
+    def error(self, words: str | None) -> None:
+        """Words with no code (a clip refused elsewhere, old data): shown as they are, in
+        whatever language they were written. Refusals of ours store a code instead
+        (:func:`media.lifecycle.fail`)."""
+        self.error_text = words
+        self.error_code = None
+        self.error_params = None
+
     @property
     def is_ready(self) -> bool:
         return self.status == MediaStatus.READY
