@@ -102,10 +102,10 @@ class Heartbeat:
     which would not see its rows: then only the progress saves renew.
     """
 
-    def __init__(self, bind: Any, lease: Lease, every: float = HEARTBEAT_SECONDS) -> None:
+    def __init__(self, bind: Any, lease: Lease, every: float | None = None) -> None:
         self.engine = bind if isinstance(bind, sa.Engine) else None
         self.lease = lease
-        self.every = every
+        self.every = every or HEARTBEAT_SECONDS
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 

@@ -73,6 +73,9 @@ def process(
     media, lease = claimed
     # A worker that died on this clip left its folder behind: it is dead now, remove it.
     workfolders.remove_dead(session, settings)
+    # No transaction stays open through the transcode (an idle transaction on PostgreSQL
+    # holds back its vacuum); the heartbeat writes on its own connection meanwhile.
+    session.commit()
     folder = workfolders.folder_for(settings, lease)
     try:
         with Heartbeat(session.get_bind(), lease):

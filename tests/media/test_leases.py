@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 from sqlalchemy.orm import Session
 
-from media import leases, lifecycle
+from media import leases, lifecycle, processing
 from media.leases import Heartbeat, LeaseLost
 from media.models import MediaFile, MediaStatus
+from media.storage.local import LocalStorage
 from panel.core.db import create_engine, utcnow
 from panel.core.scoping import all_organisations
 from panel.organisations.models import Organisation
+from tests.media.conftest import Clips
 
 
 @pytest.fixture
@@ -90,3 +94,25 @@ def test_the_heartbeat_notices_a_takeover_and_the_worker_stops(engine: sa.Engine
     assert lease.lost.is_set()
     with pytest.raises(LeaseLost):
         lease.check()
+
+
+def test_a_clip_processes_while_the_heartbeat_beats(
+    engine: sa.Engine, app: Flask, clips: Clips, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Beats between every step: the worker's own writes and the heartbeat's, on two
+    # connections, must not get in each other's way.
+    monkeypatch.setattr(leases, "HEARTBEAT_SECONDS", 0.02)
+    media_id = _uploaded(engine)
+    storage = LocalStorage(tmp_path / "media")
+    with Session(engine) as session, all_organisations(session):
+        media = session.get(MediaFile, media_id)
+        media.original_key = f"{media.storage_prefix}original.webm"
+        storage.put(media.original_key, clips.recording, content_type="video/webm")
+        session.commit()
+
+    worker = Session(engine, expire_on_commit=False)  # as the app's sessions are
+    with app.app_context(), worker, all_organisations(worker):
+        done = processing.process(worker, media_id, storage=storage, settings=app.config["STOOP"])
+
+    assert done is not None and done.status == MediaStatus.READY
+    assert _row(engine, media_id).lease_token is None
