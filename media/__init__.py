@@ -11,5 +11,9 @@ room = Room(
     models=("media.models",),
     blueprints=("media.views:bp",),
     tasks=("media.tasks",),
-    periodic=(Periodic("reclaim-stalled-media", "media.tasks.reclaim_stalled", 300.0),),
+    periodic=(
+        # Often: a clip whose worker died is taken over within a lease plus one sweep.
+        Periodic("reclaim-stalled-media", "media.tasks.reclaim_stalled", 20.0),
+        Periodic("expire-media-uploads", "media.tasks.expire_uploads", 600.0),
+    ),
 )

@@ -14,7 +14,12 @@ from panel.core.scoping import OrgScoped
 
 
 class MediaStatus(enum.StrEnum):
-    """pending (upload not finished) → uploaded → processing → ready | failed."""
+    """pending (upload not finished) → uploaded → processing → ready | failed.
+
+    A pending clip has an upload capability until ``upload_expires_at``; past it, the clip and
+    whatever arrived are deleted. A processing clip is leased: the worker renews
+    ``lease_expires_at``, and once it lapses any worker may take the clip over.
+    """
 
     PENDING = "pending"
     UPLOADED = "uploaded"
@@ -29,6 +34,10 @@ class MediaFile(OrgScoped, TimestampMixin, Base):
     ``original_key`` is the upload as it arrived (removed once the renditions are ready, unless
     the organisation keeps originals); ``renditions`` maps a rendition name (``mp4``, ``poster``,
     ``audio``) to its storage key. ``public_id`` is the unguessable token of the public media URLs.
+
+    A refused clip keeps why as ``error_code`` and ``error_params`` (see
+    :mod:`media.rejections`); :attr:`error` words them in the reader's language. The ``error``
+    column (``error_text``) only holds the English words of clips refused before codes existed.
     """
 
     __tablename__ = "media_file"
@@ -59,10 +68,33 @@ class MediaFile(OrgScoped, TimestampMixin, Base):
     renditions: Mapped[dict[str, Any]] = mapped_column(default=dict)
     progress: Mapped[int] = mapped_column(default=0)
     attempts: Mapped[int] = mapped_column(default=0)
-    error: Mapped[str | None] = mapped_column(sa.Text)
+    error_text: Mapped[str | None] = mapped_column("error", sa.Text)
+    error_code: Mapped[str | None] = mapped_column(sa.String(40))
+    error_params: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    upload_expires_at: Mapped[dt.datetime | None]
+    lease_token: Mapped[str | None] = mapped_column(sa.String(32))
+    lease_expires_at: Mapped[dt.datetime | None]
     captions_vtt: Mapped[str | None] = mapped_column(sa.Text)
     transcript: Mapped[str | None] = mapped_column(sa.Text)
     processed_at: Mapped[dt.datetime | None]
+
+    @property
+    def error(self) -> str | None:
+        """Why the clip was refused, in the current language (None when it was not)."""
+        if self.error_code:
+            from media.rejections import describe
+
+            return describe(self.error_code, self.error_params or {})
+        return self.error_text
+
+    @error.setter
+    def error(self, words: str | None) -> None:
+        """Words with no code (a clip refused elsewhere, old data): shown as they are, in
+        whatever language they were written. Refusals of ours store a code instead
+        (:func:`media.lifecycle.fail`)."""
+        self.error_text = words
+        self.error_code = None
+        self.error_params = None
 
     @property
     def is_ready(self) -> bool:

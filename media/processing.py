@@ -2,23 +2,25 @@
 
 Testable as a plain function (:func:`process`) with a session, a storage and the settings; the
 Celery task in :mod:`media.tasks` only adds retries. Work happens in a temporary folder of the
-worker, so it is the same for the local and the S3 backend.
+worker (:mod:`media.workfolders`), so it is the same for the local and the S3 backend. The
+worker holds the clip by a lease (:mod:`media.leases`) that a heartbeat renews; if the lease is
+lost to another worker, this one stops at its next step and writes nothing more.
 """
 
 from __future__ import annotations
 
 import logging
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from media import lifecycle, rejections
+from media import leases, lifecycle, rejections, workfolders
+from media.leases import Heartbeat, Lease, LeaseLost
 from media.models import MediaFile
 from media.probe import Limits, MediaInfo, describe, probe
 from media.rejections import MediaRejected
-from media.storage import Storage
+from media.storage import Storage, StorageUnavailable
 from media.transcode import (
     FfmpegError,
     ProgressCallback,
@@ -61,21 +63,62 @@ def process(
 ) -> MediaFile | None:
     """Process one uploaded clip to ready or failed; None when it was not ours to process.
 
-    Storage outages (``StorageUnavailable``) propagate for the task to retry; everything the
-    clip itself is to blame for ends as ``failed`` with a message, its files deleted.
+    Storage outages (``StorageUnavailable``) propagate for the task to retry (the clip is
+    handed back first); everything the clip itself is to blame for ends as ``failed`` with a
+    reason, its files deleted. A clip whose lease was taken over is left to its new worker.
     """
-    media = lifecycle.claim(session, media_id)
-    if media is None:
+    claimed = lifecycle.claim(session, media_id)
+    if claimed is None:
         return None
-    saver = ProgressSaver(session, media)
-    with tempfile.TemporaryDirectory(prefix="stoop-media-") as folder:
-        try:
-            renditions, info = _make_and_store(
-                media, Path(folder), storage=storage, settings=settings, saver=saver
+    media, lease = claimed
+    # A worker that died on this clip left its folder behind: it is dead now, remove it.
+    workfolders.remove_dead(session, settings)
+    # No transaction stays open through the transcode (an idle transaction on PostgreSQL
+    # holds back its vacuum); the heartbeat writes on its own connection meanwhile.
+    session.commit()
+    folder = workfolders.folder_for(settings, lease)
+    try:
+        with Heartbeat(session.get_bind(), lease):
+            return _process_claimed(
+                session, media, lease, folder, storage=storage, settings=settings
             )
-        except MediaRejected as problem:
-            lifecycle.reject(session, storage, media, problem)
-            return media
+    except LeaseLost:
+        session.rollback()
+        log.warning("media %s: another worker took the clip over; this run stops", media_id)
+        return None
+    except StorageUnavailable:
+        session.rollback()
+        lifecycle.release(session, lease)  # the storage failed, not the clip: not an attempt
+        raise
+    except Exception:
+        # A fault of ours: let the lease lapse now, so the sweep tries again soon (the attempt
+        # counts: a clip that breaks every worker ends failed).
+        session.rollback()
+        lifecycle.drop_lease(session, lease)
+        raise
+    finally:
+        workfolders.remove(folder)
+
+
+def _process_claimed(
+    session: Session,
+    media: MediaFile,
+    lease: Lease,
+    folder: Path,
+    *,
+    storage: Storage,
+    settings: Settings,
+) -> MediaFile:
+    saver = ProgressSaver(session, lease)
+    try:
+        renditions, info = _make_and_store(
+            media, folder, storage=storage, settings=settings, saver=saver
+        )
+    except MediaRejected as problem:
+        leases.renew(session, lease)  # still ours: only then delete files and fail it
+        lifecycle.reject(session, storage, media, problem)
+        return media
+    leases.renew(session, lease)
     lifecycle.mark_ready(media, info, renditions)
     session.commit()
     if not settings.media_keep_original and media.original_key:
@@ -103,6 +146,7 @@ def _make_and_store(
         raise rejections.conversion_failed() from exc
     renditions = {}
     for name, path in files.items():
+        saver.lease.check()  # never overwrite what a worker that took over has stored
         key = f"{media.storage_prefix}{path.name}"
         storage.put(key, path, content_type=content_type_of(key))
         renditions[name] = key
@@ -158,18 +202,19 @@ def _span(report: ProgressCallback, low: int, high: int) -> ProgressCallback:
 
 
 class ProgressSaver:
-    """Writes a clip's progress to the database, committing every few percent."""
+    """Writes a clip's progress every few percent, renewing its lease with each write (and
+    raising :class:`~media.leases.LeaseLost` when the clip has another worker now)."""
 
-    def __init__(self, session: Session, media: MediaFile, every: int = SAVE_EVERY) -> None:
+    def __init__(self, session: Session, lease: Lease, every: int = SAVE_EVERY) -> None:
         self.session = session
-        self.media = media
+        self.lease = lease
         self.every = every
-        self.saved = media.progress or 0
+        self.saved = 0
 
     def __call__(self, percent: int) -> None:
+        self.lease.check()
         if percent >= self.saved + self.every or (percent == 100 and self.saved < 100):
-            self.media.progress = percent
-            self.session.commit()
+            leases.renew(self.session, self.lease, progress=percent)
             self.saved = percent
 
     def span(self, low: int, high: int) -> Callable[[int], None]:

@@ -1,19 +1,21 @@
-"""Media tasks: process an uploaded clip, transcribe a ready one, reclaim stalled ones.
+"""Media tasks: process an uploaded clip, transcribe a ready one; and the periodic sweeps that
+reclaim clips whose worker died or whose task was lost, and delete unfinished uploads.
 
 Enqueued only through ``panel.core.celery.enqueue_after_commit``. Ids, never objects. Every task is
-safe to run twice: a clip is claimed with a conditional UPDATE before any work starts.
+safe to run twice: a clip is claimed with a conditional UPDATE (a lease) before any work starts,
+and every sweep's change is a conditional UPDATE too.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from typing import Any
 
 from celery import shared_task
 from flask import current_app
 
-from media import lifecycle, processing, rejections, transcribe
+from media import lifecycle, processing, transcribe, workfolders
+from media.capabilities import EXPIRED_GRACE
 from media.models import MediaFile, MediaStatus
 from media.storage import StorageUnavailable, current_storage
 from panel.core.celery import enqueue_after_commit
@@ -23,7 +25,6 @@ from panel.core.scoping import all_organisations, organisation_of, scoped_to
 
 log = logging.getLogger(__name__)
 
-STALLED_AFTER = dt.timedelta(minutes=15)
 RETRY_DELAYS = (30, 120, 600)  # seconds before the 1st, 2nd and 3rd retry
 
 
@@ -40,9 +41,7 @@ def process_media(self: Any, media_id: int) -> str | None:
             media = processing.process(
                 session, media_id, storage=current_storage(), settings=settings
             )
-        except StorageUnavailable as exc:
-            session.rollback()
-            lifecycle.release(session, media_id)
+        except StorageUnavailable as exc:  # the clip was handed back (uploaded) already
             delay = RETRY_DELAYS[min(self.request.retries, len(RETRY_DELAYS) - 1)]
             raise self.retry(exc=exc, countdown=delay) from exc
         if media is None:
@@ -72,28 +71,52 @@ def transcribe_media(self: Any, media_id: int) -> bool:
 
 @shared_task(name="media.tasks.reclaim_stalled")
 def reclaim_stalled() -> int:
-    """Clips with no change for 15 minutes in uploaded or processing go back to the queue.
+    """Send the clips no worker is doing to the queue again; returns how many were sent.
 
-    A worker that died mid-transcode leaves its clip in processing; a lost message (the
-    in-process queue at a restart, retries used up) leaves it in uploaded. After
-    :data:`~media.lifecycle.MAX_ATTEMPTS` claims a clip is failed instead of tried forever.
-    Returns how many clips were queued again.
+    Runs every few seconds (see ``media/__init__.py``). Two kinds: clips in processing whose
+    lease lapsed (their worker died: SIGKILL, a lost machine), and clips uploaded minutes ago
+    that no worker claimed (their task was lost: a broker that was down at the commit, the
+    in-process queue at a restart). After :data:`~media.lifecycle.MAX_ATTEMPTS` claims a clip
+    is failed instead of tried forever. Temporary folders of dead claims are removed.
     """
     session = get_session()
-    cutoff = utcnow() - STALLED_AFTER
+    settings: Settings = current_app.config["STOOP"]
+    now = utcnow()
     requeued = 0
     with all_organisations(session):
-        stalled = lifecycle.stalled(session, cutoff)
-    for media in stalled:
+        stuck = lifecycle.lapsed_clips(session, now) + lifecycle.lost_clips(session, now)
+    for media in stuck:
         with scoped_to(session, media.organisation_id):
             if media.attempts >= lifecycle.MAX_ATTEMPTS:
-                log.warning("media %s given up after %s attempts", media.id, media.attempts)
-                lifecycle.reject(session, current_storage(), media, rejections.gave_up())
-            elif lifecycle.requeue(session, media, cutoff):
+                if lifecycle.give_up(session, current_storage(), media, now):
+                    log.warning("media %s given up after %s attempts", media.id, media.attempts)
+            elif lifecycle.requeue(session, media, now):
                 enqueue_after_commit(session, process_media, media.id)
                 requeued += 1
             session.commit()
+    workfolders.remove_dead(session, settings)
+    session.commit()
     return requeued
+
+
+@shared_task(name="media.tasks.expire_uploads")
+def expire_uploads() -> int:
+    """Delete uploads never finished: pending clips whose upload capability expired (with a
+    grace for an upload still arriving), with whatever bytes arrived. Returns how many."""
+    session = get_session()
+    cutoff = utcnow() - EXPIRED_GRACE
+    with all_organisations(session):
+        expired = lifecycle.pending_expired(session, cutoff)
+    deleted = 0
+    for media in expired:
+        with scoped_to(session, media.organisation_id):
+            lifecycle.discard_files(current_storage(), media)
+            session.delete(media)
+            session.commit()
+            deleted += 1
+    if deleted:
+        log.info("deleted %s unfinished uploads", deleted)
+    return deleted
 
 
 def _wants_transcript(settings: Settings, media: MediaFile) -> bool:

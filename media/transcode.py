@@ -33,6 +33,11 @@ class FfmpegError(RuntimeError):
         self.stderr = stderr
 
 
+class FfmpegKilled(RuntimeError):
+    """ffmpeg was killed by a signal we did not send (the out-of-memory killer, an operator):
+    the machine's fault, not the clip's, so the clip is tried again rather than refused."""
+
+
 @dataclass(frozen=True)
 class FfmpegResult:
     """The last output timestamp ffmpeg reported (seconds), and what it wrote on stderr."""
@@ -136,7 +141,8 @@ def run_ffmpeg(
     """Run an ffmpeg ``argv`` with ``-progress pipe:1``; report 0-100 to ``on_progress``.
 
     ``duration`` (seconds of input) turns ffmpeg's output timestamp into a percentage. Raises
-    :class:`FfmpegError` when ffmpeg fails or runs longer than ``timeout`` seconds.
+    :class:`FfmpegError` when ffmpeg fails or runs longer than ``timeout`` seconds, and
+    :class:`FfmpegKilled` when something else killed it.
     """
     command = [argv[0], "-progress", "pipe:1", "-nostats", *argv[1:]]
     reporter = _Reporter(duration, on_progress)
@@ -158,6 +164,12 @@ def run_ffmpeg(
             for line in process.stdout:
                 reporter.line(line)
             returncode = process.wait()
+        except BaseException:
+            # The progress callback gave up (the clip's lease was lost) or we are stopping:
+            # ffmpeg must not run on unattended, writing into a folder about to be removed.
+            process.kill()
+            process.wait()
+            raise
         finally:
             if timer:
                 timer.cancel()
@@ -165,6 +177,8 @@ def run_ffmpeg(
         stderr = errors.read().decode("utf-8", "replace")[-STDERR_KEPT:]
     if timed_out.is_set():
         raise FfmpegError(f"ffmpeg ran longer than {timeout} s", stderr)
+    if returncode < 0:
+        raise FfmpegKilled(f"ffmpeg was killed by signal {-returncode}")
     if returncode != 0:
         raise FfmpegError(f"ffmpeg exited with {returncode}", stderr)
     return FfmpegResult(reporter.out_time, stderr)

@@ -1,10 +1,14 @@
-"""Media over HTTP: JSON endpoints for the staff app's uploader, and the public rendition URLs.
+"""Media over HTTP: JSON endpoints for the staff app's uploader, the upload capability route,
+and the public rendition URLs.
 
 Staff endpoints (``/app/media/...``) need a login and answer JSON, errors included
 (``{"error": {"code", "message"}}``); CSRF stays on (our JavaScript sends the token in an
 ``X-CSRFToken`` header). Organisation scoping is automatic, so another organisation's
-``media_id`` is simply not found (404). Public URLs (``/media/<token>/<rendition>``) need no
-login: the token is a 192-bit secret, and tenants' pages use them.
+``media_id`` is simply not found (404). The upload route (``/media/uploads/<signed token>``)
+needs no login and no CSRF token: the token is the capability (see :mod:`media.capabilities`),
+issued to staff pages, API clients and later tenants alike. Public URLs
+(``/media/<token>/<rendition>``) need no login: the token is a 192-bit secret, and tenants'
+pages use them.
 """
 
 from __future__ import annotations
@@ -14,13 +18,13 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from media import service
+from media import rejections, service
 from media.models import MediaStatus
 from media.processing import content_type_of
 from media.rejections import MediaRejected
@@ -28,13 +32,13 @@ from media.serving import SAFE_HEADERS, send_stored
 from media.storage import CHUNK_SIZE, current_storage
 from panel.core.errors import (
     HTTP_CODES,
-    Conflict,
     NotFound,
     StoopError,
     ValidationError,
     error_response,
 )
 from panel.core.extensions import csrf, db
+from panel.core.scoping import scoped_to
 
 bp = Blueprint("media", __name__)
 
@@ -96,35 +100,42 @@ def start_upload() -> Any:
         content_type=_text(body, "content_type", required=False),
         size=_size(body),
         purpose=_purpose(body),
-        max_duration_seconds=current_user.organisation.setting("max_recording_seconds"),
+        max_duration_seconds=service.recording_limit(current_user.organisation),
         language=_language(body),
     )
     session.commit()
     return jsonify(media_id=media.id, upload=upload), 201
 
 
-@bp.post("/app/media/<int:media_id>/upload")
-@csrf.exempt  # checked below, once the size limit for this body is raised
-@staff_json
-def receive_upload(media_id: int) -> Any:
-    """Local mode: the raw file as the request body, streamed to storage in 1 MiB chunks."""
-    # The app-wide limit (for forms and CSV files) is far below a clip's; raise it for this
-    # request before anything, the CSRF check included, opens the body.
-    request.max_content_length = service.max_upload_bytes() + CHUNK_SIZE
-    if current_app.config.get("WTF_CSRF_ENABLED", True):
-        csrf.protect()
+@bp.post("/media/uploads/<token>")
+@csrf.exempt  # the signed token is the capability; there is no session to ride on
+def receive_upload(token: str) -> Any:
+    """The clip's raw bytes as the request body, streamed to storage in 1 MiB chunks.
+
+    204 when stored; 404 for a token we did not sign or a clip that is gone; 410 once it
+    expired; 409 when the upload was completed already; 413 over the size limit and 422 for an
+    empty body (both fail the clip, with the reason in words).
+    """
     session = db.session()
-    media = service.get_media(session, media_id)
-    if current_app.config["STOOP"].media_backend != "local":
-        raise Conflict(_("Files go straight to storage here: use the upload URL you were given."))
-    if media.status != MediaStatus.PENDING:
-        raise Conflict(_("This upload is already finished."))
-    try:
-        service.receive_upload(session, media, request.stream, request.content_length)
-    except MediaRejected as problem:
-        session.commit()  # the clip is failed, its partial file deleted
-        status = 413 if problem.code == "too_large" else problem.status
-        return error_response(status, problem.code, problem.message)
+    capability = service.read_capability(token)
+    # Nothing may open the body before the limit of this request is raised from the app-wide
+    # one (for forms and CSV files) to the capability's own; our own count stops a chunked body.
+    request.max_content_length = capability.max_bytes + CHUNK_SIZE
+    media = service.upload_target(session, capability)
+    service.ensure_pending(media)  # before the body is opened: a finished clip stays as it is
+    with scoped_to(session, media.organisation_id):
+        try:
+            try:
+                service.receive_upload(
+                    session, media, capability, request.stream, request.content_length
+                )
+            except RequestEntityTooLarge:  # Werkzeug refused the body when it was opened
+                session.rollback()
+                too_large = rejections.too_large(request.content_length, capability.max_bytes)
+                service.refuse_upload(session, media, too_large)
+        except MediaRejected as problem:
+            status = 413 if problem.code == "too_large" else problem.status
+            return error_response(status, problem.code, problem.message)
     return "", 204
 
 
@@ -136,7 +147,8 @@ def complete_upload(media_id: int) -> Any:
     media = service.complete_upload(session, service.get_media(session, media_id))
     session.commit()
     if media.status == MediaStatus.FAILED:
-        return error_response(422, "media_refused", media.error or "", {"status": "failed"})
+        problem = service.refusal(media)
+        return error_response(422, problem.code, problem.message, {"status": "failed"})
     return jsonify(status=media.status.value), 202
 
 

@@ -3,8 +3,9 @@ and the video upload (instructions, then complete).
 
 A video reaches a question in two calls: ``POST /questions/{id}/media`` with the file's name,
 type and size answers where to send the bytes (a presigned POST to the bucket in s3 mode, the
-app's streaming URL in local mode); once they are sent, ``POST /questions/{id}/media/complete``
-with the ``media_id`` checks what arrived, starts processing and makes it the question's video.
+media room's expiring upload capability URL in local mode: the same ones the staff pages use);
+once they are sent, ``POST /questions/{id}/media/complete`` with the ``media_id`` checks what
+arrived, starts processing and makes it the question's video.
 """
 
 from __future__ import annotations
@@ -13,15 +14,12 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, g, request
+from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from media.models import MediaStatus
-from media.rejections import MediaRejected
 from panel.core.api.schemas import Text, error_responses
-from panel.core.errors import Conflict, ValidationError, error_response
 from panel.core.extensions import db
 from panel.core.pagination import PageQuerySchema, keyset_page, page_schema
 from panel.questions import service
@@ -41,7 +39,18 @@ class MediaSchema(Schema):
     id = fields.Integer()
     status = fields.String(metadata={"description": "pending, uploaded, processing, ready, failed"})
     progress = fields.Integer(metadata={"description": "Processing progress, 0 to 100"})
-    error = fields.String(allow_none=True, metadata={"description": "Why processing failed"})
+    error = fields.String(
+        allow_none=True,
+        metadata={"description": "Why the file was refused, in the request's language"},
+    )
+    error_code = fields.String(
+        allow_none=True,
+        metadata={"description": "Why the file was refused, for programs: e.g. text, too_long"},
+    )
+    error_params = fields.Dict(
+        keys=fields.String(),
+        metadata={"description": "The refusal's details, e.g. duration and limit in seconds"},
+    )
     kind = fields.String(allow_none=True, metadata={"description": "video or audio"})
     duration = fields.Float(allow_none=True, metadata={"description": "Seconds"})
     width = fields.Integer(allow_none=True)
@@ -150,7 +159,15 @@ class UploadInSchema(Schema):
 
 class UploadInstructionsSchema(Schema):
     method = fields.String(metadata={"example": "POST"})
-    url = fields.String()
+    url = fields.String(
+        metadata={
+            "description": "Where to send the file. In s3 mode the bucket's presigned POST. "
+            "In local mode an upload capability URL that needs no token: POST the raw bytes "
+            "as the body with the file's Content-Type; it answers 204 (stored), 404 (not a "
+            "valid link), 409 (upload finished already), 410 (expired: start again), 413 "
+            "(over the size limit) or 422 (empty), errors as JSON."
+        }
+    )
     fields_ = fields.Dict(
         data_key="fields",
         attribute="fields",
@@ -160,6 +177,13 @@ class UploadInstructionsSchema(Schema):
             "description": "Form fields to send before the file (multipart, file last). "
             "Empty: send the raw bytes as the body, with the file's Content-Type."
         },
+    )
+    expires_at = fields.String(
+        metadata={
+            "description": "Start sending before this moment (ISO 8601); an upload never "
+            "completed is deleted a while after it",
+            "format": "date-time",
+        }
     )
 
 
@@ -295,51 +319,9 @@ class Media(MethodView):
             language=question.language,
         )
         session.commit()
-        if not upload.get("fields"):
-            # Local mode: the app's own upload URL wants a login; API clients send the bytes
-            # to the API with their token instead.
-            base = current_app.config["STOOP"].base_url
-            path = f"/api/v1/questions/{question.id}/media/{media.id}/upload"
-            upload = {"method": "POST", "url": base + path, "fields": {}}
+        if upload["url"].startswith("/"):  # the app's own capability URL: make it absolute
+            upload = {**upload, "url": current_app.config["STOOP"].base_url + upload["url"]}
         return {"media_id": media.id, "upload": upload}
-
-
-@blp.route("/<int:question_id>/media/<int:media_id>/upload")
-class MediaUpload(MethodView):
-    @blp.doc(
-        requestBody={
-            "required": True,
-            "description": "The file's bytes as the body, with its Content-Type.",
-            "content": {
-                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
-            },
-        }
-    )
-    @blp.response(204)
-    @error_responses(blp, 403, 404, 409, 413, 422)
-    def post(self, question_id: int, media_id: int) -> Any:
-        """Local mode only: the file's raw bytes (streamed to storage, never held in memory).
-        In s3 mode send the file to the presigned POST instead (409 here)."""
-        from media.service import max_upload_bytes, receive_upload
-
-        session = db.session()
-        question = _editable(question_id)
-        service.ensure_video_can_change(question)
-        media = service.get_media(session, media_id)
-        if current_app.config["STOOP"].media_backend != "local":
-            raise Conflict("Send the file to the presigned upload URL, not to the API.")
-        if media.status != MediaStatus.PENDING:
-            raise Conflict("This upload was completed already; start a new one.")
-        # Media may be larger than other request bodies; the stream itself stays bounded.
-        request.max_content_length = max_upload_bytes() + 64 * 1024
-        try:
-            receive_upload(session, media, request.stream, request.content_length)
-        except MediaRejected as problem:
-            session.commit()  # the clip is failed, its partial file deleted
-            status = 413 if problem.code == "too_large" else problem.status
-            return error_response(status, problem.code, problem.message)
-        session.commit()
-        return None
 
 
 @blp.route("/<int:question_id>/media/complete")
@@ -349,23 +331,13 @@ class MediaComplete(MethodView):
     @error_responses(blp, 403, 404, 409, 422)
     def post(self, data: dict[str, Any], question_id: int) -> Any:
         """The upload has been sent: check it, start processing, make it the question's video.
-        Follow `media.status` (and `media.progress`) on the question until `ready`."""
-        from media.service import complete_upload
-
+        Follow `media.status` (and `media.progress`) on the question until `ready`. A refused
+        file answers 422 with its reason (`code`: e.g. `text`, `too_long`) and the question
+        keeps the video it had; calling again once it succeeded changes nothing."""
         session = db.session()
         question = _editable(question_id)
-        service.ensure_video_can_change(question)
         media = service.get_media(session, data["media_id"])
-        if media.status != MediaStatus.PENDING:
-            raise Conflict(
-                "This upload was completed already; start a new one with POST .../media."
-            )
-        complete_upload(session, media)
-        if media.status == MediaStatus.FAILED:
-            # Keep the record of the refusal; the question keeps the video it had.
-            session.commit()
-            raise ValidationError(media.error or "The file could not be used.", code="bad_media")
-        service.attach_media(session, question, media)
+        service.attach_upload(session, question, media)
         session.commit()
         session.refresh(media)
         return question

@@ -249,8 +249,10 @@ def _refused_upload(session: Session, organisation: Organisation) -> MediaFile |
         log.exception("demo questions: the refused upload could not be staged")
         return None
     if media.status != MediaStatus.FAILED:  # the checks let it through: not a demo of failure
-        media.status = MediaStatus.FAILED
-        media.error = "This file is not a video or a sound file."
+        from media import lifecycle, rejections
+
+        lifecycle.discard_files(current_storage(), media)
+        lifecycle.fail(media, rejections.text())
         media.updated_at = utcnow()
     return media
 

@@ -54,6 +54,8 @@ class Player:
             "status": self.status,
             "progress": media.progress or 0,
             "error": media.error,
+            "error_code": media.error_code,
+            "error_params": media.error_params or {},
             "kind": media.kind,
             "duration": media.duration_seconds,
             "width": media.width,

@@ -39,7 +39,6 @@ MIN_CHOICES = 2
 EDITABLE = ("title", "prompt", "language", "answer_modes", "choices", "closes_at")
 # Answers given to a live question refer to these: changing them would change their meaning.
 FIXED_ONCE_LIVE = ("language", "answer_modes", "choices")
-DEFAULT_MAX_RECORDING_SECONDS = 120
 # Which roles may change any question of their organisation (others only their own).
 EDITOR_ROLES = (Role.ADMIN, Role.COMMUNICATOR)
 
@@ -232,9 +231,11 @@ def status_counts(session: Session, owner_id: int | None = None) -> dict[str, in
 
 
 def max_recording_seconds(organisation: Organisation) -> int:
-    """The longest recording the organisation allows (setting ``max_recording_seconds``)."""
-    value = organisation.setting("max_recording_seconds", DEFAULT_MAX_RECORDING_SECONDS)
-    return value if isinstance(value, int) and 5 <= value <= 900 else DEFAULT_MAX_RECORDING_SECONDS
+    """The longest recording the organisation allows: the media room's one rule (setting
+    ``max_recording_seconds``), the same for the recorder page, uploads and the API."""
+    from media.service import recording_limit
+
+    return recording_limit(organisation)
 
 
 def accepts_answers(question: Question, now: dt.datetime | None = None) -> bool:
@@ -410,6 +411,26 @@ def attach_media(session: Session, question: Question, media: MediaFile) -> Ques
     question.media = media
     session.flush()
     return question
+
+
+def attach_upload(session: Session, question: Question, media: MediaFile) -> Question:
+    """Make a finished upload the question's video, in one call (the recorder page and the
+    API): the upload is completed first if it was not (checked, processing started).
+
+    A refused file raises its refusal (``MediaRejected``, a 422 in the reader's language);
+    the refusal is committed, and the question keeps the video it had. Nothing arrived yet:
+    ``MediaRejected`` with code ``not_received``, and the upload stays open.
+    """
+    from media.service import complete_upload, refusal
+
+    ensure_video_can_change(question)
+    if media.organisation_id != question.organisation_id:
+        raise NotFound("No such video or audio file. Upload it again.")
+    complete_upload(session, media)
+    if media.status == MediaStatus.FAILED:
+        session.commit()  # the refusal is the record of what happened to this file
+        raise refusal(media)
+    return attach_media(session, question, media)
 
 
 def remove_media(session: Session, question: Question) -> Question:

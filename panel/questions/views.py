@@ -289,8 +289,10 @@ def remove_media(question_id: int) -> Any:
 @bp.post("/app/questions/<int:question_id>/media")
 @login_required
 def attach_media(question_id: int) -> Any:
-    """JSON ``{"media_id"}``: make an uploaded file the question's video (the recorder's last
-    step). Answers ``{"status", "redirect"}``."""
+    """JSON ``{"media_id"}``: the recorder's last step, once the bytes are sent: check the
+    file, start processing it and make it the question's video, in one call. Answers
+    ``{"status", "redirect"}``, or a 422 that says (in the reader's language) why the file
+    was refused."""
     session = db.session()
     question = service.get_question(session, question_id)
     service.require_editor(current_user, question)
@@ -298,7 +300,7 @@ def attach_media(question_id: int) -> Any:
     media = service.get_media(
         session, payload.get("media_id") if isinstance(payload, dict) else None
     )
-    service.attach_media(session, question, media)
+    service.attach_upload(session, question, media)
     session.commit()
     return jsonify(
         {

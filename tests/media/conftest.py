@@ -49,7 +49,7 @@ FILES = {
     "recording": "recording.webm",  # like MediaRecorder's: VP8/Opus, no duration in the header
     "mp4": "clip.mp4",  # H.264/AAC with +faststart
     "wav": "voice.wav",  # sound only
-    "long": "long.webm",  # 4 s, over a 2 s limit
+    "long": "long.webm",  # 7 s, over a 5 s limit (the shortest an organisation may set)
     "truncated": "truncated.mp4",  # the first half of an MP4 whose index is at the end
     "truncated_webm": "truncated.webm",  # the first half of a WebM (passes ffprobe)
     "truncated_recording": "cut-recording.webm",  # a recording without duration, cut short
@@ -67,7 +67,7 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> Clips:
     video = ["-f", "lavfi", "-i", LAVFI_VIDEO, "-f", "lavfi", "-i", LAVFI_AUDIO]
     vp8 = ["-c:v", "libvpx", "-b:v", "200k", "-c:a", "libopus"]
     ffmpeg(*video, "-t", "2", *vp8, "-live", "1", "-f", "webm", str(folder / FILES["recording"]))
-    ffmpeg(*video, "-t", "4", *vp8, str(folder / FILES["long"]))
+    ffmpeg(*video, "-t", "7", *vp8, str(folder / FILES["long"]))
     h264 = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"]
     ffmpeg(*video, "-t", "2", *h264, "-movflags", "+faststart", str(folder / FILES["mp4"]))
     ffmpeg("-f", "lavfi", "-i", "sine=frequency=300:sample_rate=16000", "-t", "2", "-ac", "1",

@@ -32,7 +32,7 @@ def test_urls_only_when_ready_and_absolute_on_request(
     assert service.media_urls(media) == {}
 
 
-def test_create_upload_returns_the_local_streaming_url(staff: Staff, db_session: Any) -> None:
+def test_create_upload_returns_an_upload_capability(staff: Staff, db_session: Any) -> None:
     media, upload = service.create_upload(
         db_session,
         organisation_id=staff.organisation_id,
@@ -43,7 +43,13 @@ def test_create_upload_returns_the_local_streaming_url(staff: Staff, db_session:
         language="sv",
     )
 
-    assert upload == {"method": "POST", "url": f"/app/media/{media.id}/upload", "fields": {}}
+    assert upload["method"] == "POST" and upload["fields"] == {}
+    assert upload["url"].startswith("/media/uploads/")
+    granted = service.read_capability(upload["url"].rpartition("/")[2])
+    assert (granted.media_id, granted.public_id) == (media.id, media.public_id)
+    assert granted.max_bytes == service.max_upload_bytes()
+    assert granted.expires_at == media.upload_expires_at
+    assert upload["expires_at"] == media.upload_expires_at.isoformat()
     assert media.status == "pending" and media.content_type == "video/webm"
     assert media.original_key == f"{staff.organisation_id}/{media.public_id}/original.webm"
     assert (media.original_filename, media.max_duration_seconds) == ("fråga.webm", 90)

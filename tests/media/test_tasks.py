@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from media import lifecycle
+from media import leases, lifecycle, workfolders
+from media.leases import LeaseLost, new_token
 from media.models import MediaFile, MediaStatus
 from media.service import new_public_id
 from media.storage import Storage
@@ -46,10 +47,26 @@ def uploaded_clip(session: Session, storage: Storage, path: Path, **values: Any)
 
 
 def _age(session: Session, media: MediaFile, status: MediaStatus, minutes: int) -> None:
+    """Put the clip in ``status``, last changed ``minutes`` ago."""
     session.execute(
         sa.update(MediaFile)
         .where(MediaFile.id == media.id)
         .values(status=status, updated_at=utcnow() - dt.timedelta(minutes=minutes))
+    )
+    session.commit()
+
+
+def _leased(session: Session, media: MediaFile, *, seconds_left: float) -> None:
+    """Processing under another worker's lease that lapses in ``seconds_left`` (negative:
+    lapsed that long ago, as when the worker was killed)."""
+    session.execute(
+        sa.update(MediaFile)
+        .where(MediaFile.id == media.id)
+        .values(
+            status=MediaStatus.PROCESSING,
+            lease_token=new_token(),
+            lease_expires_at=utcnow() + dt.timedelta(seconds=seconds_left),
+        )
     )
     session.commit()
 
@@ -110,36 +127,88 @@ def test_a_storage_outage_is_retried_and_leaves_the_clip_uploaded(
     assert after.status == MediaStatus.UPLOADED and after.attempts == 0 and after.error is None
 
 
-def test_reclaim_requeues_stalled_clips_and_spares_busy_ones(
+def test_reclaim_takes_over_lapsed_leases_and_lost_tasks_and_spares_live_ones(
     app: Flask, db_session: Session, storage: Storage, clips: Clips
 ) -> None:
-    stalled = uploaded_clip(db_session, storage, clips.recording, attempts=1)
-    _age(db_session, stalled, MediaStatus.PROCESSING, minutes=20)
+    dead = uploaded_clip(db_session, storage, clips.recording, attempts=1)
+    _leased(db_session, dead, seconds_left=-5)  # its worker was killed
     lost = uploaded_clip(db_session, storage, clips.wav)
-    _age(db_session, lost, MediaStatus.UPLOADED, minutes=30)
+    _age(db_session, lost, MediaStatus.UPLOADED, minutes=3)  # the broker was down at the commit
+    fresh = uploaded_clip(db_session, storage, clips.wav)  # its task is on the way
     busy = uploaded_clip(db_session, storage, clips.recording, attempts=1)
-    _age(db_session, busy, MediaStatus.PROCESSING, minutes=2)
+    _leased(db_session, busy, seconds_left=20)  # a live worker renews it
 
     requeued = run_task(app, RECLAIM).result
 
     assert requeued == 2
-    assert media_row(db_session, stalled.id).status == MediaStatus.READY
+    assert media_row(db_session, dead.id).status == MediaStatus.READY
+    assert media_row(db_session, dead.id).attempts == 2
     assert media_row(db_session, lost.id).status == MediaStatus.READY
+    assert media_row(db_session, fresh.id).status == MediaStatus.UPLOADED
     assert media_row(db_session, busy.id).status == MediaStatus.PROCESSING
+
+
+def test_a_redelivered_task_takes_over_a_lapsed_lease_at_once(
+    app: Flask, db_session: Session, storage: Storage, clips: Clips
+) -> None:
+    media = uploaded_clip(db_session, storage, clips.recording, attempts=1)
+    _leased(db_session, media, seconds_left=-1)
+
+    assert run_task(app, PROCESS, media.id).result == "ready"
+    ready = media_row(db_session, media.id)
+    assert (ready.attempts, ready.lease_token, ready.lease_expires_at) == (2, None, None)
+
+
+def test_a_worker_that_lost_its_lease_stops_and_writes_nothing(
+    app: Flask, db_session: Session, storage: Storage, clips: Clips
+) -> None:
+    media = uploaded_clip(db_session, storage, clips.recording)
+    claimed = lifecycle.claim(db_session, media.id)
+    assert claimed is not None
+    _media, lease = claimed
+    _leased(db_session, media, seconds_left=30)  # presumed dead: another worker took over
+    taken_over = media_row(db_session, media.id).lease_token
+
+    with pytest.raises(LeaseLost):
+        leases.renew(db_session, lease, progress=50)
+
+    after = media_row(db_session, media.id)
+    assert after.lease_token == taken_over and after.progress == 0
 
 
 def test_reclaim_gives_up_after_three_attempts(
     app: Flask, db_session: Session, storage: Storage, clips: Clips
 ) -> None:
     media = uploaded_clip(db_session, storage, clips.recording, attempts=3)
-    _age(db_session, media, MediaStatus.PROCESSING, minutes=20)
+    _leased(db_session, media, seconds_left=-5)
 
     assert run_task(app, RECLAIM).result == 0
+    assert run_task(app, PROCESS, media.id).result is None  # a late redelivery changes nothing
 
     failed = media_row(db_session, media.id)
-    assert failed.status == MediaStatus.FAILED
+    assert failed.status == MediaStatus.FAILED and failed.error_code == "gave_up"
     assert failed.error.startswith("We could not process this clip after several attempts.")
     assert storage.list(failed.storage_prefix) == []
+
+
+def test_the_temporary_folders_of_dead_claims_are_removed(
+    app: Flask, db_session: Session, storage: Storage, clips: Clips
+) -> None:
+    settings = app.config["STOOP"]
+    live = uploaded_clip(db_session, storage, clips.recording)
+    _leased(db_session, live, seconds_left=20)
+    live_folder = (
+        workfolders.work_root(settings) / f"{live.id}-{media_row(db_session, live.id).lease_token}"
+    )
+    dead_folder = workfolders.work_root(settings) / f"{live.id}-{new_token()}"  # an older claim
+    for folder in (live_folder, dead_folder):
+        folder.mkdir(parents=True)
+        (folder / "original.webm").write_bytes(b"\x1a\x45\xdf\xa3" * 1000)
+
+    run_task(app, RECLAIM)
+
+    assert live_folder.is_dir() and not dead_folder.exists()
+    workfolders.remove(live_folder)
 
 
 class ScriptedTranscriber:

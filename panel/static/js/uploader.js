@@ -1,6 +1,7 @@
 // Uploading a clip: ask the app for upload instructions, send the bytes where they say (straight
-// to the bucket in s3 mode, to the app's streaming route in local mode) with progress, tell the
-// app the upload is complete, then attach the clip to the question.
+// to the bucket in s3 mode; in local mode to the app's upload capability URL, which needs no
+// login or CSRF token: the signed link is the permission) with progress, then one call that
+// checks the file and attaches it to the question.
 //
 //   const result = await uploadClip(blob, { filename, contentType, attachUrl, onProgress, onStage });
 //
@@ -69,11 +70,8 @@ export function sendBytes(blob, upload, contentType, onProgress) {
       body = blob;
       xhr.setRequestHeader("Content-Type", contentType || "application/octet-stream");
     }
-    // Only our own origin gets the CSRF token; a bucket never sees it.
-    if (sameOrigin(upload.url)) {
-      xhr.setRequestHeader("X-CSRFToken", csrfToken());
-      xhr.setRequestHeader("Accept", "application/json");
-    }
+    // Our own upload URL answers errors as JSON; a bucket answers XML whatever we ask.
+    if (sameOrigin(upload.url)) xhr.setRequestHeader("Accept", "application/json");
     xhr.upload.addEventListener("progress", (event) => {
       if (event.lengthComputable && onProgress) onProgress(event.loaded / event.total);
     });
@@ -99,8 +97,9 @@ export function sendBytes(blob, upload, contentType, onProgress) {
 }
 
 /**
- * The whole journey of one clip. Stages reported through onStage: "uploading", "checking",
- * "attaching", "done". Resolves to { mediaId, status, redirect }.
+ * The whole journey of one clip. Stages reported through onStage: "uploading", "checking"
+ * (the app checks the file and attaches it, in one call), "done".
+ * Resolves to { mediaId, status, redirect }.
  */
 export async function uploadClip(
   blob,
@@ -119,11 +118,6 @@ export async function uploadClip(
   const mediaId = created.media_id;
   await sendBytes(blob, created.upload, type, onProgress);
   stage("checking");
-  const completed = await postJson(`/app/media/${mediaId}/complete`);
-  if (completed.status === "failed") {
-    throw new UploadError(completed.error || "", { status: 422 });
-  }
-  stage("attaching");
   const attached = await postJson(attachUrl, { media_id: mediaId });
   stage("done");
   return { mediaId, status: attached.status, redirect: attached.redirect };
