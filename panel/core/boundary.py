@@ -10,8 +10,9 @@ understands:
 
 * the API and other JSON clients get a 400 ``{"error": {"code": "invalid_characters"}}``
   naming where the character was;
-* a form posted from a page goes back to that page (303), which shows the message, so the
-  person can send it again; other page requests get the 400 error page.
+* a form posted from one of our pages, or a search made on one, goes back to that page (303)
+  without what carried the character, and the page shows the message, so the person can try
+  again; any other page request gets the 400 error page, saying why.
 
 Bodies of uploads (a CSV file, a video) are not text to store and are left to their readers.
 """
@@ -21,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 from flask import Flask, flash, redirect, render_template, request
 from flask_babel import gettext as _
@@ -105,7 +106,8 @@ def _refusal(part: str, name: str) -> Response | tuple[Any, int]:
         # Shaped like the API's other field errors: {where: {field: [message]}}.
         details = {"path": [message]} if part == "path" else {part: {name: [message]}}
         return error_response(400, "invalid_characters", message, details)
-    if part == "form" and request.method == "POST" and (back := _page_of_the_form()):
+    if part in ("query", "form") and (back := _page_to_show_again()):
+        # The page (the form, the search) shows again, saying what was wrong.
         flash(message, "error")
         return redirect(back, 303)
     return render_template("error.html", status=400, message=message), 400
@@ -135,15 +137,26 @@ def _message(part: str, name: str) -> str:
     )
 
 
-def _page_of_the_form() -> str | None:
-    """Where the form was: the page that sent it, if it is ours, else this URL if it shows a
-    page; None when there is nowhere to go back to."""
+def _page_to_show_again() -> str | None:
+    """The page the person sent this from, to show again (without the query parameters that
+    carried the character); None when they did not come from one of our pages.
+
+    A form posted goes back to the page it was on; a search (a GET form) to the same list. A
+    request from nowhere (a typed or pasted address, a script) has no page to go back to.
+    """
     referrer = request.referrer
-    if referrer:
-        here, there = urlsplit(request.host_url), urlsplit(referrer)
-        if there.netloc == here.netloc and not UNSTORABLE.search(referrer):
-            return referrer
-    rule = request.url_rule
-    if rule is not None and "GET" in (rule.methods or ()):
-        return request.full_path
-    return None
+    if not referrer:
+        return None
+    here, there = urlsplit(request.host_url), urlsplit(referrer)
+    if there.netloc != here.netloc or UNSTORABLE.search(unquote(referrer)):
+        return None
+    if request.method != "GET":
+        return referrer
+    if there.path != request.path:
+        return None
+    clean = [
+        (key, value)
+        for key, value in request.args.items(multi=True)
+        if not UNSTORABLE.search(key) and not UNSTORABLE.search(value)
+    ]
+    return request.path + (f"?{urlencode(clean)}" if clean else "")

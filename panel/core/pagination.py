@@ -55,12 +55,16 @@ def decode_cursor(cursor: str | None) -> int | None:
         return None
     if not _CURSOR.fullmatch(cursor):
         raise ValidationError(
-            _l("This is not a cursor this list gave out: pass the “next” value of the previous page."),
+            _l(
+                "This is not a cursor this list gave out: pass the “next” value of the "
+                "previous page."
+            ),
             code="invalid_cursor",
             details={"after": [_l("Not a cursor.")]},
         )
-    # Past every id there can be: the walk is over, and the database sees an id it can hold.
-    return min(int(cursor[3:], 16), MAX_DB_ID + 1)
+    # Past every id there can be: read as the last one, so that the database sees a number its
+    # integer column holds (PostgreSQL refuses to compare with a larger one).
+    return min(int(cursor[3:], 16), MAX_DB_ID)
 
 
 @dataclass
