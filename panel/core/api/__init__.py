@@ -72,7 +72,12 @@ def init_api(
             "info": {
                 "description": "Stoop's API. Authenticate with `Authorization: Bearer <token>`; "
                 "create a token under Settings → API tokens or with `stoop token create`. "
-                'Errors are `{"error": {"code": "...", "message": "..."}}` with a 4xx status.'
+                'Errors are `{"error": {"code": "...", "message": "...", "details": {...}}}` '
+                "with a 4xx status: 400 a request that cannot be read, 422 one this document "
+                "forbids, 404 a URL naming nothing of yours, 409 one that conflicts with what "
+                "is stored. `code` is stable; `message` and `details` are for people, in the "
+                "language of `Accept-Language` (en, sv, nl; English without one). Ids are "
+                "whole numbers from 1 to 2147483647."
             },
             "servers": [{"url": "/"}],
             "extra_plugins": [SchemaRulesPlugin()],
