@@ -16,6 +16,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from panel.core.errors import ValidationError
+from panel.core.i18n import LazyText
 
 ACCEPTED_NAMES = "mp4, mov, webm, m4a, mp3, wav, ogg"
 
@@ -25,13 +26,22 @@ Params = Mapping[str, Any]
 class MediaRejected(ValidationError):
     """A file that will not become a clip. A 422 when it reaches a request.
 
-    ``message`` is worded in the language of the moment it was raised (a request's); store
-    ``code`` and ``params`` and word them again with :func:`describe` where they are shown.
+    Its message is worded when read, in the reader's language; ``code`` and ``params`` are
+    what a clip stores, to be worded again with :func:`describe` where they are shown.
     """
 
     def __init__(self, code: str, **params: Any) -> None:
-        self.params: dict[str, Any] = dict(params)
-        super().__init__(describe(code, self.params), code=code)
+        super().__init__(Refusal(code, **params), code=code)
+
+
+class Refusal(LazyText):
+    """A refusal's words, made from its code and parameters in the language in force where
+    they are read (a request's, a page's), never frozen when the refusal was raised."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return describe(self.msgid, self.params)
 
 
 def megabytes(size: int) -> str:

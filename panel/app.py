@@ -20,6 +20,7 @@ from panel.accounts.passwords import use_cheap_hashing
 from panel.accounts.session import init_login
 from panel.accounts.tokens import authenticate
 from panel.core.api import init_api
+from panel.core.boundary import init_boundary
 from panel.core.celery import celery_init_app
 from panel.core.config import Settings
 from panel.core.errors import register_error_handlers
@@ -65,6 +66,7 @@ def create_app(config: Settings | dict[str, Any] | None = None, *, serving: bool
         n = settings.proxy_count
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     init_routing(app)
+    init_boundary(app)
     Path(settings.instance_dir).mkdir(parents=True, exist_ok=True)
     rooms = load_rooms(ROOMS)
     import_models(rooms)

@@ -5,8 +5,12 @@ from __future__ import annotations
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from panel.core.i18n import LazyText
+from panel.core.i18n import lazy_text as _l
+
 _hasher = PasswordHasher()
 MIN_LENGTH = 10
+MAX_LENGTH = 200
 
 
 def use_cheap_hashing() -> None:
@@ -34,10 +38,10 @@ def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
 
 
-def password_problem(password: str) -> str | None:
-    """Why a new password is not acceptable, or None."""
+def password_problem(password: str) -> LazyText | None:
+    """Why a new password is not acceptable (translated where it is shown), or None."""
     if len(password) < MIN_LENGTH:
-        return f"Use at least {MIN_LENGTH} characters."
-    if len(password) > 200:
-        return "Use at most 200 characters."
+        return _l("Use at least %(limit)s characters.", limit=MIN_LENGTH)
+    if len(password) > MAX_LENGTH:
+        return _l("Use at most %(limit)s characters.", limit=MAX_LENGTH)
     return None

@@ -17,8 +17,11 @@ from panel.accounts.passwords import (
     verify_password,
 )
 from panel.core.errors import Conflict, Forbidden, ValidationError
+from panel.core.i18n import lazy_text as _l
 from panel.core.scoping import ALL_ORGS_OPTION
 from panel.organisations.models import Organisation
+
+ROLE_CHOICES = _l("Role must be admin, staff or communicator.")
 
 
 def normalise_email(email: str) -> str:
@@ -26,7 +29,10 @@ def normalise_email(email: str) -> str:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
-        raise ValidationError(f"'{email}' is not a valid e-mail address: {exc}") from exc
+        raise ValidationError(
+            _l("“%(email)s” is not a valid e-mail address.", email=email, reason=str(exc)),
+            code="invalid_email",
+        ) from exc
 
 
 def find_user_by_email(session: Session, email: str) -> User | None:
@@ -50,13 +56,15 @@ def create_user(
     """A new staff account. Without a password it is an invitation waiting to be accepted."""
     email = normalise_email(email)
     if find_user_by_email(session, email) is not None:
-        raise Conflict(f"There is already an account for {email}.")
+        raise Conflict(
+            _l("There is already an account for %(email)s.", email=email), code="duplicate_account"
+        )
     try:
         role = Role(role)
     except ValueError as exc:
-        raise ValidationError("Role must be admin, staff or communicator.") from exc
+        raise ValidationError(ROLE_CHOICES, code="invalid_role") from exc
     if password is not None and (problem := password_problem(password)):
-        raise ValidationError(problem)
+        raise ValidationError(problem, code="weak_password")
     user = User(
         organisation_id=organisation.id,
         email=email,
@@ -96,7 +104,7 @@ def check_login(session: Session, email: str, password: str) -> User | None:
 def set_password(user: User, password: str) -> None:
     """Give ``user`` a new password (ValidationError when it is not acceptable)."""
     if problem := password_problem(password):
-        raise ValidationError(problem)
+        raise ValidationError(problem, code="weak_password")
     user.password_hash = hash_password(password)
 
 
@@ -112,15 +120,18 @@ def invite_user(
 def change_role(actor: User, user: User, role: Role | str) -> None:
     """An admin gives a colleague another role (never themselves: there must stay an admin)."""
     if actor.id == user.id:
-        raise Forbidden("You cannot change your own role. Ask another admin.")
+        raise Forbidden(_l("You cannot change your own role. Ask another admin."), code="own_role")
     try:
         user.role = Role(role)
     except ValueError as exc:
-        raise ValidationError("Role must be admin, staff or communicator.") from exc
+        raise ValidationError(ROLE_CHOICES, code="invalid_role") from exc
 
 
 def set_active(actor: User, user: User, active: bool) -> None:
     """Deactivate (ends their sessions and API tokens) or reactivate a colleague's account."""
     if actor.id == user.id:
-        raise Forbidden("You cannot deactivate your own account. Ask another admin.")
+        raise Forbidden(
+            _l("You cannot deactivate your own account. Ask another admin."),
+            code="own_account",
+        )
     user.is_active = active

@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 from panel.contacts.models import ConsentEvent, Contact
 from panel.contacts.service import EDITABLE, ConsentInput, consent_differs, default_language
 from panel.core.db import utcnow
+from panel.core.i18n import LazyText
+from panel.core.i18n import lazy_text as _l
 from panel.organisations.models import Organisation
 
 LOOKUP_CHUNK = 2_000  # values per IN (...): well under SQLite's and psycopg's parameter limits
@@ -41,7 +43,8 @@ class UpsertResult:
     unchanged: int = 0
     ids: list[int | None] = field(default_factory=list)
     outcomes: list[str] = field(default_factory=list)  # created | updated | unchanged | failed
-    errors: list[tuple[int, str, str]] = field(default_factory=list)  # (index, field, message)
+    # (index, field, message)
+    errors: list[tuple[int, str, LazyText]] = field(default_factory=list)
 
     @property
     def failed(self) -> int:
@@ -103,6 +106,22 @@ def _latest_consents(
     return latest
 
 
+def item_label(index: int) -> LazyText:
+    """How an API item is called in messages: "Item 3"."""
+    return _l("Item %(index)s", index=index)
+
+
+def row_label(number: int) -> LazyText:
+    """How a CSV row is called in messages: "Row 12"."""
+    return _l("Row %(number)s", number=number)
+
+
+def _same_as(key: str, earlier: LazyText, value: str) -> LazyText:
+    if key == "email":
+        return _l("%(item)s has the same e-mail address %(value)s.", item=earlier, value=value)
+    return _l("%(item)s has the same phone number %(value)s.", item=earlier, value=value)
+
+
 class _Batch:
     """The working state of one upsert: what was matched, created and changed."""
 
@@ -110,7 +129,7 @@ class _Batch:
         self,
         organisation: Organisation,
         items: Sequence[UpsertItem],
-        labels: Sequence[str] | None,
+        labels: Sequence[LazyText] | None,
     ) -> None:
         self.organisation = organisation
         self.items = items
@@ -120,12 +139,12 @@ class _Batch:
         self.updates: list[tuple[int, dict[str, Any]]] = []
         self.claimed: dict[int, int] = {}  # contact id → index of the item that matched it
 
-    def fail(self, index: int, field_name: str, message: str) -> None:
+    def fail(self, index: int, field_name: str, message: LazyText) -> None:
         self.result.errors.append((index, field_name, message))
 
-    def name(self, index: int) -> str:
+    def name(self, index: int) -> LazyText:
         """How messages call an item: "Item 3" (API), "Row 12" (CSV)."""
-        return self.labels[index] if self.labels else f"Item {index}"
+        return self.labels[index] if self.labels else item_label(index)
 
 
 def _duplicates_in_batch(batch: _Batch) -> set[int]:
@@ -133,13 +152,13 @@ def _duplicates_in_batch(batch: _Batch) -> set[int]:
     first: dict[tuple[str, str], int] = {}
     dropped: set[int] = set()
     for index, item in enumerate(batch.items):
-        for key, label in (("email", "e-mail address"), ("phone", "phone number")):
+        for key in ("email", "phone"):
             value = item.values.get(key)
             if value is None:
                 continue
             earlier = first.setdefault((key, value), index)
             if earlier != index and index not in dropped:
-                batch.fail(index, key, f"{batch.name(earlier)} has the same {label} {value}.")
+                batch.fail(index, key, _same_as(key, batch.name(earlier), value))
                 dropped.add(index)
     return dropped
 
@@ -153,15 +172,23 @@ def _match(batch: _Batch, index: int, by_email: dict, by_phone: dict) -> dict | 
         batch.fail(
             index,
             "phone",
-            f"The e-mail address belongs to contact #{email_hit['id']} and the phone number "
-            f"to contact #{phone_hit['id']}; change one of them by hand first.",
+            _l(
+                "The e-mail address belongs to contact #%(email_contact)s and the phone number "
+                "to contact #%(phone_contact)s; change one of them by hand first.",
+                email_contact=email_hit["id"],
+                phone_contact=phone_hit["id"],
+            ),
         )
         return False
     hit = email_hit or phone_hit
     if hit is None:
         return None
     if (other := batch.claimed.setdefault(hit["id"], index)) != index:
-        message = f"{batch.name(other)} already matches the same contact #{hit['id']}."
+        message = _l(
+            "%(item)s already matches the same contact #%(id)s.",
+            item=batch.name(other),
+            id=hit["id"],
+        )
         batch.fail(index, "email", message)
         return False
     return hit
@@ -182,7 +209,7 @@ def _plan(batch: _Batch, index: int, existing: dict | None) -> None:
         }
         row.update(item.values)
         if not row["email"] and not row["phone"]:
-            batch.fail(index, "email", "Give an e-mail address or a phone number (or both).")
+            batch.fail(index, "email", _l("Give an e-mail address or a phone number (or both)."))
             return
         batch.inserts.append((index, row))
         return
@@ -290,7 +317,7 @@ def upsert_contacts(
     *,
     method: str,
     user_id: int | None = None,
-    labels: Sequence[str] | None = None,
+    labels: Sequence[LazyText] | None = None,
 ) -> UpsertResult:
     """Create or update each item's contact, in the session's transaction (not committed).
 
@@ -315,7 +342,7 @@ def upsert_contacts(
     _write_updates(session, batch)
     _write_consents(session, batch, method, user_id)
     result = batch.result
-    result.errors.sort()
+    result.errors.sort(key=lambda error: (error[0], error[1]))
     for outcome in ("created", "updated", "unchanged"):
         setattr(result, outcome, result.outcomes.count(outcome))
     return result

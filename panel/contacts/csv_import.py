@@ -15,9 +15,11 @@ from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
-from panel.contacts.bulk import UpsertItem, upsert_contacts
+from panel.contacts.bulk import UpsertItem, row_label, upsert_contacts
 from panel.contacts.service import clean_contact, region_of
 from panel.core.csv_files import CsvReader, CsvRow, ImportReport, batched
+from panel.core.i18n import LazyText
+from panel.core.i18n import lazy_text as _l
 from panel.organisations.models import Organisation
 from panel.places.service import PlaceLookup
 
@@ -39,9 +41,9 @@ EXAMPLE = (
 )
 
 
-def _needs_email_or_phone(header: list[str]) -> str | None:
+def _needs_email_or_phone(header: list[str]) -> LazyText | None:
     if "email" not in header and "phone" not in header:
-        return "The file needs an 'email' or a 'phone' column (or both)."
+        return _l("The file needs an “email” or a “phone” column (or both).")
     return None
 
 
@@ -58,23 +60,24 @@ class _SeenKeys:
         return self._rows.setdefault(hash((kind, value)), row)
 
 
-def _raw_fields(row: CsvRow, places: PlaceLookup) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+def _raw_fields(
+    row: CsvRow, places: PlaceLookup
+) -> tuple[dict[str, Any], list[tuple[str, LazyText]]]:
     """The row's cells as the fields :func:`clean_contact` takes (blank cells left out)."""
     values = row.values
     raw: dict[str, Any] = {
         key: values[key] for key in ("name", "email", "phone", "language", "tags") if key in values
     }
-    problems: list[tuple[str, str]] = []
+    problems: list[tuple[str, LazyText]] = []
     if "place" in values:
         place_id = places.find(values["place"])
         if place_id is None:
-            problems.append(
-                (
-                    "place",
-                    f"There is no place '{values['place']}'. Write its path "
-                    "(Area / Building / Stairwell) or its code, or add it on the Places page.",
-                )
+            message = _l(
+                "There is no place “%(place)s”. Write its path (Area / Building / Stairwell) "
+                "or its code, or add it on the Places page.",
+                place=values["place"],
             )
+            problems.append(("place", message))
         else:
             raw["place_id"] = place_id
     if "consent_basis" in values or "consent_text" in values:
@@ -85,9 +88,15 @@ def _raw_fields(row: CsvRow, places: PlaceLookup) -> tuple[dict[str, Any], list[
     return raw, problems
 
 
+def _same_in_file(kind: str, first: int) -> LazyText:
+    if kind == "email":
+        return _l("Row %(row)s has the same e-mail address; each contact once a file.", row=first)
+    return _l("Row %(row)s has the same phone number; each contact once a file.", row=first)
+
+
 def _clean_row(
     row: CsvRow, places: PlaceLookup, region: str, seen: _SeenKeys
-) -> tuple[UpsertItem | None, list[tuple[str, str]]]:
+) -> tuple[UpsertItem | None, list[tuple[str, LazyText]]]:
     if row.extra:
         return None, [(None, row.extra)]  # type: ignore[list-item]
     raw, problems = _raw_fields(row, places)
@@ -95,14 +104,14 @@ def _clean_row(
     problems += cleaned.problems
     values = cleaned.values
     if not problems and not values.get("email") and not values.get("phone"):
-        problems.append(("email", "The row has neither an e-mail address nor a phone number."))
+        problems.append(("email", _l("The row has neither an e-mail address nor a phone number.")))
     if problems:
         return None, problems
-    for kind, label in (("email", "e-mail address"), ("phone", "phone number")):
+    for kind in ("email", "phone"):
         value = values.get(kind)
         first = seen.first_row(kind, value, row.number) if value else row.number
         if first != row.number:
-            problems.append((kind, f"Row {first} has the same {label}; each contact once a file."))
+            problems.append((kind, _same_in_file(kind, first)))
     if problems:
         return None, problems
     values = {k: v for k, v in values.items() if v is not None}
@@ -157,14 +166,15 @@ def _import_batch(
         items,
         method="csv",
         user_id=user_id,
-        labels=[f"Row {n}" for n in numbers],
+        labels=[row_label(n) for n in numbers],
     )
-    problems_by_index: dict[int, list[tuple[str | None, str]]] = {}
+    problems_by_index: dict[int, list[tuple[str | None, LazyText]]] = {}
     for index, field_name, message in result.errors:
         problems_by_index.setdefault(index, []).append((_column(field_name), message))
     for index, outcome in enumerate(result.outcomes):
         if outcome == "failed":
-            report.skip(numbers[index], problems_by_index.get(index, [(None, "Not imported.")]))
+            not_imported = [(None, _l("Not imported."))]
+            report.skip(numbers[index], problems_by_index.get(index, not_imported))
         else:
             report.count(outcome)
 

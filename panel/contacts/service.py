@@ -21,8 +21,11 @@ from sqlalchemy.orm import Session
 from panel.contacts.models import ConsentEvent, Contact
 from panel.contacts.phones import PhoneNumberError, normalise_phone, region_for_language
 from panel.core.errors import Conflict, NotFound, ValidationError
+from panel.core.i18n import LazyText
+from panel.core.i18n import lazy_text as _l
+from panel.core.routing import parse_id
 from panel.organisations.models import Organisation
-from panel.places.service import MAX_ID, PlaceLookup
+from panel.places.service import PlaceLookup
 
 LANGUAGES = ("sv", "nl", "en")
 CONSENT_BASES = ("consent", "contract", "legitimate_interest")
@@ -39,7 +42,26 @@ EDITABLE = ("name", "email", "phone", "language", "place_id", "tags", "external_
 
 
 class FieldInvalid(ValueError):
-    """One field's value is not acceptable; ``str(exc)`` says why, for a person."""
+    """One field's value is not acceptable; ``text`` says why, for a person (translated where
+    it is shown)."""
+
+    def __init__(self, text: LazyText) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+# What the messages call each field; the sentences start with it.
+LABELS = {
+    "name": _l("The name"),
+    "email": _l("The e-mail address"),
+    "phone": _l("The phone number"),
+    "language": _l("The language"),
+    "tag": _l("A tag"),
+    "external_ref": _l("The external reference"),
+    "consent_basis": _l("The consent basis"),
+    "consent_channel": _l("The consent channel"),
+    "text_version": _l("The consent text version"),
+}
 
 
 @dataclass(frozen=True)
@@ -59,42 +81,48 @@ class CleanContact:
 
     values: dict[str, Any]
     consent: ConsentInput | None
-    problems: list[tuple[str, str]]
+    problems: list[tuple[str, LazyText]]
 
 
 def _text(value: Any, field: str, limit: int) -> str | None:
     if value is None:
         return None
+    label = LABELS[field]
     if not isinstance(value, str):
-        raise FieldInvalid(f"The {field} must be text.")
+        raise FieldInvalid(_l("%(field)s must be text.", field=label))
     text = " ".join(value.split())
     if "\x00" in text:
-        raise FieldInvalid(f"The {field} contains a NUL character.")
+        raise FieldInvalid(_l("%(field)s contains a NUL character.", field=label))
     if len(text) > limit:
-        raise FieldInvalid(f"The {field} can be at most {limit} characters.")
+        raise FieldInvalid(
+            _l("%(field)s can be at most %(limit)s characters.", field=label, limit=limit)
+        )
     return text or None
 
 
 def clean_email(value: Any) -> str | None:
     """A lower-cased, syntactically valid address (no DNS look-up); blank means none."""
-    text = _text(value, "e-mail address", MAX_EMAIL)
+    text = _text(value, "email", MAX_EMAIL)
     if text is None:
         return None
     try:
-        return validate_email(text, check_deliverability=False).normalized.lower()
+        # test_environment: the .test domain is an address's syntax too (integrators' tests).
+        return validate_email(text, test_environment=True).normalized.lower()
     except EmailNotValidError as exc:
-        raise FieldInvalid(f"'{text}' is not a valid e-mail address: {exc}") from exc
+        raise FieldInvalid(
+            _l("“%(email)s” is not a valid e-mail address.", email=text, reason=str(exc))
+        ) from exc
 
 
 def clean_phone(value: Any, region: str) -> str | None:
     """The number in E.164; blank means none."""
-    text = _text(value, "phone number", 60)
+    text = _text(value, "phone", 60)
     if text is None:
         return None
     try:
         return normalise_phone(text, region)
     except PhoneNumberError as exc:
-        raise FieldInvalid(str(exc)) from exc
+        raise FieldInvalid(exc.args[0]) from exc
 
 
 def clean_language(value: Any) -> str | None:
@@ -103,7 +131,7 @@ def clean_language(value: Any) -> str | None:
     if text is None:
         return None
     if text.lower() not in LANGUAGES:
-        raise FieldInvalid(f"The language must be sv, nl or en, not '{text}'.")
+        raise FieldInvalid(_l("The language must be sv, nl or en, not “%(value)s”.", value=text))
     return text.lower()
 
 
@@ -114,14 +142,14 @@ def clean_tags(value: Any) -> list[str]:
     if isinstance(value, str):
         value = value.replace(";", ",").replace("|", ",").split(",")
     if not isinstance(value, list | tuple):
-        raise FieldInvalid("The tags must be a list of short texts.")
+        raise FieldInvalid(_l("The tags must be a list of short texts."))
     tags: list[str] = []
     for raw in value:
         tag = _text(raw, "tag", MAX_TAG)
         if tag and tag.lower() not in tags:
             tags.append(tag.lower())
     if len(tags) > MAX_TAGS:
-        raise FieldInvalid(f"A contact can have at most {MAX_TAGS} tags.")
+        raise FieldInvalid(_l("A contact can have at most %(limit)s tags.", limit=MAX_TAGS))
     return tags
 
 
@@ -130,9 +158,9 @@ def clean_place_id(value: Any, places: PlaceLookup) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise FieldInvalid("The place must be given by its id (a whole number).")
+        raise FieldInvalid(_l("The place must be given by its id (a whole number)."))
     if value not in places.ids:
-        raise FieldInvalid(f"There is no place with id {value}.")
+        raise FieldInvalid(_l("There is no place with id %(id)s.", id=value))
     return value
 
 
@@ -141,32 +169,42 @@ def clean_consent(value: Any) -> ConsentInput | None:
     if value is None:
         return None
     if not isinstance(value, Mapping):
-        raise FieldInvalid("The consent must be an object with at least a 'basis'.")
-    basis = _text(value.get("basis"), "consent basis", 30)
+        raise FieldInvalid(_l("The consent must be an object with at least a “basis”."))
+    basis = _text(value.get("basis"), "consent_basis", 30)
     text = value.get("text") or ""
     if not isinstance(text, str) or len(text) > MAX_CONSENT_TEXT or "\x00" in text:
-        raise FieldInvalid(f"The consent text can be at most {MAX_CONSENT_TEXT} characters.")
+        raise FieldInvalid(
+            _l("The consent text can be at most %(limit)s characters.", limit=MAX_CONSENT_TEXT)
+        )
     if basis is None:
         if text.strip():
             raise FieldInvalid(
-                "Say on what basis the consent text applies: consent, contract or "
-                "legitimate_interest."
+                _l(
+                    "Say on what basis the consent text applies: consent, contract or "
+                    "legitimate_interest."
+                )
             )
         return None
     if basis.lower() not in CONSENT_BASES:
         raise FieldInvalid(
-            f"The consent basis must be consent, contract or legitimate_interest, not '{basis}'."
+            _l(
+                "The consent basis must be consent, contract or legitimate_interest, not "
+                "“%(value)s”.",
+                value=basis,
+            )
         )
-    channel = (_text(value.get("channel"), "consent channel", 10) or "any").lower()
+    channel = (_text(value.get("channel"), "consent_channel", 10) or "any").lower()
     if channel not in CONSENT_CHANNELS:
-        raise FieldInvalid(f"The consent channel must be any, email or sms, not '{channel}'.")
+        raise FieldInvalid(
+            _l("The consent channel must be any, email or sms, not “%(value)s”.", value=channel)
+        )
     granted = value.get("granted", True)
     if not isinstance(granted, bool):
-        raise FieldInvalid("'granted' must be true or false.")
+        raise FieldInvalid(_l("“granted” must be true or false."))
     return ConsentInput(
         basis=basis.lower(),
         text=text.strip(),
-        text_version=_text(value.get("text_version"), "consent text version", MAX_TEXT_VERSION),
+        text_version=_text(value.get("text_version"), "text_version", MAX_TEXT_VERSION),
         channel=channel,
         granted=granted,
     )
@@ -175,7 +213,7 @@ def clean_consent(value: Any) -> ConsentInput | None:
 def clean_contact(raw: Mapping[str, Any], *, region: str, places: PlaceLookup) -> CleanContact:
     """Clean the fields present in ``raw``; problems are (field, message) pairs, not raised."""
     values: dict[str, Any] = {}
-    problems: list[tuple[str, str]] = []
+    problems: list[tuple[str, LazyText]] = []
     cleaners: dict[str, Any] = {
         "name": lambda v: _text(v, "name", MAX_NAME),
         "email": clean_email,
@@ -183,7 +221,7 @@ def clean_contact(raw: Mapping[str, Any], *, region: str, places: PlaceLookup) -
         "language": clean_language,
         "place_id": lambda v: clean_place_id(v, places),
         "tags": clean_tags,
-        "external_ref": lambda v: _text(v, "external reference", MAX_EXTERNAL_REF),
+        "external_ref": lambda v: _text(v, "external_ref", MAX_EXTERNAL_REF),
     }
     for field, cleaner in cleaners.items():
         if field not in raw:
@@ -191,23 +229,30 @@ def clean_contact(raw: Mapping[str, Any], *, region: str, places: PlaceLookup) -
         try:
             values[field] = cleaner(raw[field])
         except FieldInvalid as exc:
-            problems.append((field, str(exc)))
+            problems.append((field, exc.text))
     if "language" in values and values["language"] is None:
         del values["language"]  # blank: the default on create, unchanged on update
     consent = None
     try:
         consent = clean_consent(raw.get("consent"))
     except FieldInvalid as exc:
-        problems.append(("consent", str(exc)))
+        problems.append(("consent", exc.text))
     return CleanContact(values, consent, problems)
 
 
-def invalid(problems: list[tuple[str, str]]) -> ValidationError:
-    """One ValidationError for a list of field problems, with details per field."""
-    details: dict[str, list[str]] = {}
+def invalid(problems: list[tuple[str, LazyText]]) -> ValidationError:
+    """One ValidationError for a list of field problems, with details per field: its message is
+    the first problem, and how many more there are."""
+    details: dict[str, list[LazyText]] = {}
     for field, message in problems:
         details.setdefault(field, []).append(message)
-    return ValidationError(" ".join(m for _, m in problems), details=details)
+    first = problems[0][1]
+    if len(problems) == 1:
+        return ValidationError(first, details=details)
+    more = len(problems) - 1
+    return ValidationError(
+        _l("%(first)s (and %(more)s more, see details)", first=first, more=more), details=details
+    )
 
 
 def region_of(organisation: Organisation) -> str:
@@ -225,40 +270,58 @@ def get_contact(session: Session, contact_id: int) -> Contact:
     """The contact with this id in the session's organisation, or NotFound."""
     # A query, not session.get(): the identity map would skip the organisation criteria.
     contact = None
-    if 0 < contact_id <= MAX_ID:
+    if parse_id(contact_id) is not None:
         contact = session.scalar(sa.select(Contact).where(Contact.id == contact_id))
     if contact is None:
-        raise NotFound("There is no such contact. It may have been deleted.")
+        raise NotFound(_l("There is no such contact. It may have been deleted."))
     return contact
 
 
 def _check_unique(
     session: Session, email: str | None, phone: str | None, contact_id: int | None = None
 ) -> None:
-    for column, label, value in (
-        (Contact.email, "e-mail address", email),
-        (Contact.phone, "phone number", phone),
-    ):
+    for column, value in ((Contact.email, email), (Contact.phone, phone)):
         if value is None:
             continue
         query = sa.select(Contact.id).where(column == value)
         if contact_id is not None:
             query = query.where(Contact.id != contact_id)
         if (other := session.scalar(query.limit(1))) is not None:
+            if column is Contact.email:
+                message = _l(
+                    "Contact #%(id)s already has the e-mail address %(value)s.",
+                    id=other,
+                    value=value,
+                )
+            else:
+                message = _l(
+                    "Contact #%(id)s already has the phone number %(value)s.", id=other, value=value
+                )
             raise Conflict(
-                f"Contact #{other} already has the {label} {value}.",
+                message,
                 code="duplicate_contact",
-                details={column.key: [f"Already used by contact #{other}."], "contact_id": other},
+                details={
+                    column.key: [_l("Already used by contact #%(id)s.", id=other)],
+                    "contact_id": other,
+                },
             )
 
 
-def _require_reachable(email: str | None, phone: str | None) -> None:
-    if not email and not phone:
-        raise ValidationError(
+def _require_reachable(email: str | None, phone: str | None, *, stored: bool = False) -> None:
+    """A contact needs an e-mail address or a phone number. Refusing a new one is about what
+    was sent (422); an update that would leave a stored one unreachable conflicts with it
+    (409)."""
+    if email or phone:
+        return
+    error = Conflict if stored else ValidationError
+    raise error(
+        _l(
             "Give an e-mail address or a phone number (or both): a contact needs a way to be "
-            "reached.",
-            details={"email": ["E-mail or phone is required."]},
-        )
+            "reached."
+        ),
+        code="unreachable",
+        details={"email": [_l("E-mail or phone is required.")]},
+    )
 
 
 def create_contact(
@@ -303,7 +366,7 @@ def update_contact(
     """
     email = values.get("email", contact.email)
     phone = values.get("phone", contact.phone)
-    _require_reachable(email, phone)
+    _require_reachable(email, phone, stored=True)
     _check_unique(session, email, phone, contact.id)
     for field in EDITABLE:
         if field in values:

@@ -18,8 +18,9 @@ from panel.core.errors import StoopError
 from panel.core.extensions import db
 from panel.core.import_page import import_page
 from panel.core.pagination import decode_cursor, encode_cursor
+from panel.core.routing import parse_id
 from panel.places.models import Place
-from panel.places.service import MAX_ID, PlaceLookup
+from panel.places.service import PlaceLookup
 
 bp = Blueprint("contacts", __name__)
 PAGE_SIZE = 50
@@ -37,10 +38,9 @@ def _places(session: sa.orm.Session) -> list[tuple[int, str]]:
 
 
 def _filters() -> dict[str, Any]:
-    place = request.args.get("place", type=int)
     return {
         "q": (request.args.get("q") or "").strip()[:200],
-        "place": place if place and 0 < place <= MAX_ID else None,
+        "place": parse_id(request.args.get("place")),
         "tag": (request.args.get("tag") or "").strip()[:40],
     }
 

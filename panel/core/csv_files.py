@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from panel.core.errors import ValidationError
+from panel.core.i18n import LazyText
+from panel.core.i18n import lazy_text as _l
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 MAX_IMPORT_ROWS = 200_000
 MAX_REPORTED_PROBLEMS = 1_000
-SAVE_AS_UTF8 = (
-    "In Excel choose File → Save As → 'CSV UTF-8 (Comma delimited)'; in Numbers or LibreOffice "
+SAVE_AS_UTF8 = _l(
+    "In Excel choose File → Save As → “CSV UTF-8 (Comma delimited)”; in Numbers or LibreOffice "
     "export as CSV with the character set UTF-8."
 )
 _EXCEL_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
@@ -46,7 +48,7 @@ class RowProblem:
 
     row: int
     column: str | None
-    message: str
+    message: str | LazyText
 
 
 @dataclass
@@ -64,7 +66,7 @@ class ImportReport:
         """Count one row as "created", "updated" or "unchanged"."""
         setattr(self, outcome, getattr(self, outcome) + 1)
 
-    def skip(self, row: int, problems: Sequence[tuple[str | None, str]]) -> None:
+    def skip(self, row: int, problems: Sequence[tuple[str | None, str | LazyText]]) -> None:
         """Count one row as skipped, keeping its problems (up to a limit) for the report."""
         self.skipped += 1
         for column, message in problems:
@@ -85,19 +87,30 @@ class CsvRow:
 
     number: int
     values: dict[str, str]
-    extra: str | None = None
+    extra: LazyText | None = None
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"
+    return f"{size / (1024 * 1024):.1f}"
 
 
 def too_large_error(size: int | None, limit: int = MAX_IMPORT_BYTES) -> CsvTooLarge:
     """The error for a file over the import limit (``size`` None when unknown)."""
-    what = f"The file is {_megabytes(size)}" if size else "The file is too large"
+    if size:
+        return CsvTooLarge(
+            _l(
+                "The file is %(size)s MB; an import can be at most %(limit)s MB. Split it into "
+                "smaller files and import them one after another.",
+                size=_megabytes(size),
+                limit=_megabytes(limit),
+            )
+        )
     return CsvTooLarge(
-        f"{what}; an import can be at most {_megabytes(limit)}. "
-        "Split it into smaller files and import them one after another.",
+        _l(
+            "The file is too large; an import can be at most %(limit)s MB. Split it into "
+            "smaller files and import them one after another.",
+            limit=_megabytes(limit),
+        )
     )
 
 
@@ -163,7 +176,7 @@ class CsvReader:
         self,
         stream: IO[bytes],
         columns: Sequence[str],
-        check_header: Callable[[list[str]], str | None] | None = None,
+        check_header: Callable[[list[str]], str | LazyText | None] | None = None,
         *,
         max_bytes: int | None = None,
         max_rows: int | None = None,
@@ -178,7 +191,8 @@ class CsvReader:
         start = stream.read(4)
         if any(start.startswith(magic) for magic in _EXCEL_MAGIC):
             raise CsvFileError(
-                "This is an Excel workbook, not a CSV file. " + SAVE_AS_UTF8, code="not_csv"
+                _l("This is an Excel workbook, not a CSV file. %(how)s", how=SAVE_AS_UTF8),
+                code="not_csv",
             )
         self._source = _Source(start, stream, max_bytes)
         self._text = io.TextIOWrapper(
@@ -190,9 +204,10 @@ class CsvReader:
         first = self._read_first_line()
         if not first.strip():
             raise CsvFileError(
-                "The file is empty: the first row must name the columns, e.g. "
-                + ",".join(self.expected)
-                + ".",
+                _l(
+                    "The file is empty: the first row must name the columns, e.g. %(columns)s.",
+                    columns=",".join(self.expected),
+                ),
                 code="empty_file",
             )
         self.delimiter = _sniff_delimiter(first)
@@ -207,27 +222,42 @@ class CsvReader:
         except UnicodeDecodeError as exc:
             raise _not_utf8(self._source.line_of(exc)) from exc
 
-    def _read_header(self, check: Callable[[list[str]], str | None] | None) -> list[str]:
+    def _read_header(self, check: Callable[[list[str]], str | LazyText | None] | None) -> list[str]:
         header = [_header_name(cell) for cell in next(self._reader)]
-        found = ", ".join(h or "(blank)" for h in header)
+        blank = _l("(blank)")
+        found = ", ".join(h or str(blank) for h in header)
         expected = ", ".join(self.expected)
-        unknown = [h or "(blank)" for h in header if h not in self.expected]
+        unknown = [h or str(blank) for h in header if h not in self.expected]
         if unknown:
             raise CsvFileError(
-                f"The file has columns we do not know: {', '.join(unknown)}. "
-                f"The columns can be: {expected} (in any order, named in the first row). "
-                f"Found: {found}.",
+                _l(
+                    "The file has columns we do not know: %(unknown)s. The columns can be: "
+                    "%(expected)s (in any order, named in the first row). Found: %(found)s.",
+                    unknown=", ".join(unknown),
+                    expected=expected,
+                    found=found,
+                ),
                 code="wrong_columns",
             )
         doubled = sorted({h for h in header if header.count(h) > 1})
         if doubled:
             raise CsvFileError(
-                f"The column {', '.join(doubled)} appears more than once. Found: {found}.",
+                _l(
+                    "The column %(columns)s appears more than once. Found: %(found)s.",
+                    columns=", ".join(doubled),
+                    found=found,
+                ),
                 code="wrong_columns",
             )
         if check is not None and (problem := check(header)):
             raise CsvFileError(
-                f"{problem} The columns can be: {expected}. Found: {found}.", code="wrong_columns"
+                _l(
+                    "%(problem)s The columns can be: %(expected)s. Found: %(found)s.",
+                    problem=problem,
+                    expected=expected,
+                    found=found,
+                ),
+                code="wrong_columns",
             )
         return header
 
@@ -244,22 +274,33 @@ class CsvReader:
                 raise _not_utf8(self._source.line_of(exc)) from exc
             except csv.Error as exc:
                 raise CsvFileError(
-                    f"Line {self._reader.line_num} cannot be read as CSV ({exc}). "
-                    "Check that the file is a CSV export, not a binary file.",
+                    _l(
+                        "Line %(line)s cannot be read as CSV (%(reason)s). Check that the file "
+                        "is a CSV export, not a binary file.",
+                        line=self._reader.line_num,
+                        reason=str(exc),
+                    ),
                     code="not_csv",
                 ) from exc
             number += 1
             if number - 1 > self.max_rows:
                 raise CsvFileError(
-                    f"The file has more than {self.max_rows:,} rows. "
-                    "Split it into smaller files and import them one after another.",
+                    _l(
+                        "The file has more than %(limit)s rows. Split it into smaller files "
+                        "and import them one after another.",
+                        limit=f"{self.max_rows:,}",
+                    ),
                     code="too_many_rows",
                 )
             if not any(c.strip() for c in cells):
                 continue
             if any("\x00" in c for c in cells):
                 raise CsvFileError(
-                    f"Row {number} contains NUL bytes: the file is not plain text. " + SAVE_AS_UTF8,
+                    _l(
+                        "Row %(row)s contains NUL bytes: the file is not plain text. %(how)s",
+                        row=number,
+                        how=SAVE_AS_UTF8,
+                    ),
                     code="not_csv",
                 )
             values = {
@@ -269,17 +310,23 @@ class CsvReader:
             }
             extra = None
             if len(cells) > width and any(c.strip() for c in cells[width:]):
-                extra = (
-                    f"The row has {len(cells)} values but the header names {width} columns "
-                    "(a value with the delimiter in it needs quotes)."
+                extra = _l(
+                    "The row has %(values)s values but the header names %(columns)s columns "
+                    "(a value with the delimiter in it needs quotes).",
+                    values=len(cells),
+                    columns=width,
                 )
             yield CsvRow(number, values, extra)
 
 
 def _not_utf8(line: int) -> CsvFileError:
     return CsvFileError(
-        f"The file is not saved as UTF-8 text (the first character we cannot read is on line "
-        f"{line}). " + SAVE_AS_UTF8,
+        _l(
+            "The file is not saved as UTF-8 text (the first character we cannot read is on line "
+            "%(line)s). %(how)s",
+            line=line,
+            how=SAVE_AS_UTF8,
+        ),
         code="not_utf8",
     )
 

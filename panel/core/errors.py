@@ -2,6 +2,11 @@
 
 API requests (under ``/api/``) get ``{"error": {"code", "message"}}`` with a 4xx status; pages get
 a friendly error page. Nothing a client sends may produce a 500.
+
+A :class:`StoopError` carries a stable ``code`` for programs and a message for people. The
+message is a :class:`~panel.core.i18n.LazyText` (``_l(...)``): its id and parameters are kept,
+and it is translated where it is shown, in the language of that request (a staff member's own;
+the API's ``Accept-Language``, English by default).
 """
 
 from __future__ import annotations
@@ -13,21 +18,47 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
+from panel.core.field_messages import field_messages_in_our_words
+from panel.core.i18n import LazyText, rendered
+
 log = logging.getLogger(__name__)
 
 
 class StoopError(Exception):
-    """Base of errors a person should read. ``status`` is the HTTP status they map to."""
+    """Base of errors a person should read. ``status`` is the HTTP status they map to.
+
+    ``message`` is text (or a LazyText, translated when read); ``details`` maps fields to their
+    messages (LazyText too); ``params`` are the message's parameters, for programs.
+    """
 
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, code: str | None = None, details: Any = None) -> None:
+    def __init__(
+        self, message: str | LazyText, *, code: str | None = None, details: Any = None
+    ) -> None:
         super().__init__(message)
-        self.message = message
+        self.text = message
         if code:
             self.code = code
         self.details = details
+
+    @property
+    def message(self) -> str:
+        """The message in the language in force where it is read."""
+        return str(self.text)
+
+    @message.setter
+    def message(self, value: str | LazyText) -> None:
+        self.text = value
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The message's parameters (empty for a plain-text message)."""
+        return dict(self.text.params) if isinstance(self.text, LazyText) else {}
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class ValidationError(StoopError):
@@ -61,11 +92,13 @@ def wants_json() -> bool:
     )
 
 
-def error_response(status: int, code: str, message: str, details: Any = None) -> Response:
-    """The JSON error body every API route uses."""
-    body: dict[str, Any] = {"code": code, "message": message}
+def error_response(
+    status: int, code: str, message: str | LazyText, details: Any = None
+) -> Response:
+    """The JSON error body every API route uses (messages translated for this request)."""
+    body: dict[str, Any] = {"code": code, "message": str(message)}
     if details:
-        body["details"] = details
+        body["details"] = rendered(details)
     response = jsonify({"error": body})
     response.status_code = status
     return response
@@ -108,8 +141,8 @@ def summarise_field_errors(messages: Any, limit: int = 3) -> str:
             for key, inner in value.items():
                 # The first level names where the value was (json, query): not worth saying.
                 walk(inner, path if not path and key in LOCATIONS else [*path, str(key)])
-        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
-            found.append(f"{'.'.join(path) or 'body'}: {' '.join(value)}")
+        elif isinstance(value, list) and all(isinstance(v, str | LazyText) for v in value):
+            found.append(f"{'.'.join(path) or 'body'}: {' '.join(str(v) for v in value)}")
         elif isinstance(value, list):
             for index, inner in enumerate(value):
                 walk(inner, [*path, str(index)])
@@ -117,8 +150,28 @@ def summarise_field_errors(messages: Any, limit: int = 3) -> str:
             found.append(f"{'.'.join(path) or 'body'}: {value}")
 
     walk(messages, [])
-    more = f" (and {len(found) - limit} more, see details)" if len(found) > limit else ""
-    return " ".join(found[:limit]) + more if found else "see details."
+    if not found:
+        return _("see details.")
+    more = len(found) - limit
+    summary = " ".join(found[:limit])
+    return summary + " " + _("(and %(more)s more, see details)", more=more) if more > 0 else summary
+
+
+def _json_http_error(exc: HTTPException, status: int) -> Response:
+    messages = {
+        404: _("Not found."),
+        405: _("This method is not allowed here; the Allow header lists those that are."),
+        413: _("The request body is too large."),
+    }
+    message = messages.get(status, exc.description or "")
+    data = getattr(exc, "data", None)
+    details = None
+    if isinstance(data, dict) and "messages" in data:
+        details = field_messages_in_our_words(data["messages"])
+        message = _(
+            "The request is not valid: %(problems)s", problems=summarise_field_errors(details)
+        )
+    return error_response(status, HTTP_CODES.get(status, "error"), message, details)
 
 
 LOCATIONS = {"json", "query", "querystring", "form", "files", "headers", "cookies", "view_args"}
@@ -137,20 +190,20 @@ def register_error_handlers(app: Flask) -> None:
     def _http_error(exc: HTTPException) -> Any:
         status = exc.code or 500
         if wants_json():
-            message = exc.description if status != 404 else "Not found."
-            data = getattr(exc, "data", None)
-            details = None
-            if isinstance(data, dict) and "messages" in data:
-                details = data["messages"]
-                message = "The request is not valid: " + summarise_field_errors(details)
-            return error_response(status, HTTP_CODES.get(status, "error"), message, details)
-        message = _friendly_message(exc)
-        return render_template("error.html", status=status, message=message), status
+            response = _json_http_error(exc, status)
+        else:
+            page = render_template("error.html", status=status, message=_friendly_message(exc))
+            response = app.make_response((page, status))
+        # What the exception says in headers stays (Allow on a 405, Retry-After on a 429).
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
         log.exception("unhandled error")
         if wants_json():
-            return error_response(500, "server_error", "Something went wrong on our side.")
+            return error_response(500, "server_error", _("Something went wrong on our side."))
         message = _("Something went wrong on our side. Please try again in a moment.")
         return render_template("error.html", status=500, message=message), 500

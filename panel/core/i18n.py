@@ -1,12 +1,28 @@
-"""Language choice: a staff member's own setting, else the browser's, else the default."""
+"""Language choice, and messages that are translated where they are shown.
+
+The language of a page is the staff member's own setting, else the browser's, else the
+default. The JSON API has no staff language of its own: it answers in the language of the
+request's ``Accept-Language`` and in English without one, so a client's logs read the same
+whatever the server's default is.
+
+Errors and per-field messages are made far from any request (in services, imports, tasks), so
+they are :class:`LazyText`: a message id and its parameters, translated each time it is turned
+into text, in the language in force there.
+"""
 
 from __future__ import annotations
 
-from flask import current_app, g, request
+from collections.abc import Mapping
+from typing import Any
+
+from flask import current_app, g, has_request_context, request
+from flask_babel import gettext
 from flask_login import current_user
 
 LANGUAGES = ("en", "sv", "nl")
 LANGUAGE_NAMES = {"en": "English", "sv": "Svenska", "nl": "Nederlands"}
+API_PREFIX = "/api/"
+API_DEFAULT_LANGUAGE = "en"
 
 
 def select_locale() -> str:
@@ -14,7 +30,68 @@ def select_locale() -> str:
     forced = getattr(g, "locale", None)
     if forced in LANGUAGES:
         return forced
+    if not has_request_context():
+        return current_app.config["STOOP"].default_language
+    if request.path.startswith(API_PREFIX):
+        return request.accept_languages.best_match(LANGUAGES) or API_DEFAULT_LANGUAGE
     if current_user and getattr(current_user, "is_authenticated", False):
         return current_user.locale
-    best = request.accept_languages.best_match(LANGUAGES) if request else None
+    best = request.accept_languages.best_match(LANGUAGES)
     return best or current_app.config["STOOP"].default_language
+
+
+class LazyText:
+    """A translatable message and its parameters, translated whenever it becomes text.
+
+    Unlike Flask-Babel's lazy strings it has no ``__html__``, so a template escapes it like any
+    other text (parameters often carry what a user typed). Parameters that are LazyText
+    themselves (a field's name) are translated in the same language.
+    """
+
+    __slots__ = ("msgid", "params")
+
+    def __init__(self, msgid: str, **params: Any) -> None:
+        self.msgid = msgid
+        self.params = params
+
+    def __str__(self) -> str:
+        if not self.params:
+            return gettext(self.msgid)
+        return gettext(self.msgid, **{k: _text(v) for k, v in self.params.items()})
+
+    def __repr__(self) -> str:
+        return f"LazyText({self.msgid!r}, **{self.params!r})"
+
+    def __contains__(self, text: str) -> bool:
+        return text in str(self)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazyText):
+            return (self.msgid, self.params) == (other.msgid, other.params)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.msgid)
+
+
+def _text(value: Any) -> Any:
+    return str(value) if isinstance(value, LazyText) else value
+
+
+def lazy_text(msgid: str, **params: Any) -> LazyText:
+    """Mark ``msgid`` for translation (``pybabel extract -k _l``) and keep its parameters.
+
+    Modules import it as ``_l``: ``_l("There is no place %(path)s.", path=path)``.
+    """
+    return LazyText(msgid, **params)
+
+
+def rendered(value: Any) -> Any:
+    """``value`` with every LazyText in it (in dicts, lists, tuples) turned into text now."""
+    if isinstance(value, LazyText):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {k: rendered(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [rendered(v) for v in value]
+    return value

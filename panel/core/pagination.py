@@ -1,14 +1,15 @@
 """Keyset pagination for API lists: ``?limit=&after=<cursor>`` → ``{"items", "next"}``.
 
 Keyset rather than offsets: a page is one indexed range read however deep the client goes, and
-rows added or removed meanwhile neither repeat nor vanish from the walk. The cursor is opaque to
-clients (base64 of the last id seen); today it only carries an id, so lists are ordered by id.
+rows added or removed meanwhile neither repeat nor vanish from the walk. Clients treat the cursor
+as opaque; it is ``k1.`` and the last id seen in hexadecimal, so lists are ordered by id. Its
+form is in the document, and any cursor of that form is a place in the walk (one past every id
+simply ends it), so a well-formed cursor is never refused.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,49 +17,54 @@ import sqlalchemy as sa
 from marshmallow import Schema, fields, validate
 from sqlalchemy.orm import Session
 
+from panel.core.api.schemas import Text, WholeNumber
 from panel.core.errors import ValidationError
+from panel.core.i18n import lazy_text as _l
+from panel.core.routing import MAX_DB_ID
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
-_PREFIX = "k1:"
+CURSOR_PATTERN = "^k1\\.[0-9a-f]{1,16}$"
+_CURSOR = re.compile(CURSOR_PATTERN)
 
 
 class PageQuerySchema(Schema):
     """The query parameters of every paginated list."""
 
-    limit = fields.Integer(
+    limit = WholeNumber(
+        query=True,
         load_default=DEFAULT_LIMIT,
         validate=validate.Range(1, MAX_LIMIT),
         metadata={"description": f"Items per page, 1 to {MAX_LIMIT}."},
     )
-    after = fields.String(
-        load_default=None,
-        validate=validate.Length(max=100),
+    after = Text(
+        pattern=CURSOR_PATTERN,
+        pattern_error=_l("Not a cursor: pass the “next” value of the previous page."),
         metadata={"description": "The `next` cursor of the previous page; omit for the first."},
     )
 
 
 def encode_cursor(last_id: int) -> str:
-    """An opaque cursor that continues after the row with ``last_id``."""
-    return base64.urlsafe_b64encode(f"{_PREFIX}{last_id}".encode()).decode().rstrip("=")
+    """The cursor that continues after the row with ``last_id``."""
+    return f"k1.{last_id:x}"
 
 
 def decode_cursor(cursor: str | None) -> int | None:
-    """The id a cursor continues after; ValidationError (422) for one we did not give out."""
+    """The id a cursor continues after; ValidationError (422) for text that is not a cursor."""
     if not cursor:
         return None
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if text.startswith(_PREFIX) and text[len(_PREFIX) :].isdigit():
-            value = int(text[len(_PREFIX) :])
-            if value < 2**63:
-                return value
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        pass
-    raise ValidationError(
-        "'after' is not a cursor this API gave out: pass the 'next' value of the previous page.",
-        details={"after": ["Not a valid cursor."]},
-    )
+    if not _CURSOR.fullmatch(cursor):
+        raise ValidationError(
+            _l(
+                "This is not a cursor this list gave out: pass the “next” value of the "
+                "previous page."
+            ),
+            code="invalid_cursor",
+            details={"after": [_l("Not a cursor.")]},
+        )
+    # Past every id there can be: read as the last one, so that the database sees a number its
+    # integer column holds (PostgreSQL refuses to compare with a larger one).
+    return min(int(cursor[3:], 16), MAX_DB_ID)
 
 
 @dataclass

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from panel.core.errors import ValidationError
+from panel.core.i18n import lazy_text as _l
 from panel.organisations.models import Organisation
 
 
@@ -24,7 +25,7 @@ def create_organisation(session: Session, name: str, language: str = "sv") -> Or
     """A new organisation with a unique slug derived from its name."""
     name = name.strip()
     if not name:
-        raise ValidationError("Give the organisation a name.")
+        raise ValidationError(_l("Give the organisation a name."), code="name_required")
     base = slugify(name)
     slug = base
     taken = set(

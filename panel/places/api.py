@@ -10,23 +10,22 @@ from typing import Any
 import sqlalchemy as sa
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
 
-from panel.core.api.schemas import Text, error_responses
-from panel.core.errors import Forbidden
+from panel.core.api import Blueprint
+from panel.core.api.schemas import error_responses
+from panel.core.errors import Conflict, Forbidden, NotFound
 from panel.core.extensions import db
-from panel.core.pagination import PageQuerySchema, keyset_page, page_schema
+from panel.core.i18n import lazy_text as _l
+from panel.core.pagination import keyset_page
 from panel.places.models import Place, PlaceKind
-from panel.places.service import (
-    MAX_CODE,
-    MAX_ID,
-    MAX_NAME,
-    create_place,
-    delete_place,
-    get_place,
-    rename_place,
+from panel.places.schemas import (
+    PlaceInSchema,
+    PlacePageSchema,
+    PlacePatchSchema,
+    PlaceQuerySchema,
+    PlaceSchema,
 )
+from panel.places.service import create_place, delete_place, get_place, rename_place
 
 blp = Blueprint(
     "api_places",
@@ -34,56 +33,22 @@ blp = Blueprint(
     description="The place tree: areas, their buildings and the buildings' stairwells.",
 )
 
-KINDS = [k.value for k in PlaceKind]
 
-
-class PlaceSchema(Schema):
-    id = fields.Integer(dump_only=True)
-    kind = fields.Enum(PlaceKind, by_value=True, dump_only=True)
-    name = fields.String(dump_only=True)
-    code = fields.String(dump_only=True, allow_none=True)
-    parent_id = fields.Integer(dump_only=True, allow_none=True)
-    path = fields.String(
-        dump_only=True, metadata={"description": "Area / Building / Stairwell; unique"}
-    )
-    area_id = fields.Integer(dump_only=True, allow_none=True)
-    building_id = fields.Integer(dump_only=True, allow_none=True)
-
-
-class PlaceInSchema(Schema):
-    name = Text(required=True, validate=validate.Length(1, MAX_NAME))
-    parent_id = fields.Integer(
-        load_default=None,
-        allow_none=True,
-        strict=True,
-        validate=validate.Range(1, MAX_ID),
-        metadata={
-            "description": "None for an area; an area for a building; a building for a stairwell."
-        },
-    )
-    code = Text(load_default=None, allow_none=True, validate=validate.Length(max=MAX_CODE))
-
-
-class PlacePatchSchema(Schema):
-    name = Text(validate=validate.Length(1, MAX_NAME))
-    code = Text(allow_none=True, validate=validate.Length(max=MAX_CODE))
-
-
-class PlaceQuerySchema(PageQuerySchema):
-    kind = fields.String(validate=validate.OneOf(KINDS), load_default=None)
-    parent_id = fields.Integer(
-        load_default=None,
-        validate=validate.Range(1, MAX_ID),
-        metadata={"description": "Children of"},
-    )
-
-
-PlacePageSchema = page_schema(PlaceSchema, "PlacePage")
+def _parent(session: Any, parent_id: int | None) -> Place | None:
+    """The place a new one goes under. One that is not there is a conflict with what is
+    stored (409), not a missing resource: the request's own URL exists."""
+    if parent_id is None:
+        return None
+    try:
+        return get_place(session, parent_id)
+    except NotFound as exc:
+        details = {"parent_id": [exc.text]}
+        raise Conflict(exc.text, code="parent_not_found", details=details) from exc
 
 
 def _require_admin() -> None:
     if not g.api_user.is_admin:
-        raise Forbidden("Only admins can change places.", code="admin_only")
+        raise Forbidden(_l("Only admins can change places."), code="admin_only")
 
 
 @blp.route("/")
@@ -94,20 +59,23 @@ class Places(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """List places, ordered by id; filter by kind or parent."""
         query = sa.select(Place)
-        if args["kind"]:
-            query = query.where(Place.kind == PlaceKind(args["kind"]))
-        if args["parent_id"] is not None:
-            query = query.where(Place.parent_id == args["parent_id"])
-        return keyset_page(db.session(), query, Place.id, limit=args["limit"], after=args["after"])
+        if args.get("kind"):
+            query = query.where(Place.kind == PlaceKind(args.get("kind")))
+        if args.get("parent_id") is not None:
+            query = query.where(Place.parent_id == args.get("parent_id"))
+        return keyset_page(
+            db.session(), query, Place.id, limit=args["limit"], after=args.get("after")
+        )
 
     @blp.arguments(PlaceInSchema)
     @blp.response(201, PlaceSchema)
-    @error_responses(blp, 403, 404, 409, 422)
+    @error_responses(blp, 403, 404, 409, 413, 422)
     def post(self, data: dict[str, Any]) -> Any:
-        """Add an area, or a building or stairwell under ``parent_id`` (admins)."""
+        """Add an area, or a building or stairwell under ``parent_id`` (admins). 409 when the
+        parent is not there, is a stairwell, or the path or code is taken."""
         _require_admin()
         session = db.session()
-        parent = get_place(session, data["parent_id"]) if data["parent_id"] else None
+        parent = _parent(session, data["parent_id"])
         place = create_place(session, data["name"], parent, data["code"])
         session.commit()
         return place
@@ -123,7 +91,7 @@ class PlaceResource(MethodView):
 
     @blp.arguments(PlacePatchSchema)
     @blp.response(200, PlaceSchema)
-    @error_responses(blp, 403, 404, 409, 422)
+    @error_responses(blp, 403, 404, 409, 413, 422)
     def patch(self, data: dict[str, Any], place_id: int) -> Any:
         """Rename a place or change its code (admins); the paths below it follow."""
         session = db.session()

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from panel.core.csv_files import CsvReader, CsvRow, ImportReport
 from panel.core.errors import StoopError, ValidationError
+from panel.core.i18n import LazyText
+from panel.core.i18n import lazy_text as _l
 from panel.places.service import clean_code, clean_name, ensure_path
 
 LEVELS = ("area", "building", "stairwell")
@@ -25,17 +27,17 @@ EXAMPLE = (
 )
 
 
-def _needs_area(header: list[str]) -> str | None:
-    return None if "area" in header else "The file needs an 'area' column."
+def _needs_area(header: list[str]) -> LazyText | None:
+    return None if "area" in header else _l("The file needs an “area” column.")
 
 
-def _names(row: CsvRow) -> tuple[list[str], str | None]:
+def _names(row: CsvRow) -> tuple[list[str], LazyText | None]:
     """The row's names top down, or the reason they do not make a path."""
     values = row.values
     if "area" not in values:
-        return [], "The row has no area."
+        return [], _l("The row has no area.")
     if "stairwell" in values and "building" not in values:
-        return [], "A stairwell needs a building: fill in the building column."
+        return [], _l("A stairwell needs a building: fill in the building column.")
     names = [values[k] for k in LEVELS if k in values]
     return names, None
 
@@ -54,17 +56,17 @@ def import_places(session: Session, stream: IO[bytes]) -> ImportReport:
     return report
 
 
-def _problems(names: list[str], code: str | None) -> list[tuple[str | None, str]]:
-    problems: list[tuple[str | None, str]] = []
+def _problems(names: list[str], code: str | None) -> list[tuple[str | None, str | LazyText]]:
+    problems: list[tuple[str | None, str | LazyText]] = []
     for column, name in zip(LEVELS, names, strict=False):
         try:
             clean_name(name)
         except ValidationError as exc:
-            problems.append((column, exc.message))
+            problems.append((column, exc.text))
     try:
         clean_code(code)
     except ValidationError as exc:
-        problems.append(("code", exc.message))
+        problems.append(("code", exc.text))
     return problems
 
 
@@ -87,7 +89,7 @@ def _import_row(session: Session, row: CsvRow, report: ImportReport) -> None:
     except StoopError as exc:
         savepoint.rollback()
         column = "code" if exc.code == "duplicate_code" else LEVELS[len(names) - 1]
-        report.skip(row.number, [(column, exc.message)])
+        report.skip(row.number, [(column, exc.text)])
         return
     savepoint.commit()
     report.count(outcome)

@@ -15,29 +15,33 @@ from sqlalchemy.orm import Session
 
 from panel.contacts.models import Contact
 from panel.core.errors import Conflict, NotFound, ValidationError
-from panel.core.routing import MAX_DB_ID
+from panel.core.i18n import lazy_text as _l
+from panel.core.routing import parse_id
 from panel.places.models import Place, PlaceKind
 
 SEPARATOR = " / "
 MAX_NAME = 120
 MAX_CODE = 60
-MAX_ID = MAX_DB_ID  # beyond an integer column: no such row, and no database error either
 
 
 def clean_name(name: str | None) -> str:
     """A place name with whitespace tidied, or ValidationError saying what is wrong."""
     text = " ".join((name or "").split())
     if not text:
-        raise ValidationError("Give the place a name.", details={"name": ["Required."]})
+        raise ValidationError(_l("Give the place a name."), details={"name": [_l("Required.")]})
     if "/" in text:
         raise ValidationError(
-            f"'{text}': a place name cannot contain '/', which separates the levels of a path.",
-            details={"name": ["Cannot contain '/'."]},
+            _l(
+                "“%(name)s”: a place name cannot contain “/”, which separates the levels of a "
+                "path.",
+                name=text,
+            ),
+            details={"name": [_l("Cannot contain “/”.")]},
         )
     if len(text) > MAX_NAME or "\x00" in text:
         raise ValidationError(
-            f"Use at most {MAX_NAME} characters for a place name.",
-            details={"name": [f"At most {MAX_NAME} characters."]},
+            _l("Use at most %(limit)s characters for a place name.", limit=MAX_NAME),
+            details={"name": [_l("At most %(limit)s characters.", limit=MAX_NAME)]},
         )
     return text
 
@@ -49,8 +53,8 @@ def clean_code(code: str | None) -> str | None:
         return None
     if len(text) > MAX_CODE or "\x00" in text:
         raise ValidationError(
-            f"Use at most {MAX_CODE} characters for a code.",
-            details={"code": [f"At most {MAX_CODE} characters."]},
+            _l("Use at most %(limit)s characters for a code.", limit=MAX_CODE),
+            details={"code": [_l("At most %(limit)s characters.", limit=MAX_CODE)]},
         )
     return text
 
@@ -64,10 +68,10 @@ def get_place(session: Session, place_id: int) -> Place:
     """The place with this id in the session's organisation, or NotFound."""
     # A query, not session.get(): the identity map would skip the organisation criteria.
     place = None
-    if 0 < place_id <= MAX_ID:
+    if parse_id(place_id) is not None:
         place = session.scalar(sa.select(Place).where(Place.id == place_id))
     if place is None:
-        raise NotFound("There is no such place. It may have been deleted.")
+        raise NotFound(_l("There is no such place. It may have been deleted."))
     return place
 
 
@@ -78,7 +82,10 @@ def _check_code_free(session: Session, code: str | None, exclude_id: int | None 
     if exclude_id is not None:
         query = query.where(Place.id != exclude_id)
     if (taken := session.scalar(query.limit(1))) is not None:
-        raise Conflict(f"The code '{code}' is already used by {taken}.", code="duplicate_code")
+        raise Conflict(
+            _l("The code “%(code)s” is already used by %(place)s.", code=code, place=taken),
+            code="duplicate_code",
+        )
 
 
 def _check_path_free(session: Session, path: str, exclude_id: int | None = None) -> None:
@@ -86,7 +93,9 @@ def _check_path_free(session: Session, path: str, exclude_id: int | None = None)
     if exclude_id is not None:
         query = query.where(Place.id != exclude_id)
     if session.scalar(query.limit(1)) is not None:
-        raise Conflict(f"There is already a place called {path}.", code="duplicate_place")
+        raise Conflict(
+            _l("There is already a place called %(path)s.", path=path), code="duplicate_place"
+        )
 
 
 def _place_under(parent: Place | None, name: str, code: str | None) -> Place:
@@ -94,8 +103,9 @@ def _place_under(parent: Place | None, name: str, code: str | None) -> Place:
         return Place(kind=PlaceKind.AREA, name=name, code=code, path=name)
     kind = parent.kind.child
     if kind is None:
-        raise ValidationError(
-            "A stairwell is the last level of the tree: add places to an area or a building.",
+        # A fact about the parent as stored, not about the request: a conflict.
+        raise Conflict(
+            _l("A stairwell is the last level of the tree: add places to an area or a building."),
             code="too_deep",
         )
     return Place(
@@ -149,15 +159,27 @@ def delete_place(session: Session, place: Place) -> None:
     """Delete an empty place; refuse (Conflict) while places or contacts are under it."""
     children = session.scalar(sa.select(sa.func.count()).where(Place.parent_id == place.id)) or 0
     if children:
-        below = "buildings" if place.kind == PlaceKind.AREA else "stairwells"
-        raise Conflict(
-            f"{place.path} still has {children} {below}. Delete or move them first.",
-            code="place_not_empty",
-        )
+        if place.kind == PlaceKind.AREA:
+            message = _l(
+                "%(path)s still has buildings under it (%(count)s). Delete or move them first.",
+                path=place.path,
+                count=children,
+            )
+        else:
+            message = _l(
+                "%(path)s still has stairwells under it (%(count)s). Delete or move them first.",
+                path=place.path,
+                count=children,
+            )
+        raise Conflict(message, code="place_not_empty")
     contacts = session.scalar(sa.select(sa.func.count()).where(Contact.place_id == place.id)) or 0
     if contacts:
         raise Conflict(
-            f"{place.path} still has {contacts} contacts. Give them another place first.",
+            _l(
+                "%(path)s still has contacts (%(count)s). Give them another place first.",
+                path=place.path,
+                count=contacts,
+            ),
             code="place_has_contacts",
         )
     session.delete(place)
@@ -173,7 +195,9 @@ def ensure_path(
     or "unchanged". ``code`` is only set on a place that has none; an existing code stays.
     """
     if not 1 <= len(names) <= 3:
-        raise ValidationError("A place path has one to three levels: area, building, stairwell.")
+        raise ValidationError(
+            _l("A place path has one to three levels: area, building, stairwell.")
+        )
     parent: Place | None = None
     status = "unchanged"
     for index, raw in enumerate(names):

@@ -15,6 +15,7 @@ from flask_login import current_user, login_required
 from panel.core.errors import Forbidden, StoopError
 from panel.core.extensions import db
 from panel.core.import_page import import_page
+from panel.core.routing import parse_id
 from panel.places import csv_import, service
 from panel.places.forms import DeleteForm, ImportForm, PlaceForm, RenameForm
 from panel.places.models import PlaceKind
@@ -48,7 +49,7 @@ def index() -> Any:
         counts=counts,
         form=PlaceForm(),
         can_edit=current_user.is_admin,
-        open_ids=_open_ids(request.args.get("open", type=int), nodes),
+        open_ids=_open_ids(parse_id(request.args.get("open")), nodes),
     )
 
 

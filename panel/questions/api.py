@@ -10,21 +10,30 @@ arrived, starts processing and makes it the question's video.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, g
 from flask.views import MethodView
-from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
 
-from panel.core.api.schemas import Text, error_responses
+from media.rejections import MediaRejected
+from panel.core.api import Blueprint
+from panel.core.api.schemas import error_responses
+from panel.core.errors import Conflict, NotFound
 from panel.core.extensions import db
-from panel.core.pagination import PageQuerySchema, keyset_page, page_schema
+from panel.core.pagination import keyset_page
 from panel.questions import service
 from panel.questions.models import Question
-from panel.questions.playback import player_for
+from panel.questions.schemas import (
+    CompleteInSchema,
+    QuestionCreateSchema,
+    QuestionInSchema,
+    QuestionPageSchema,
+    QuestionQuerySchema,
+    QuestionSchema,
+    UploadInSchema,
+    UploadOutSchema,
+)
 
 blp = Blueprint(
     "api_questions",
@@ -32,173 +41,6 @@ blp = Blueprint(
     description="Questions to tenants: title, written prompt, answer modes, an optional video, "
     "status draft → live → closed.",
 )
-MAX_ID = 2**63 - 1
-
-
-class MediaSchema(Schema):
-    id = fields.Integer()
-    status = fields.String(metadata={"description": "pending, uploaded, processing, ready, failed"})
-    progress = fields.Integer(metadata={"description": "Processing progress, 0 to 100"})
-    error = fields.String(
-        allow_none=True,
-        metadata={"description": "Why the file was refused, in the request's language"},
-    )
-    error_code = fields.String(
-        allow_none=True,
-        metadata={"description": "Why the file was refused, for programs: e.g. text, too_long"},
-    )
-    error_params = fields.Dict(
-        keys=fields.String(),
-        metadata={"description": "The refusal's details, e.g. duration and limit in seconds"},
-    )
-    kind = fields.String(allow_none=True, metadata={"description": "video or audio"})
-    duration = fields.Float(allow_none=True, metadata={"description": "Seconds"})
-    width = fields.Integer(allow_none=True)
-    height = fields.Integer(allow_none=True)
-    urls = fields.Dict(
-        keys=fields.String(),
-        values=fields.String(),
-        metadata={"description": "mp4, poster, audio, vtt: present once the video is ready"},
-    )
-
-
-class QuestionSchema(Schema):
-    id = fields.Integer()
-    title = fields.String()
-    prompt = fields.String()
-    language = fields.String()
-    answer_modes = fields.List(fields.String())
-    choices = fields.List(fields.String())
-    status = fields.Function(lambda q: q.status.value, metadata={"type": "string"})
-    closes_at = fields.DateTime(allow_none=True)
-    published_at = fields.DateTime(allow_none=True)
-    closed_at = fields.DateTime(allow_none=True)
-    owner_id = fields.Integer()
-    media = fields.Function(
-        lambda q: _media(q),
-        allow_none=True,
-        metadata={"type": "object", "description": "The video and its state; null without one"},
-    )
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
-
-
-def _media(question: Question) -> dict[str, Any] | None:
-    player = player_for(question.media)
-    return MediaSchema().dump(player.as_dict()) if player else None
-
-
-class QuestionInSchema(Schema):
-    title = Text(
-        validate=validate.Length(max=service.MAX_TITLE),
-        metadata={"example": "How safe do you feel in your stairwell?"},
-    )
-    prompt = Text(
-        validate=validate.Length(max=service.MAX_PROMPT),
-        metadata={"description": "The question written out (what the video says)"},
-    )
-    language = fields.String(validate=validate.OneOf(service.LANGUAGES))
-    answer_modes = fields.List(
-        fields.String(validate=validate.OneOf(service.ANSWER_MODES)),
-        validate=validate.Length(min=1, max=len(service.ANSWER_MODES)),
-        metadata={"example": ["score", "text"]},
-    )
-    choices = fields.List(
-        Text(validate=validate.Length(max=service.MAX_CHOICE)),
-        validate=validate.Length(max=service.MAX_CHOICES),
-        metadata={"description": "The options of a `choice` question (at least 2)"},
-    )
-    closes_at = fields.AwareDateTime(
-        allow_none=True,
-        default_timezone=dt.UTC,
-        metadata={"description": "No answers after this moment; null: open until closed"},
-    )
-
-
-class QuestionCreateSchema(QuestionInSchema):
-    title = Text(
-        required=True,
-        validate=validate.Length(min=1, max=service.MAX_TITLE),
-        metadata={"example": "How safe do you feel in your stairwell?"},
-    )
-    answer_modes = fields.List(
-        fields.String(validate=validate.OneOf(service.ANSWER_MODES)),
-        required=True,
-        validate=validate.Length(min=1, max=len(service.ANSWER_MODES)),
-        metadata={"example": ["score", "text"]},
-    )
-
-
-class QuestionQuerySchema(PageQuerySchema):
-    status = fields.String(load_default=None, validate=validate.OneOf(service.STATUSES))
-    owner_id = fields.Integer(
-        load_default=None,
-        validate=validate.Range(1, MAX_ID),
-        metadata={"description": "Only the questions of this staff member"},
-    )
-
-
-class UploadInSchema(Schema):
-    filename = Text(
-        required=True,
-        validate=validate.Length(1, 255),
-        metadata={"example": "question.mp4"},
-    )
-    content_type = fields.String(
-        required=True,
-        validate=validate.Length(1, 100),
-        metadata={"example": "video/mp4"},
-    )
-    size = fields.Integer(
-        required=True,
-        strict=True,
-        validate=validate.Range(min=1),
-        metadata={"description": "Bytes", "example": 1048576},
-    )
-
-
-class UploadInstructionsSchema(Schema):
-    method = fields.String(metadata={"example": "POST"})
-    url = fields.String(
-        metadata={
-            "description": "Where to send the file. In s3 mode the bucket's presigned POST. "
-            "In local mode an upload capability URL that needs no token: POST the raw bytes "
-            "as the body with the file's Content-Type; it answers 204 (stored), 404 (not a "
-            "valid link), 409 (upload finished already), 410 (expired: start again), 413 "
-            "(over the size limit) or 422 (empty), errors as JSON."
-        }
-    )
-    fields_ = fields.Dict(
-        data_key="fields",
-        attribute="fields",
-        keys=fields.String(),
-        values=fields.String(),
-        metadata={
-            "description": "Form fields to send before the file (multipart, file last). "
-            "Empty: send the raw bytes as the body, with the file's Content-Type."
-        },
-    )
-    expires_at = fields.String(
-        metadata={
-            "description": "Start sending before this moment (ISO 8601); an upload never "
-            "completed is deleted a while after it",
-            "format": "date-time",
-        }
-    )
-
-
-class UploadOutSchema(Schema):
-    media_id = fields.Integer()
-    upload = fields.Nested(UploadInstructionsSchema)
-
-
-class CompleteInSchema(Schema):
-    media_id = fields.Integer(
-        required=True, strict=True, validate=validate.Range(1, MAX_ID), metadata={"example": 1}
-    )
-
-
-QuestionPageSchema = page_schema(QuestionSchema, "QuestionPage")
 
 
 def _question(question_id: int) -> Question:
@@ -218,15 +60,15 @@ class Questions(MethodView):
     @error_responses(blp, 422)
     def get(self, args: dict[str, Any]) -> Any:
         """List questions, ordered by id, a page at a time; filter by status or owner."""
-        filters = service.question_filters(status=args["status"], owner_id=args["owner_id"])
+        filters = service.question_filters(status=args.get("status"), owner_id=args.get("owner_id"))
         query = sa.select(Question).where(*filters)
         return keyset_page(
-            db.session(), query, Question.id, limit=args["limit"], after=args["after"]
+            db.session(), query, Question.id, limit=args["limit"], after=args.get("after")
         )
 
     @blp.arguments(QuestionCreateSchema)
     @blp.response(201, QuestionSchema)
-    @error_responses(blp, 422)
+    @error_responses(blp, 413, 422)
     def post(self, data: dict[str, Any]) -> Any:
         """Create a question as a draft owned by the token's user."""
         session = db.session()
@@ -245,10 +87,11 @@ class QuestionResource(MethodView):
 
     @blp.arguments(QuestionInSchema)
     @blp.response(200, QuestionSchema)
-    @error_responses(blp, 403, 404, 409, 422)
+    @error_responses(blp, 403, 404, 409, 413, 422)
     def patch(self, data: dict[str, Any], question_id: int) -> Any:
         """Change the given fields. A live question keeps its language, answer modes and
-        options (409); a closed one changes no more (409)."""
+        options (409); a closed one changes no more (409); what the change would break in the
+        question as stored (a choice question left with fewer than 2 options) is a 409 too."""
         session = db.session()
         question = _editable(question_id)
         service.update_question(session, question, data)
@@ -267,10 +110,11 @@ def _transition(question_id: int, change: Any) -> Question:
 @blp.route("/<int:question_id>/publish")
 class Publish(MethodView):
     @blp.response(200, QuestionSchema)
-    @error_responses(blp, 403, 404, 409, 422)
+    @error_responses(blp, 403, 404, 409)
     def post(self, question_id: int) -> Any:
-        """draft → live. Needs a ready video or a written prompt (422); 409 while the video is
-        still processing or failed, or when the question is not a draft."""
+        """draft → live. 409 when the question is not a draft, has nothing to ask (a ready
+        video or a written prompt), its video is still processing or failed, or its closing
+        date has passed."""
         return _transition(question_id, service.publish_question)
 
 
@@ -299,7 +143,7 @@ class Duplicate(MethodView):
 class Media(MethodView):
     @blp.arguments(UploadInSchema)
     @blp.response(201, UploadOutSchema)
-    @error_responses(blp, 403, 404, 409, 422)
+    @error_responses(blp, 403, 404, 409, 413, 422)
     def post(self, data: dict[str, Any], question_id: int) -> Any:
         """Where to upload the question's video: send the file as `upload` says, then call
         `/media/complete`. Size and type are checked here already (422)."""
@@ -328,16 +172,24 @@ class Media(MethodView):
 class MediaComplete(MethodView):
     @blp.arguments(CompleteInSchema)
     @blp.response(200, QuestionSchema)
-    @error_responses(blp, 403, 404, 409, 422)
+    @error_responses(blp, 403, 404, 409, 413, 422)
     def post(self, data: dict[str, Any], question_id: int) -> Any:
         """The upload has been sent: check it, start processing, make it the question's video.
-        Follow `media.status` (and `media.progress`) on the question until `ready`. A refused
-        file answers 422 with its reason (`code`: e.g. `text`, `too_long`) and the question
-        keeps the video it had; calling again once it succeeded changes nothing."""
+        Follow `media.status` (and `media.progress`) on the question until `ready`. What is
+        wrong with the upload is a 409 with its reason as `code`: `media_not_found`,
+        `not_received` (nothing arrived yet: send it, then call again), or the file's refusal
+        (e.g. `text`, `too_long`), and the question keeps the video it had. Calling again once
+        it succeeded changes nothing."""
         session = db.session()
         question = _editable(question_id)
-        media = service.get_media(session, data["media_id"])
-        service.attach_upload(session, question, media)
+        try:
+            media = service.get_media(session, data["media_id"])
+        except NotFound as exc:  # the body names it: a conflict, not a missing question
+            raise Conflict(exc.text, code="media_not_found") from exc
+        try:
+            service.attach_upload(session, question, media)
+        except MediaRejected as problem:  # a fact about the upload, not about the request
+            raise Conflict(problem.text, code=problem.code) from problem
         session.commit()
         session.refresh(media)
         return question

@@ -1,5 +1,7 @@
 """Forms of the question pages (Flask-WTF). The field rules live in ``questions.service``;
-these forms carry the values and show the service's messages next to the right field."""
+these forms carry the values and show the service's messages next to the right field. One rule
+is the form's own: a closing day a person picks must not have passed (the API takes any
+moment)."""
 
 from __future__ import annotations
 
@@ -10,9 +12,10 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from panel.core.db import utcnow
 from panel.questions.service import MAX_PROMPT, MAX_TITLE, parse_choices
 
 LANGUAGE_CHOICES = [("sv", "Svenska"), ("nl", "Nederlands"), ("en", "English")]
@@ -73,6 +76,19 @@ class QuestionForm(FlaskForm):
         validators=[Optional()],
         description=_l("Answers are accepted until the end of this day."),
     )
+
+    # Set by the view: the organisation's time zone, and the day the question closes now (an
+    # unchanged day may have passed).
+    timezone = DEFAULT_TIMEZONE
+    current_closes_on: dt.date | None = None
+
+    def validate_closes_on(self, field: DateField) -> None:
+        """A newly chosen closing day must not have passed."""
+        if field.data is None or field.data == self.current_closes_on:
+            return
+        closing = end_of_day(field.data, self.timezone)
+        if closing is not None and closing <= utcnow():
+            raise ValidationError(_l("The closing date must be in the future."))
 
     def values(self, timezone: str = DEFAULT_TIMEZONE) -> dict[str, Any]:
         """The form's values as the service takes them."""

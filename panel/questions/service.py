@@ -19,12 +19,16 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from media.models import MediaFile, MediaStatus
 from panel.accounts.models import Role, User
 from panel.core.db import utcnow
 from panel.core.errors import Conflict, Forbidden, NotFound, ValidationError
+from panel.core.i18n import LazyText
+from panel.core.i18n import lazy_text as _l
+from panel.core.routing import parse_id
 from panel.organisations.models import Organisation
 from panel.questions.models import AnswerMode, Question, QuestionStatus
 
@@ -46,44 +50,69 @@ EDITOR_ROLES = (Role.ADMIN, Role.COMMUNICATOR)
 # --- field rules ---------------------------------------------------------------------------
 
 
-def _text(value: Any, label: str, limit: int, *, multiline: bool = False) -> str:
+class FieldInvalid(ValueError):
+    """One field's value is not acceptable; ``text`` says why (translated where shown)."""
+
+    def __init__(self, text: LazyText) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+# What the messages call each field; the sentences start with it.
+LABELS = {"title": _l("The title"), "prompt": _l("The written question"), "option": _l("An option")}
+
+
+def _text(value: Any, field: str, limit: int, *, multiline: bool = False) -> str:
     if value is None:
         return ""
+    label = LABELS[field]
     if not isinstance(value, str):
-        raise ValueError(f"The {label} must be text.")
+        raise FieldInvalid(_l("%(field)s must be text.", field=label))
     if "\x00" in value:
-        raise ValueError(f"The {label} contains a NUL character.")
+        raise FieldInvalid(_l("%(field)s contains a NUL character.", field=label))
     # A prompt keeps its line breaks (a teleprompter reads them); a title is one line.
     text = value.replace("\r\n", "\n").strip() if multiline else " ".join(value.split())
     if len(text) > limit:
-        raise ValueError(f"The {label} can be at most {limit:,} characters.")
+        raise FieldInvalid(
+            _l("%(field)s can be at most %(limit)s characters.", field=label, limit=limit)
+        )
     return text
 
 
 def _title(value: Any) -> str:
     title = _text(value, "title", MAX_TITLE)
     if not title:
-        raise ValueError("Give the question a title, e.g. “How safe do you feel in the stairwell?”")
+        raise FieldInvalid(
+            _l("Give the question a title, e.g. “How safe do you feel in the stairwell?”")
+        )
     return title
 
 
 def _language(value: Any) -> str:
     if value not in LANGUAGES:
-        raise ValueError("Choose the language: sv (Swedish), nl (Dutch) or en (English).")
+        raise FieldInvalid(_l("Choose the language: sv (Swedish), nl (Dutch) or en (English)."))
     return value
 
 
 def _answer_modes(value: Any) -> list[str]:
     if isinstance(value, str) or not isinstance(value, Iterable):
-        raise ValueError('Answer modes must be a list, e.g. ["score", "text"].')
+        raise FieldInvalid(_l("Answer modes must be a list, e.g. [“score”, “text”]."))
     modes = []
     for mode in value:
         if mode not in ANSWER_MODES:
-            raise ValueError(f"“{mode}” is not an answer mode: use {', '.join(ANSWER_MODES)}.")
+            raise FieldInvalid(
+                _l(
+                    "“%(mode)s” is not an answer mode: use %(modes)s.",
+                    mode=mode,
+                    modes=", ".join(ANSWER_MODES),
+                )
+            )
         if mode not in modes:
             modes.append(mode)
     if not modes:
-        raise ValueError("Choose at least one way to answer (text, video, audio, score, choice).")
+        raise FieldInvalid(
+            _l("Choose at least one way to answer (text, video, audio, score, choice).")
+        )
     # Stored in a fixed order, so the tenant's page does not depend on how they were ticked.
     return [mode for mode in ANSWER_MODES if mode in modes]
 
@@ -97,29 +126,30 @@ def _choices(value: Any) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str) or not isinstance(value, Iterable):
-        raise ValueError("Choices must be a list of options.")
+        raise FieldInvalid(_l("Choices must be a list of options."))
     options: list[str] = []
     for raw in value:
         option = _text(raw, "option", MAX_CHOICE)
         if not option:
             continue
-        if option.casefold() in (o.casefold() for o in options):
-            raise ValueError(f"The option “{option}” is there twice.")
+        # The same words twice; "Yes" and "yes" are two spellings a person may want.
+        if option in options:
+            raise FieldInvalid(_l("The option “%(option)s” is there twice.", option=option))
         options.append(option)
     if len(options) > MAX_CHOICES:
-        raise ValueError(f"A question can have at most {MAX_CHOICES} options.")
+        raise FieldInvalid(_l("A question can have at most %(limit)s options.", limit=MAX_CHOICES))
     return options
 
 
 def _closes_at(value: Any) -> dt.datetime | None:
+    """A closing moment; one already past is allowed (the question then takes no answers):
+    the staff form asks for a future day, the API takes what it is given."""
     if value is None:
         return None
     if not isinstance(value, dt.datetime):
-        raise ValueError("The closing date must be a date and time.")
+        raise FieldInvalid(_l("The closing date must be a date and time."))
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
-    if value <= utcnow():
-        raise ValueError("The closing date must be in the future.")
     return value
 
 
@@ -137,49 +167,51 @@ def clean_question(values: Mapping[str, Any], current: Question | None = None) -
     """The given fields cleaned; ValidationError (details: field → message) when any is not.
 
     Only the fields present are cleaned (a PATCH); the rules across fields (a choice question
-    needs options) are checked on the question as it would be after the change.
+    needs options) are checked on the question as it would be after the change. When that
+    breaks only because of what is stored (options sent to a choice question that has too
+    few), the error is a Conflict: the request alone was fine.
     """
     cleaned: dict[str, Any] = {}
-    problems: dict[str, str] = {}
+    problems: dict[str, LazyText] = {}
     for name in EDITABLE:
         if name not in values:
             continue
-        if name == "closes_at" and current is not None and values[name] == current.closes_at:
-            cleaned[name] = values[name]  # unchanged: a date now past is not an error
-            continue
         try:
             cleaned[name] = CLEANERS[name](values[name])
-        except ValueError as exc:
-            problems[name] = str(exc)
+        except FieldInvalid as exc:
+            problems[name] = exc.text
     if current is None and "title" not in cleaned and "title" not in problems:
         problems["title"] = _problem(_title, "")
     if current is None and "answer_modes" not in values:
         problems["answer_modes"] = _problem(_answer_modes, [])
-    if not problems:
-        modes = cleaned.get("answer_modes", current.answer_modes if current else [])
-        choices = cleaned.get("choices", current.choices if current else [])
-        if AnswerMode.CHOICE in modes and len(choices) < MIN_CHOICES:
-            problems["choices"] = (
-                f"A multiple-choice question needs at least {MIN_CHOICES} options, one per line."
-            )
     if problems:
         raise invalid(problems)
+    modes = cleaned.get("answer_modes", current.answer_modes if current else [])
+    choices = cleaned.get("choices", current.choices if current else [])
+    if AnswerMode.CHOICE in modes and len(choices) < MIN_CHOICES:
+        message = _l(
+            "A multiple-choice question needs at least %(count)s options, one per line.",
+            count=MIN_CHOICES,
+        )
+        if current is None or ("answer_modes" in cleaned and "choices" in cleaned):
+            raise invalid({"choices": message})
+        raise Conflict(message, code="too_few_options", details={"choices": [message]})
     return cleaned
 
 
-def _problem(cleaner: Any, value: Any) -> str:
+def _problem(cleaner: Any, value: Any) -> LazyText:
     try:
         cleaner(value)
-    except ValueError as exc:
-        return str(exc)
-    return ""
+    except FieldInvalid as exc:
+        return exc.text
+    raise AssertionError(f"{cleaner.__name__}({value!r}) found no problem")
 
 
-def invalid(problems: Mapping[str, str]) -> ValidationError:
+def invalid(problems: Mapping[str, LazyText]) -> ValidationError:
     """One ValidationError for several fields: the first message, and all of them as details."""
     first = next(iter(problems.values()))
     more = len(problems) - 1
-    message = first if not more else f"{first} (and {more} more problem{'s' * (more > 1)})"
+    message = first if not more else _l("%(first)s (and %(more)s more)", first=first, more=more)
     return ValidationError(message, details={k: [v] for k, v in problems.items()})
 
 
@@ -188,21 +220,22 @@ def invalid(problems: Mapping[str, str]) -> ValidationError:
 
 def get_question(session: Session, question_id: int) -> Question:
     """The question of the session's organisation, or NotFound."""
-    question = session.get(Question, question_id) if 0 < question_id < 2**63 else None
+    question = session.get(Question, question_id) if parse_id(question_id) else None
     if question is None:
-        raise NotFound("No such question. It may have been removed.")
+        raise NotFound(_l("No such question. It may have been removed."))
     return question
 
 
 def get_media(session: Session, media_id: Any) -> MediaFile:
     """A media file of the session's organisation, or NotFound."""
-    if not isinstance(media_id, int) or isinstance(media_id, bool) or not 0 < media_id < 2**63:
+    if isinstance(media_id, str) or parse_id(media_id) is None:
         raise ValidationError(
-            "media_id must be the id of an uploaded file.", details={"media_id": ["Not an id."]}
+            _l("media_id must be the id of an uploaded file."),
+            details={"media_id": [_l("Not an id.")]},
         )
     media = session.get(MediaFile, media_id)
     if media is None:
-        raise NotFound("No such video or audio file. Upload it again.")
+        raise NotFound(_l("No such video or audio file. Upload it again."))
     return media
 
 
@@ -256,8 +289,11 @@ def require_editor(user: User, question: Question) -> None:
     """Forbidden unless ``user`` may change ``question``."""
     if not can_edit(user, question):
         raise Forbidden(
-            f"This question belongs to {question.owner.display_name}. Ask them, a communicator "
-            "or an admin to change it, or duplicate it to make your own."
+            _l(
+                "This question belongs to %(owner)s. Ask them, a communicator or an admin to "
+                "change it, or duplicate it to make your own.",
+                owner=question.owner.display_name,
+            )
         )
 
 
@@ -286,7 +322,10 @@ def create_question(session: Session, owner: User, values: Mapping[str, Any]) ->
 def update_question(session: Session, question: Question, values: Mapping[str, Any]) -> Question:
     """Change the given fields; what a live question can no longer change is refused (409)."""
     if question.is_closed:
-        raise Conflict("This question is closed and can no longer be changed. Duplicate it.")
+        raise Conflict(
+            _l("This question is closed and can no longer be changed. Duplicate it."),
+            code="question_closed",
+        )
     cleaned = clean_question(values, current=question)
     if question.is_live:
         changed = [
@@ -294,13 +333,17 @@ def update_question(session: Session, question: Question, values: Mapping[str, A
         ]
         if changed:
             raise Conflict(
-                "A live question keeps its language, answer modes and options, so answers "
-                "already given keep their meaning. Duplicate it to ask differently.",
-                details={f: ["Fixed once the question is live."] for f in changed},
+                _l(
+                    "A live question keeps its language, answer modes and options, so answers "
+                    "already given keep their meaning. Duplicate it to ask differently."
+                ),
+                code="fixed_once_live",
+                details={f: [_l("Fixed once the question is live.")] for f in changed},
             )
         prompt = cleaned.get("prompt", question.prompt)
         if not prompt and not _has_ready_video(question):
-            raise invalid({"prompt": "A live question without a video needs a written prompt."})
+            message = _l("A live question without a video needs a written prompt.")
+            raise Conflict(message, code="nothing_to_ask", details={"prompt": [message]})
     for name, value in cleaned.items():
         setattr(question, name, value)
     if AnswerMode.CHOICE not in question.answer_modes:
@@ -331,7 +374,8 @@ def duplicate_question(session: Session, question: Question, owner: User) -> Que
 
 
 def _copy_title(title: str) -> str:
-    suffix = " (copy)"
+    # In the language of whoever copies it: it is their draft now.
+    suffix = " " + gettext("(copy)")
     return title[: MAX_TITLE - len(suffix)] + suffix
 
 
@@ -340,35 +384,52 @@ def _has_ready_video(question: Question) -> bool:
 
 
 def publish_question(session: Session, question: Question) -> Question:
-    """draft → live, once it has something to ask and a way to answer."""
+    """draft → live, once it has something to ask and a way to answer.
+
+    Every refusal is a Conflict: publishing sends nothing but the wish, so what stops it is the
+    question as it is stored.
+    """
     if question.is_live:
-        raise Conflict("This question is already live.")
+        raise Conflict(_l("This question is already live."), code="already_live")
     if question.is_closed:
-        raise Conflict("This question is closed; duplicate it to ask it again.")
+        raise Conflict(
+            _l("This question is closed; duplicate it to ask it again."), code="question_closed"
+        )
     media = question.media
     if media is not None and media.status in (
         MediaStatus.PENDING,
         MediaStatus.UPLOADED,
         MediaStatus.PROCESSING,
     ):
-        raise Conflict("The video is still being processed. Publish it once it is ready.")
+        raise Conflict(
+            _l("The video is still being processed. Publish it once it is ready."),
+            code="video_processing",
+        )
     if media is not None and media.status == MediaStatus.FAILED:
         raise Conflict(
-            "The video could not be used. Upload or record another one, or remove it "
-            "and publish with the written prompt only."
+            _l(
+                "The video could not be used. Upload or record another one, or remove it "
+                "and publish with the written prompt only."
+            ),
+            code="video_failed",
         )
     if not question.prompt.strip() and not _has_ready_video(question):
-        raise invalid({"prompt": "Record a video or write the question out before publishing it."})
+        message = _l("Record a video or write the question out before publishing it.")
+        raise Conflict(message, code="nothing_to_ask", details={"prompt": [message]})
     # Checked again: the rules may have tightened since the draft was saved.
-    clean_question(
-        {
-            "title": question.title,
-            "answer_modes": question.answer_modes,
-            "choices": question.choices,
-        }
-    )
+    try:
+        clean_question(
+            {
+                "title": question.title,
+                "answer_modes": question.answer_modes,
+                "choices": question.choices,
+            }
+        )
+    except ValidationError as exc:
+        raise Conflict(exc.text, code="not_publishable", details=exc.details) from exc
     if question.closes_at is not None and question.closes_at <= utcnow():
-        raise invalid({"closes_at": "The closing date has passed: change or clear it first."})
+        message = _l("The closing date has passed: change or clear it first.")
+        raise Conflict(message, code="closing_date_passed", details={"closes_at": [message]})
     question.status = QuestionStatus.LIVE
     question.published_at = utcnow()
     session.flush()
@@ -378,7 +439,7 @@ def publish_question(session: Session, question: Question) -> Question:
 def close_question(session: Session, question: Question) -> Question:
     """draft or live → closed: no more answers, no more changes."""
     if question.is_closed:
-        raise Conflict("This question is already closed.")
+        raise Conflict(_l("This question is already closed."), code="question_closed")
     question.status = QuestionStatus.CLOSED
     question.closed_at = utcnow()
     session.flush()
@@ -395,8 +456,11 @@ def ensure_video_can_change(question: Question) -> None:
     """Conflict unless the question is a draft: a live question keeps the video tenants see."""
     if not question.is_draft:
         raise Conflict(
-            "Only a draft can get a new video: a live or closed question keeps the one tenants "
-            "saw. Duplicate it to record it again."
+            _l(
+                "Only a draft can get a new video: a live or closed question keeps the one "
+                "tenants saw. Duplicate it to record it again."
+            ),
+            code="not_a_draft",
         )
 
 
@@ -404,9 +468,12 @@ def attach_media(session: Session, question: Question, media: MediaFile) -> Ques
     """Make ``media`` (an upload of the same organisation) the question's video (drafts only)."""
     ensure_video_can_change(question)
     if media.organisation_id != question.organisation_id:
-        raise NotFound("No such video or audio file. Upload it again.")
+        raise NotFound(_l("No such video or audio file. Upload it again."))
     if media.status == MediaStatus.PENDING:
-        raise Conflict("The upload of this file has not finished. Send the file, then try again.")
+        raise Conflict(
+            _l("The upload of this file has not finished. Send the file, then try again."),
+            code="upload_unfinished",
+        )
     question.media_id = media.id
     question.media = media
     session.flush()
@@ -425,7 +492,7 @@ def attach_upload(session: Session, question: Question, media: MediaFile) -> Que
 
     ensure_video_can_change(question)
     if media.organisation_id != question.organisation_id:
-        raise NotFound("No such video or audio file. Upload it again.")
+        raise NotFound(_l("No such video or audio file. Upload it again."))
     complete_upload(session, media)
     if media.status == MediaStatus.FAILED:
         session.commit()  # the refusal is the record of what happened to this file

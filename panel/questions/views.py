@@ -84,6 +84,7 @@ def new() -> Any:
     session = db.session()
     organisation = _organisation()
     form = QuestionForm(language=organisation.default_language, answer_modes=["score", "text"])
+    form.timezone = _timezone()
     if form.validate_on_submit():
         try:
             question = service.create_question(session, current_user, form.values(_timezone()))
@@ -118,6 +119,8 @@ def edit(question_id: int) -> Any:
         choices="\n".join(question.choices or []),
         closes_on=local_day(question.closes_at, _timezone()),
     )
+    form.timezone = _timezone()
+    form.current_closes_on = local_day(question.closes_at, _timezone())
     if form.validate_on_submit():
         values = form.values(_timezone())
         if question.closes_at and local_day(question.closes_at, _timezone()) == form.closes_on.data:

@@ -65,7 +65,9 @@ def test_rename_and_delete(client, headers):
     refused = client.delete(f"/api/v1/places/{area['id']}", headers=headers)
     assert refused.status_code == 409
     assert refused.json["error"]["code"] == "place_not_empty"
-    assert "still has 1 buildings" in refused.json["error"]["message"]
+    assert refused.json["error"]["message"] == (
+        "City still has buildings under it (1). Delete or move them first."
+    )
     assert client.delete(f"/api/v1/places/{building['id']}", headers=headers).status_code == 204
     assert client.get(f"/api/v1/places/{building['id']}", headers=headers).status_code == 404
 
@@ -77,7 +79,7 @@ def test_a_place_with_contacts_is_not_deleted(client, headers, organisation, db_
     ContactFactory(organisation=organisation, place_id=area.id)
     response = client.delete(f"/api/v1/places/{area.id}", headers=headers)
     assert response.status_code == 409
-    assert "still has 1 contacts" in response.json["error"]["message"]
+    assert "Centrum still has contacts (1)" in response.json["error"]["message"]
 
 
 @pytest.mark.parametrize(
@@ -87,7 +89,8 @@ def test_a_place_with_contacts_is_not_deleted(client, headers, organisation, db_
         ({"name": ""}, "name"),
         ({"name": "A", "parent_id": "1"}, "parent_id"),
         ({"name": "A", "surprise": True}, "surprise"),
-        ({"name": "A\x00"}, "name"),
+        ({"name": " \u00a0 "}, "name"),
+        ({"name": "Hus 1/2"}, "name"),
     ],
 )
 def test_invalid_bodies_are_422_with_details(client, headers, body, field):
@@ -98,10 +101,19 @@ def test_invalid_bodies_are_422_with_details(client, headers, body, field):
     assert field in error["details"]["json"]
 
 
+def test_a_nul_character_is_refused_before_the_view(client, headers):
+    response = client.post("/api/v1/places/", json={"name": "A\x00"}, headers=headers)
+    assert response.status_code == 400
+    error = response.json["error"]
+    assert error["code"] == "invalid_characters"
+    assert "name" in error["details"]["json"]
+    assert "cannot be stored" in error["message"]
+
+
 def test_domain_errors_are_readable(client, headers):
     response = client.post("/api/v1/places/", json={"name": "Hus 1/2"}, headers=headers)
     assert response.status_code == 422
-    assert "cannot contain '/'" in response.json["error"]["message"]
+    assert "cannot contain “/”" in response.json["error"]["message"]
     client.post("/api/v1/places/", json={"name": "Centrum"}, headers=headers)
     again = client.post("/api/v1/places/", json={"name": "Centrum"}, headers=headers)
     assert again.status_code == 409
@@ -109,7 +121,8 @@ def test_domain_errors_are_readable(client, headers):
     missing = client.post(
         "/api/v1/places/", json={"name": "X", "parent_id": 99999}, headers=headers
     )
-    assert missing.status_code == 404
+    assert missing.status_code == 409
+    assert missing.json["error"]["code"] == "parent_not_found"
 
 
 def test_staff_may_read_but_not_change(client, organisation, headers):

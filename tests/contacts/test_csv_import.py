@@ -104,8 +104,8 @@ def test_bad_rows_are_skipped_with_row_column_and_reason(scoped, organisation, p
     assert "is not a valid e-mail address" in problems[(3, "email")]
     assert "too short" in problems[(4, "phone")]
     assert "neither an e-mail address nor a phone number" in problems[(5, "email")]
-    assert "must be sv, nl or en, not 'de'" in problems[(6, "language")]
-    assert "There is no place 'Söder'" in problems[(7, "place")]
+    assert "must be sv, nl or en, not “de”" in problems[(6, "language")]
+    assert "There is no place “Söder”" in problems[(7, "place")]
     assert "Row 2 has the same e-mail address" in problems[(8, "email")]
     assert "has 6 values but the header names 5" in problems[(9, None)]
     assert sorted(scoped.scalars(sa.select(Contact.name))) == ["Also Ok", "Ok Person"]
@@ -120,7 +120,7 @@ def test_consent_text_without_a_basis_is_a_row_problem(scoped, organisation):
     ("data", "message"),
     [
         ("namn,epost\nAnna,a@example.se\n", "columns we do not know: namn, epost"),
-        ("name,language\nAnna,sv\n", "needs an 'email' or a 'phone' column"),
+        ("name,language\nAnna,sv\n", "needs an “email” or a “phone” column"),
         ("name,email,email\n", "The column email appears more than once"),
         ("", "The file is empty"),
         ("\ufeff\n\n", "The file is empty"),
@@ -184,6 +184,6 @@ def test_two_rows_matching_one_contact_name_the_first_row(scoped, organisation):
         "email,phone,name\nanna@example.se,,Anna\nnew@example.se,0701234567,Anna N\n",
     )
     assert report.updated == 1
-    assert [(p.row, p.message) for p in report.problems] == [
+    assert [(p.row, str(p.message)) for p in report.problems] == [
         (3, f"Row 2 already matches the same contact #{anna}.")
     ]

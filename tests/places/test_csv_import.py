@@ -62,7 +62,7 @@ def test_bad_rows_are_skipped_with_their_row_number_and_the_rest_imported(scoped
     problems = {(p.row, p.column): p.message for p in report.problems}
     assert "no area" in problems[(3, "area")]
     assert "needs a building" in problems[(4, "area")]
-    assert "cannot contain '/'" in problems[(5, "building")]
+    assert "cannot contain “/”" in problems[(5, "building")]
     assert "Söder / Götgatan 1 / Trapphus A" in paths(scoped)
 
 
@@ -77,7 +77,7 @@ def test_a_code_already_used_skips_the_row(scoped):
     ("text", "message"),
     [
         ("omrade,hus\nCentrum,Storgatan 4\n", "columns we do not know: omrade, hus"),
-        ("building,stairwell\nStorgatan 4,A\n", "needs an 'area' column"),
+        ("building,stairwell\nStorgatan 4,A\n", "needs an “area” column"),
         ("", "The file is empty"),
     ],
 )

@@ -72,7 +72,7 @@ def test_a_refused_change_says_why(admin_client, scoped):
     scoped.commit()
 
     response = admin_client.post(f"/app/places/{area.id}/delete", follow_redirects=True)
-    assert "Centrum still has 1 buildings. Delete or move them first." in text(response)
+    assert "Centrum still has buildings under it (1). Delete or move them first." in text(response)
     response = admin_client.post("/app/places", data={"name": "Centrum"}, follow_redirects=True)
     assert "There is already a place called Centrum." in text(response)
     assert scoped.scalar(sa.select(sa.func.count(Place.id))) == 2

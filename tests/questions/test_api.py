@@ -65,7 +65,9 @@ def test_list_filters_by_status_and_owner(client, headers, question_factory, col
         ({**NEW, "answer_modes": ["choice"]}, "at least 2 options"),
         ({**NEW, "title": ""}, "title"),
         ({**NEW, "language": "de"}, "language"),
-        ({**NEW, "closes_at": "2001-01-01T00:00:00Z"}, "must be in the future"),
+        ({**NEW, "title": " \u3000 "}, "title"),
+        ({**NEW, "answer_modes": ["choice"], "choices": ["Ja", "Ja"]}, "Each option once"),
+        ({**NEW, "answer_modes": ["choice"], "choices": ["Ja", " Nej"]}, "single spaces"),
     ],
 )
 def test_create_refuses_bad_fields(client, headers, db_session, body, words):
@@ -88,7 +90,7 @@ def test_patch_publish_close_duplicate(client, headers, question_factory):
     assert live.get_json()["status"] == "live" and live.get_json()["published_at"]
 
     again = client.post(f"{url}/publish", headers=headers)
-    assert again.status_code == 409 and again.get_json()["error"]["code"] == "conflict"
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "already_live"
 
     changed = client.patch(url, json={"answer_modes": ["text"]}, headers=headers)
     assert changed.status_code == 409
@@ -104,11 +106,38 @@ def test_patch_publish_close_duplicate(client, headers, question_factory):
     assert copy.get_json()["status"] == "draft" and copy.get_json()["id"] != question.id
 
 
-def test_publish_without_video_or_prompt_is_422(client, headers, question_factory):
+def test_publish_without_video_or_prompt_is_a_conflict(client, headers, question_factory):
     question = question_factory(prompt="")
     response = client.post(f"/api/v1/questions/{question.id}/publish", headers=headers)
-    assert response.status_code == 422
-    assert "Record a video or write the question out" in response.get_json()["error"]["message"]
+    assert response.status_code == 409
+    error = response.get_json()["error"]
+    assert error["code"] == "nothing_to_ask"
+    assert "Record a video or write the question out" in error["message"]
+
+
+def test_a_closing_date_in_the_past_is_taken_and_publishing_says_why_not(
+    client, headers, db_session
+):
+    body = {**NEW, "closes_at": "2001-01-01T00:00:00Z", "prompt": "Hur trivs du?"}
+    created = client.post("/api/v1/questions/", json=body, headers=headers)
+    assert created.status_code == 201
+    assert created.get_json()["closes_at"].startswith("2001-01-01")
+    url = f"/api/v1/questions/{created.get_json()['id']}/publish"
+    refused = client.post(url, headers=headers)
+    assert refused.status_code == 409
+    assert refused.get_json()["error"]["code"] == "closing_date_passed"
+
+
+def test_options_for_a_choice_question_that_has_too_few_are_a_conflict(
+    client, headers, question_factory
+):
+    question = question_factory(answer_modes=["choice"], choices=["Ja", "Nej"])
+    url = f"/api/v1/questions/{question.id}"
+    response = client.patch(url, json={"choices": ["Ja"]}, headers=headers)
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "too_few_options"
+    both = client.patch(url, json={"answer_modes": ["choice"], "choices": ["Ja"]}, headers=headers)
+    assert both.status_code == 422
 
 
 def test_a_question_with_a_ready_video_shows_its_urls(
@@ -200,7 +229,8 @@ def test_upload_refusals(client, headers, question_factory, db_session):
         url, json={"filename": "a.webm", "content_type": "video/webm", "size": 100}, headers=headers
     ).get_json()
     missing = client.post(f"{url}/complete", json={"media_id": body["media_id"]}, headers=headers)
-    assert missing.status_code == 422
+    assert missing.status_code == 409
+    assert missing.get_json()["error"]["code"] == "not_received"
     db_session.refresh(question)
     assert question.media_id is None
 
@@ -222,7 +252,7 @@ def test_a_text_file_is_refused_and_the_question_keeps_its_video(
     response = client.post(f"{url}/complete", json={"media_id": body["media_id"]}, headers=headers)
     again = client.post(f"{url}/complete", json={"media_id": body["media_id"]}, headers=headers)
 
-    assert response.status_code == again.status_code == 422
+    assert response.status_code == again.status_code == 409
     assert response.get_json()["error"]["code"] == again.get_json()["error"]["code"] == "text"
     assert response.get_json()["error"]["message"].startswith("This file contains text")
     db_session.refresh(question)

@@ -12,11 +12,15 @@ from typing import Any
 
 from flask import Flask, current_app, g, request
 from flask_smorest import Api
+from flask_smorest import Blueprint as SmorestBlueprint
 from sqlalchemy.orm import Session
+from webargs.core import missing
+from webargs.flaskparser import FlaskParser
 
-from panel.core.api.schemas import ErrorSchema
-from panel.core.errors import error_response
+from panel.core.api.schemas import ErrorSchema, SchemaRulesPlugin, nullable_nested
+from panel.core.errors import StoopError, error_response
 from panel.core.extensions import csrf, db
+from panel.core.i18n import lazy_text as _l
 from panel.core.rooms import ApiBlueprint, resolve
 from panel.core.routing import DatabaseIdConverter, id_param_schema
 from panel.core.scoping import scope_session
@@ -26,9 +30,33 @@ PUBLIC_API_PATHS = {f"{API_PREFIX}/openapi.json"}
 
 
 class StoopApi(Api):
-    """flask-smorest's Api, documenting our error body for every error response."""
+    """flask-smorest's Api, documenting our error body for every error response.
+
+    No catch-all ``default`` response: each operation lists the statuses it can answer.
+    """
 
     ERROR_SCHEMA = ErrorSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+
+class JsonBodyParser(FlaskParser):
+    """webargs' parser, except that an operation that takes a JSON body needs one: no body
+    (or one sent as another type) is a 400, not an empty object that a PATCH would accept."""
+
+    def load_json(self, req: Any, schema: Any) -> Any:
+        data = super().load_json(req, schema)
+        if data is missing:
+            raise StoopError(
+                _l("Send a JSON body with the header Content-Type: application/json."),
+                code="json_body_required",
+            )
+        return data
+
+
+class Blueprint(SmorestBlueprint):
+    """The blueprint every API resource uses (a flask-smorest Blueprint that needs bodies)."""
+
+    ARGUMENTS_PARSER = JsonBodyParser()
 
 
 def init_api(
@@ -44,11 +72,18 @@ def init_api(
             "info": {
                 "description": "Stoop's API. Authenticate with `Authorization: Bearer <token>`; "
                 "create a token under Settings → API tokens or with `stoop token create`. "
-                'Errors are `{"error": {"code": "...", "message": "..."}}` with a 4xx status.'
+                'Errors are `{"error": {"code": "...", "message": "...", "details": {...}}}` '
+                "with a 4xx status: 400 a request that cannot be read, 422 one this document "
+                "forbids, 404 a URL naming nothing of yours, 409 one that conflicts with what "
+                "is stored. `code` is stable; `message` and `details` are for people, in the "
+                "language of `Accept-Language` (en, sv, nl; English without one). Ids are "
+                "whole numbers from 1 to 2147483647."
             },
             "servers": [{"url": "/"}],
+            "extra_plugins": [SchemaRulesPlugin()],
         },
     )
+    api.ma_plugin.converter.add_attribute_function(nullable_nested)
     api.register_converter(DatabaseIdConverter, id_param_schema)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
@@ -67,16 +102,22 @@ def _authenticate_api_request() -> Any:
         return None
     scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
-        return error_response(
-            401,
-            "unauthorized",
-            "Send an API token as 'Authorization: Bearer <token>'. "
-            "Create one under Settings → API tokens.",
+        return _unauthorized(
+            _l(
+                "Send an API token as “Authorization: Bearer <token>”. "
+                "Create one under Settings → API tokens."
+            )
         )
     session = db.session()
     user = current_app.extensions["stoop.api_authenticate"](session, secret.strip())
     if user is None:
-        return error_response(401, "unauthorized", "This API token is not valid or was revoked.")
+        return _unauthorized(_l("This API token is not valid or was revoked."))
     g.api_user = user
     scope_session(session, user.organisation_id)
     return None
+
+
+def _unauthorized(message: Any) -> Any:
+    response = error_response(401, "unauthorized", message)
+    response.headers["WWW-Authenticate"] = "Bearer"
+    return response
