@@ -111,6 +111,12 @@ def _configure_flask(app: Flask, settings: Settings) -> None:
         RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
         RATELIMIT_STRATEGY="moving-window",
         RATELIMIT_ENABLED=True,
+        # Redis down must not mean "no one can log in": count in this process's memory until
+        # it is back (flask-limiter checks again with a growing back-off), and log any other
+        # failure of the storage instead of answering 500.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
+        RATELIMIT_STORAGE_OPTIONS=rate_limit_storage_options(settings.redis_url),
         API_TITLE="Stoop API",
         API_VERSION="v1",
         OPENAPI_VERSION="3.0.3",
@@ -120,6 +126,14 @@ def _configure_flask(app: Flask, settings: Settings) -> None:
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+
+
+def rate_limit_storage_options(redis_url: str) -> dict[str, Any]:
+    """Options for the rate limits' Redis client: a Redis that hangs (rather than refusing the
+    connection) costs a request at most about a second before the in-memory fallback."""
+    if not redis_url.startswith(("redis://", "rediss://")):
+        return {}
+    return {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 
 
 def _register_blueprints(app: Flask, rooms: list[Room]) -> None:

@@ -9,9 +9,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+import sqlalchemy as sa
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_babel import refresh
 from werkzeug.exceptions import HTTPException
+
+from panel.core.i18n import LANGUAGES
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +87,11 @@ HTTP_CODES = {
     416: "range_not_satisfiable",
     422: "invalid",
     429: "rate_limited",
+    503: "unavailable",
 }
+
+# Seconds a client is asked to wait when the database cannot be reached.
+RETRY_AFTER_SECONDS = 30
 
 
 def _friendly_message(exc: HTTPException) -> str:
@@ -147,6 +155,14 @@ def register_error_handlers(app: Flask) -> None:
         message = _friendly_message(exc)
         return render_template("error.html", status=status, message=message), status
 
+    @app.errorhandler(sa.exc.DBAPIError)
+    @app.errorhandler(sa.exc.TimeoutError)
+    def _database_error(exc: Exception) -> Any:
+        if not database_unavailable(exc):
+            return _unexpected(exc)
+        log.error("database unavailable: %s", exc.__class__.__name__, exc_info=exc)
+        return unavailable_response()
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
         log.exception("unhandled error")
@@ -154,3 +170,38 @@ def register_error_handlers(app: Flask) -> None:
             return error_response(500, "server_error", "Something went wrong on our side.")
         message = _("Something went wrong on our side. Please try again in a moment.")
         return render_template("error.html", status=500, message=message), 500
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True when ``exc`` says the database cannot be reached or used right now (down, dropped,
+    unreadable, out of connections, locked), rather than that our SQL is wrong."""
+    if isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)):
+        return True
+    return isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated
+
+
+def unavailable_response() -> Any:
+    """503 with Retry-After: JSON for API clients, else a page that needs no database.
+
+    The page extends the logged-out layout and fixes the language from the browser, because
+    the logged-in layout and the user's own language would both ask the database again.
+    """
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    # Flask-Login loads the user again wherever ``current_user`` is read (every template's
+    # context): settle it as anonymous for the rest of this request, so the page renders.
+    # The session cookie is left alone: the person is still logged in once the database is back.
+    login_manager = getattr(current_app, "login_manager", None)
+    if login_manager is not None and "_login_user" not in g:
+        g._login_user = login_manager.anonymous_user()
+    if "locale" not in g:
+        default = current_app.config["STOOP"].default_language
+        g.locale = request.accept_languages.best_match(LANGUAGES) or default
+        refresh()
+    message = _("The service is briefly unavailable. Please try again in a minute.")
+    if wants_json():
+        response = error_response(503, "unavailable", message)
+        response.headers.update(headers)
+        return response
+    retry_url = request.full_path if request.method == "GET" else None
+    html = render_template("unavailable.html", message=message, retry_url=retry_url)
+    return html, 503, headers
