@@ -217,7 +217,7 @@ def _dispatch_pending(session: Session) -> None:
     for _txn, task, args, kwargs in pending:
         try:
             dispatch(task, *args, **kwargs)
-        except Exception:  # noqa: BLE001 - the commit stands whatever the broker says
+        except Exception:  # the commit stands whatever the broker says
             # The work is committed and the periodic sweeps find rows whose task never ran,
             # so a broker outage must not turn a committed request into an error.
             ENQUEUE_FAILURES.labels(task.name).inc()
