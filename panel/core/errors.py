@@ -160,7 +160,9 @@ def register_error_handlers(app: Flask) -> None:
     def _database_error(exc: Exception) -> Any:
         if not database_unavailable(exc):
             return _unexpected(exc)
-        log.error("database unavailable: %s", exc.__class__.__name__, exc_info=exc)
+        # One line, no traceback: during an outage every request would log the same one.
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        log.error("database unavailable: %s", reason[0] if reason else type(exc).__name__)
         return unavailable_response()
 
     @app.errorhandler(Exception)
