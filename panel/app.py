@@ -8,6 +8,7 @@ blueprints, tasks, periodic jobs and navigation. This is the only place where ``
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,6 +32,7 @@ from panel.core.routing import init_routing
 from panel.core.scoping import scope_session
 
 HERE = Path(__file__).parent
+REMEMBER_DAYS = 30
 
 ROOMS = (
     "panel.organisations",
@@ -103,6 +105,10 @@ def _configure_flask(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_SECURE=production,
         REMEMBER_COOKIE_SECURE=production,
         REMEMBER_COOKIE_HTTPONLY=True,
+        # "Keep me logged in" is a credential of its own: same-site only, and for a month,
+        # not Flask-Login's default year.
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_DURATION=dt.timedelta(days=REMEMBER_DAYS),
         PERMANENT_SESSION_LIFETIME=60 * 60 * 12,
         MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,
