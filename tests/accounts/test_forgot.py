@@ -1,5 +1,6 @@
-""""Forgot password" tells nothing about which addresses have accounts: not in its answer, and
-not in its timing, because the look-up and the e-mail happen in a task after the answer."""
+"""The "forgot password" form tells nothing about which addresses have accounts: not in its
+answer, and not in its timing, because the look-up and the e-mail happen in a task after the
+answer."""
 
 from __future__ import annotations
 
