@@ -25,7 +25,7 @@ from panel.core.celery import celery_init_app
 from panel.core.config import Settings
 from panel.core.errors import register_error_handlers
 from panel.core.extensions import babel, csrf, db, limiter, login_manager
-from panel.core.i18n import select_locale
+from panel.core.i18n import init_template_gettext, select_locale
 from panel.core.navigation import init_navigation
 from panel.core.rooms import Room, beat_schedule, import_models, load_rooms, resolve, task_modules
 from panel.core.routing import init_routing
@@ -76,6 +76,7 @@ def create_app(config: Settings | dict[str, Any] | None = None, *, serving: bool
     init_login(login_manager)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    init_template_gettext(app)
     limiter.init_app(app)
     celery_init_app(
         app, settings, task_modules=task_modules(rooms), beat_schedule=beat_schedule(rooms)
