@@ -204,6 +204,6 @@ def unavailable_response() -> Any:
         response = error_response(503, "unavailable", message)
         response.headers.update(headers)
         return response
-    retry_url = request.full_path if request.method == "GET" else None
+    retry_url = request.full_path.rstrip("?") if request.method == "GET" else None
     html = render_template("unavailable.html", message=message, retry_url=retry_url)
     return html, 503, headers

@@ -199,7 +199,10 @@ def test_an_sqlite_file_that_cannot_be_opened_answers_503_and_nobody_is_logged_o
         db.engine.dispose()  # as a fresh web process would, connect anew
 
     _assert_unavailable_page(client.get("/app/questions"))
-    _assert_unavailable_page(client.get("/app/questions", headers={"Accept-Language": "sv"}))
+    swedish = client.get("/app/questions", headers={"Accept-Language": "sv"})
+    assert swedish.status_code == 503
+    assert "Tjänsten är tillfälligt otillgänglig" in _text(swedish)
+    assert 'href="/app/questions">Försök igen' in _text(swedish)
     _assert_unavailable_json(client.get("/api/v1/questions/", headers=headers))
 
     shutil.rmtree(path)
