@@ -11,6 +11,7 @@ The broker's outage, with a real worker, is in ``tests/integration/test_broker_o
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import time
@@ -63,7 +64,29 @@ def _user(app: Flask, **values: str) -> str:
         return UserFactory(**values).email
 
 
-def test_login_works_with_redis_stopped(limiter_app, own_redis: RedisProcess):
+class Remember(logging.Handler):
+    """Keeps the messages logged to it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture
+def limiter_log() -> Iterator[Remember]:
+    """What flask-limiter logs during the test."""
+    log = Remember()
+    logging.getLogger("flask-limiter").addHandler(log)
+    yield log
+    logging.getLogger("flask-limiter").removeHandler(log)
+
+
+def test_login_works_with_redis_stopped(
+    limiter_app, own_redis: RedisProcess, limiter_log: Remember
+):
     # As in the README's default: no STOOP_REDIS_URL, so the limits use the Redis broker.
     app = limiter_app(broker_url=own_redis.url(0))
     assert app.config["STOOP"].redis_url == own_redis.url(0)
@@ -78,6 +101,7 @@ def test_login_works_with_redis_stopped(limiter_app, own_redis: RedisProcess):
     assert (wrong.status_code, right.status_code) == (200, 303)
     assert WRONG in _text(wrong)
     assert "Åsa Öberg" in _text(client.get("/app/"))
+    assert any("unreachable" in m for m in limiter_log.messages), limiter_log.messages
 
 
 def test_the_login_limit_still_holds_while_redis_is_down(limiter_app, own_redis: RedisProcess):
