@@ -119,7 +119,7 @@ def test_the_login_limit_still_holds_while_redis_is_down(limiter_app, own_redis:
     assert statuses[10:] == [429, 429]
 
 
-def test_a_hanging_redis_costs_a_login_about_a_second(limiter_app, silent_port: int):
+def test_a_hanging_redis_costs_a_login_at_most_about_a_second(limiter_app, silent_port: int):
     app = limiter_app(redis_url=f"redis://127.0.0.1:{silent_port}/0")
     email = _user(app)
     client = app.test_client()
@@ -131,8 +131,10 @@ def test_a_hanging_redis_costs_a_login_about_a_second(limiter_app, silent_port: 
         assert response.status_code == 303
         client.post("/logout")
 
-    assert timings[0] < 3, timings  # the first finds out, with short socket timeouts
-    assert max(timings[1:]) < 0.5, timings  # then the in-memory fallback answers at once
+    # Short socket timeouts: finding out costs about a second, and so does each of
+    # flask-limiter's later checks whether Redis is back (1 s, 2 s, 4 s… apart); in between the
+    # in-memory fallback answers at once. No login waits on a hung Redis.
+    assert max(timings) < 3, timings
 
 
 # --- the database -------------------------------------------------------------------------
