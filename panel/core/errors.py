@@ -185,8 +185,8 @@ def database_unavailable(exc: BaseException) -> bool:
 def unavailable_response() -> Any:
     """503 with Retry-After: JSON for API clients, else a page that needs no database.
 
-    The page extends the logged-out layout and fixes the language from the browser, because
-    the logged-in layout and the user's own language would both ask the database again.
+    The page shows no navigation and takes the language from the browser, because the
+    logged-in header and the user's own language would both ask the database again.
     """
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     # Flask-Login loads the user again wherever ``current_user`` is read (every template's
