@@ -15,6 +15,7 @@ question means the same thing whichever way it was made. Transitions are explici
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -219,6 +220,7 @@ def question_filters(
     return clauses
 
 
+@functools.cache  # built once: loader options cost more to build than the query to run
 def listing(*, with_owner: bool) -> sa.Select[tuple[Question]]:
     """SELECT questions for a list: the clip joined (without its transcript), the owner only
     when the list shows who it is, and never the owner's organisation again (it is the
