@@ -74,7 +74,7 @@ def celery_init_app(
             "visibility_timeout": 900,
             "unacked_restore_interval": 30,
             "socket_connect_timeout": 2,
-            "socket_timeout": 5,
+            "socket_timeout": 2,
         },
         timezone="UTC",
         include=task_modules,

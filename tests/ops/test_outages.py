@@ -22,10 +22,11 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from panel.accounts.models import User
 from panel.core.extensions import db
 from panel.core.migrate import upgrade
-from tests.conftest import free_port
-from tests.factories import PASSWORD, UserFactory, api_headers
+from tests.conftest import free_port, savepoint_binding
+from tests.factories import PASSWORD, UserFactory, api_headers, system_session
 from tests.fixtures.outages import RedisProcess
 
 WRONG = "The e-mail address or password is not right."
@@ -264,3 +265,31 @@ def test_a_bug_in_sql_is_not_an_outage(db_session):
     db_session.rollback()
 
     assert not database_unavailable(raised.value)
+
+
+# --- the broker ---------------------------------------------------------------------------
+
+
+def test_a_hung_broker_costs_a_committed_request_seconds_not_forever(
+    make_app: Callable[..., Flask], silent_port: int
+):
+    # A broker that accepts connections and never answers (before: the request hung for good).
+    app = _app(make_app, broker_url=f"redis://127.0.0.1:{silent_port}/0", redis_url="memory://")
+    with savepoint_binding(app):
+        admin = UserFactory(admin=True, name="Maria Admin")
+        client = app.test_client()
+        assert (
+            client.post("/login", data={"email": admin.email, "password": PASSWORD}).status_code
+            == 303
+        )
+
+        started = time.monotonic()
+        response = client.post(
+            "/app/team/invite", data={"email": "nils@example.org", "name": "Nils", "role": "staff"}
+        )
+        elapsed = time.monotonic() - started
+
+        assert response.status_code == 303
+        assert elapsed < 8, f"the invitation took {elapsed:.1f} s"
+        invited = system_session().scalar(sa.select(User).where(User.email == "nils@example.org"))
+        assert invited is not None  # committed; the outbox sweep sends the e-mail later
