@@ -8,6 +8,7 @@ blueprints, tasks, periodic jobs and navigation. This is the only place where ``
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,13 +26,14 @@ from panel.core.celery import celery_init_app
 from panel.core.config import Settings
 from panel.core.errors import register_error_handlers
 from panel.core.extensions import babel, csrf, db, limiter, login_manager
-from panel.core.i18n import select_locale
+from panel.core.i18n import init_template_gettext, select_locale
 from panel.core.navigation import init_navigation
 from panel.core.rooms import Room, beat_schedule, import_models, load_rooms, resolve, task_modules
 from panel.core.routing import init_routing
 from panel.core.scoping import scope_session
 
 HERE = Path(__file__).parent
+REMEMBER_DAYS = 30
 
 ROOMS = (
     "panel.organisations",
@@ -76,6 +78,7 @@ def create_app(config: Settings | dict[str, Any] | None = None, *, serving: bool
     init_login(login_manager)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    init_template_gettext(app)
     limiter.init_app(app)
     celery_init_app(
         app, settings, task_modules=task_modules(rooms), beat_schedule=beat_schedule(rooms)
@@ -105,6 +108,10 @@ def _configure_flask(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_SECURE=production,
         REMEMBER_COOKIE_SECURE=production,
         REMEMBER_COOKIE_HTTPONLY=True,
+        # "Keep me logged in" is a credential of its own: same-site only, and for a month,
+        # not Flask-Login's default year.
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_DURATION=dt.timedelta(days=REMEMBER_DAYS),
         PERMANENT_SESSION_LIFETIME=60 * 60 * 12,
         MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,
@@ -113,6 +120,12 @@ def _configure_flask(app: Flask, settings: Settings) -> None:
         RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
         RATELIMIT_STRATEGY="moving-window",
         RATELIMIT_ENABLED=True,
+        # Redis down must not mean "no one can log in": count in this process's memory until
+        # it is back (flask-limiter checks again with a growing back-off), and log any other
+        # failure of the storage instead of answering 500.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
+        RATELIMIT_STORAGE_OPTIONS=rate_limit_storage_options(settings.redis_url),
         API_TITLE="Stoop API",
         API_VERSION="v1",
         OPENAPI_VERSION="3.0.3",
@@ -122,6 +135,14 @@ def _configure_flask(app: Flask, settings: Settings) -> None:
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+
+
+def rate_limit_storage_options(redis_url: str) -> dict[str, Any]:
+    """Options for the rate limits' Redis client: a Redis that hangs (rather than refusing the
+    connection) costs a request at most about a second before the in-memory fallback."""
+    if not redis_url.startswith(("redis://", "rediss://")):
+        return {}
+    return {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 
 
 def _register_blueprints(app: Flask, rooms: list[Room]) -> None:

@@ -33,6 +33,7 @@ pytest_plugins = [
     "tests.fixtures.people",
     "tests.fixtures.servers",
     "tests.fixtures.browser",
+    "tests.fixtures.outages",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -794,6 +794,10 @@ def rows_of(session: Session, organisation_id: int) -> dict[str, list[str]]:
     return result
 
 
+# Task arguments that are not ids: where organisation A's value for them comes from.
+VALUE_ARGUMENTS = {"email": ("user_account", "email")}
+
+
 def task_arguments(task: Any, org: OrgRows) -> list[Any] | None:
     """The task's id arguments filled with ``org``'s rows (None when one names no table)."""
     import inspect
@@ -801,6 +805,10 @@ def task_arguments(task: Any, org: OrgRows) -> list[Any] | None:
     names = [n for n in inspect.signature(task.run).parameters if n != "self"]
     values = []
     for name in names:
+        if name in VALUE_ARGUMENTS:  # a value looked up in the task, e.g. an address
+            table, column = VALUE_ARGUMENTS[name]
+            values.append(org.rows[table][column])
+            continue
         table = _table_for_stem(name.removesuffix("_id")) if name.endswith("_id") else None
         if table is None or table not in org.rows:
             return None

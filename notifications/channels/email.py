@@ -11,6 +11,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 from dataclasses import dataclass
+from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from urllib.parse import unquote, urlsplit
@@ -143,7 +144,10 @@ def _hand_over(
     except (smtplib.SMTPException, OSError) as exc:
         raise TransientDeliveryError(f"SMTP connection failed: {exc}") from exc
     try:
-        code, text = connection.data(email.as_bytes())
+        # CRLF line ends: smtplib sends bytes as they are, and a message with bare LFs is one
+        # over-long line to a strict server (aiosmtpd, Postfix's smuggling guard) once it
+        # passes 1,000 bytes.
+        code, text = connection.data(email.as_bytes(policy=policy.SMTP))
     except smtplib.SMTPResponseException as exc:
         # The server refused the DATA command itself: nothing was sent.
         raise _by_code(exc.smtp_code, _reply(exc)) from exc

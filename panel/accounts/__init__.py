@@ -8,5 +8,6 @@ room = Room(
     "accounts",
     models=("panel.accounts.models",),
     blueprints=("panel.accounts.views:bp",),
+    tasks=("panel.accounts.tasks",),
     nav=(NavItem("accounts.users", _l("Team"), order=90, admins_only=True),),
 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import current_app, render_template, url_for
+from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
@@ -25,6 +25,7 @@ from panel.accounts.links import (
     password_fingerprint,
 )
 from panel.accounts.models import User
+from panel.core.scoping import scoped_to
 
 # Requests for the same message within this window are one message (a double click, a
 # refreshed form), yet a person who asks again later gets a fresh link.
@@ -32,8 +33,13 @@ DEDUPE_WINDOW_SECONDS = 5 * 60
 
 
 def absolute_url(endpoint: str, **values: object) -> str:
-    """An absolute link into the app, based on ``STOOP_BASE_URL`` (not the request's host)."""
-    return current_app.config["STOOP"].base_url + url_for(endpoint, **values)
+    """An absolute link into the app, based on ``STOOP_BASE_URL`` (not the request's host);
+    also in a task, where there is no request to build it from."""
+    if has_request_context():
+        path = url_for(endpoint, **values)
+    else:
+        path = current_app.url_map.bind("stoop.invalid").build(endpoint, values)
+    return current_app.config["STOOP"].base_url + path
 
 
 def _window() -> int:
@@ -82,6 +88,35 @@ def send_invitation(session: Session, user: User, inviter: User) -> None:
         purpose="invite",
         dedupe_key=f"invite:{user.id}:{_window()}",
     )
+
+
+def send_invitation_elsewhere(session: Session, owner: User, inviter: User) -> None:
+    """Tell the owner of an account in another organisation that ``inviter`` tried to invite
+    their address. The inviter is told nothing more than for any invitation."""
+    organisation = inviter.organisation
+    context = {
+        "user": owner,
+        "inviter": inviter,
+        "organisation": organisation,
+        "link": absolute_url("accounts.login"),
+    }
+    with force_locale(owner.locale):
+        subject = _(
+            "%(name)s tried to invite you to %(organisation)s on Stoop",
+            name=inviter.display_name,
+            organisation=organisation.name,
+        )
+    # The message belongs with the account it is about, in the owner's organisation.
+    with scoped_to(session, owner.organisation_id):
+        _queue_to(
+            session,
+            owner,
+            template="invite_elsewhere",
+            subject=subject,
+            context=context,
+            purpose="invite_elsewhere",
+            dedupe_key=f"invite_elsewhere:{owner.id}:{organisation.id}:{_window()}",
+        )
 
 
 def _queue_to(

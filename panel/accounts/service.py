@@ -7,6 +7,7 @@ import secrets
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from panel.accounts.models import Role, User
@@ -106,6 +107,19 @@ def set_password(user: User, password: str) -> None:
     if problem := password_problem(password):
         raise ValidationError(problem, code="weak_password")
     user.password_hash = hash_password(password)
+
+
+def account_elsewhere(session: Session, inviter: User, email: str) -> User | None:
+    """The account ``email`` has in another organisation than the inviter's, if any.
+
+    Conflict when it is in the inviter's own team (which the inviter can see anyway).
+    """
+    user = find_user_by_email(session, email)
+    if user is None:
+        return None
+    if user.organisation_id == inviter.organisation_id:
+        raise Conflict(_("%(email)s is already in your team.", email=email))
+    return user
 
 
 def invite_user(

@@ -22,17 +22,21 @@ def init_login(manager: LoginManager) -> None:
     manager.user_loader(load_user)
 
 
+# Built once: every logged-in request runs it.
+USER_LOOKUP = (
+    sa.select(User)
+    .where(User.id == sa.bindparam("user_id"), User.is_active.is_(True))
+    .execution_options(**{ALL_ORGS_OPTION: True})
+)
+
+
 def load_user(user_id: str) -> User | None:
     """The active user with this id. The id comes from our signed session cookie; the alternate
     id folds in the password hash so a password change ends every other session."""
     raw_id, _, stamp = user_id.partition(":")
     if not raw_id.isdigit():
         return None
-    user = db.session().scalar(
-        sa.select(User)
-        .where(User.id == int(raw_id), User.is_active.is_(True))
-        .execution_options(**{ALL_ORGS_OPTION: True})
-    )
+    user = db.session().scalar(USER_LOOKUP, {"user_id": int(raw_id)})
     if user is None or session_stamp(user) != stamp:
         return None
     return user

@@ -10,7 +10,7 @@ import hashlib
 import secrets
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from panel.accounts.models import ApiToken, User
 from panel.core.db import utcnow
@@ -38,15 +38,20 @@ def create_token(session: Session, user: User, name: str = "") -> tuple[ApiToken
     return token, secret
 
 
+# Built once (every API call runs it). The organisation is loaded only when a call uses it.
+TOKEN_LOOKUP = (
+    sa.select(ApiToken)
+    .where(ApiToken.token_hash == sa.bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+    .options(joinedload(ApiToken.user).lazyload(User.organisation))
+    .execution_options(**{ALL_ORGS_OPTION: True})
+)
+
+
 def authenticate(session: Session, secret: str) -> User | None:
     """The active user behind a token, or None for an unknown, revoked or inactive one."""
     if not secret.startswith(PREFIX) or len(secret) > 100:
         return None
-    token = session.scalar(
-        sa.select(ApiToken)
-        .where(ApiToken.token_hash == _digest(secret), ApiToken.revoked_at.is_(None))
-        .execution_options(**{ALL_ORGS_OPTION: True})
-    )
+    token = session.scalar(TOKEN_LOOKUP, {"token_hash": _digest(secret)})
     if token is None or not token.user.is_active:
         return None
     now = utcnow()

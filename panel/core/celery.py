@@ -20,10 +20,17 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from panel.core.config import Settings
+from panel.core.ops.metrics import ENQUEUE_FAILURES
 
 log = logging.getLogger(__name__)
 
 PENDING_KEY = "stoop.pending_tasks"
+PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 
 
 def celery_init_app(
@@ -56,11 +63,18 @@ def celery_init_app(
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
+        # A request that publishes to a dead broker fails fast instead of hanging: one quick
+        # retry (a pooled connection gone stale after a broker restart), short socket timeouts.
+        # The rows are the truth; the periodic sweeps pick up what was not enqueued.
+        task_publish_retry_policy=PUBLISH_RETRY_POLICY,
+        broker_connection_timeout=2,
         # Redis redelivers an unacknowledged task only after the visibility timeout; keep it
         # longer than the longest task (a transcode) but far below kombu's one-hour default.
         broker_transport_options={
             "visibility_timeout": 900,
             "unacked_restore_interval": 30,
+            "socket_connect_timeout": 2,
+            "socket_timeout": 2,
         },
         timezone="UTC",
         include=task_modules,
@@ -201,7 +215,17 @@ def _dispatch_pending(session: Session) -> None:
         return  # a released savepoint also fires after_commit; its tasks wait for the real one
     pending = session.info.pop(PENDING_KEY, [])
     for _txn, task, args, kwargs in pending:
-        dispatch(task, *args, **kwargs)
+        try:
+            dispatch(task, *args, **kwargs)
+        except Exception:  # the commit stands whatever the broker says
+            # The work is committed and the periodic sweeps find rows whose task never ran,
+            # so a broker outage must not turn a committed request into an error.
+            ENQUEUE_FAILURES.labels(task.name).inc()
+            log.exception(
+                "could not enqueue %s%r after commit; the periodic sweep will pick it up",
+                task.name,
+                args,
+            )
 
 
 @event.listens_for(Session, "after_soft_rollback")

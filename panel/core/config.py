@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, fields
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,13 @@ class Settings:
     media_keep_original: bool = False  # keep the uploaded original once the renditions are ready
     transcriber: str = "none"  # none | faster_whisper
     transcriber_model_dir: str = ""  # a faster-whisper model folder installed on this machine
-    login_rate_limit: str = "10 per minute;50 per hour"
+    login_rate_limit: str = "10 per minute;50 per hour"  # failed attempts per address
+    # Failed logins to one account from browsers that never logged in to it, all together.
+    login_account_rate_limit: str = "10 per 15 minutes;30 per day"
+    # Failed logins to one account from one browser that has logged in to it before.
+    login_device_rate_limit: str = "10 per 15 minutes;30 per day"
+    metrics_token: str = ""  # /metrics for `Authorization: Bearer <token>`
+    metrics_networks: str = ""  # /metrics for these comma-separated networks (CIDR)
     default_language: str = "en"
     log_json: bool = True
     tasks_inline: bool = False  # run in-process tasks synchronously after commit (tests)
@@ -101,6 +108,21 @@ class Settings:
             self.redis_url = self.broker_url
         self.base_url = self.base_url.rstrip("/")
 
+    def metrics_allowed_networks(self) -> list[IPv4Network | IPv6Network]:
+        """The networks of STOOP_METRICS_NETWORKS (ConfigError when one is malformed)."""
+        networks = []
+        for part in self.metrics_networks.split(","):
+            if not part.strip():
+                continue
+            try:
+                networks.append(ip_network(part.strip(), strict=False))
+            except ValueError as exc:
+                raise ConfigError(
+                    f"STOOP_METRICS_NETWORKS: {part.strip()!r} is not a network "
+                    "(write e.g. 10.0.0.0/8,127.0.0.1)"
+                ) from exc
+        return networks
+
     @property
     def is_production(self) -> bool:
         return self.env == "production"
@@ -141,6 +163,9 @@ class Settings:
             )
         if self.default_language not in {"en", "sv", "nl"}:
             raise ConfigError("STOOP_DEFAULT_LANGUAGE must be en, sv or nl")
+        self.metrics_allowed_networks()  # malformed networks fail at start, not per scrape
+        if self.metrics_token and len(self.metrics_token) < 16:
+            raise ConfigError("STOOP_METRICS_TOKEN must be at least 16 characters")
         if not serving or not self.is_production or self.allow_insecure:
             return
         problems = []

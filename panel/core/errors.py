@@ -14,12 +14,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+import sqlalchemy as sa
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_babel import refresh
 from werkzeug.exceptions import HTTPException
 
 from panel.core.field_messages import field_messages_in_our_words
-from panel.core.i18n import LazyText, rendered
+from panel.core.i18n import LANGUAGES, LazyText, rendered
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +118,11 @@ HTTP_CODES = {
     416: "range_not_satisfiable",
     422: "invalid",
     429: "rate_limited",
+    503: "unavailable",
 }
+
+# Seconds a client is asked to wait when the database cannot be reached.
+RETRY_AFTER_SECONDS = 30
 
 
 def _friendly_message(exc: HTTPException) -> str:
@@ -200,6 +206,16 @@ def register_error_handlers(app: Flask) -> None:
                 response.headers[name] = value
         return response
 
+    @app.errorhandler(sa.exc.DBAPIError)
+    @app.errorhandler(sa.exc.TimeoutError)
+    def _database_error(exc: Exception) -> Any:
+        if not database_unavailable(exc):
+            return _unexpected(exc)
+        # One line, no traceback: during an outage every request would log the same one.
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        log.error("database unavailable: %s", reason[0] if reason else type(exc).__name__)
+        return unavailable_response()
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
         log.exception("unhandled error")
@@ -207,3 +223,38 @@ def register_error_handlers(app: Flask) -> None:
             return error_response(500, "server_error", _("Something went wrong on our side."))
         message = _("Something went wrong on our side. Please try again in a moment.")
         return render_template("error.html", status=500, message=message), 500
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True when ``exc`` says the database cannot be reached or used right now (down, dropped,
+    unreadable, out of connections, locked), rather than that our SQL is wrong."""
+    if isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)):
+        return True
+    return isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated
+
+
+def unavailable_response() -> Any:
+    """503 with Retry-After: JSON for API clients, else a page that needs no database.
+
+    The page shows no navigation and takes the language from the browser, because the
+    logged-in header and the user's own language would both ask the database again.
+    """
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    # Flask-Login loads the user again wherever ``current_user`` is read (every template's
+    # context): settle it as anonymous for the rest of this request, so the page renders.
+    # The session cookie is left alone: the person is still logged in once the database is back.
+    login_manager = getattr(current_app, "login_manager", None)
+    if login_manager is not None and "_login_user" not in g:
+        g._login_user = login_manager.anonymous_user()
+    if "locale" not in g:
+        default = current_app.config["STOOP"].default_language
+        g.locale = request.accept_languages.best_match(LANGUAGES) or default
+        refresh()
+    message = _("The service is briefly unavailable. Please try again in a minute.")
+    if wants_json():
+        response = error_response(503, "unavailable", message)
+        response.headers.update(headers)
+        return response
+    retry_url = request.full_path.rstrip("?") if request.method == "GET" else None
+    html = render_template("unavailable.html", message=message, retry_url=retry_url)
+    return html, 503, headers

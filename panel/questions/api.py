@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import current_app, g
 from flask.views import MethodView
 
@@ -61,7 +60,7 @@ class Questions(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """List questions, ordered by id, a page at a time; filter by status or owner."""
         filters = service.question_filters(status=args.get("status"), owner_id=args.get("owner_id"))
-        query = sa.select(Question).where(*filters)
+        query = service.listing(with_owner=False).where(*filters)
         return keyset_page(
             db.session(), query, Question.id, limit=args["limit"], after=args.get("after")
         )

@@ -15,12 +15,13 @@ question means the same thing whichever way it was made. Transitions are explici
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from media.models import MediaFile, MediaStatus
 from panel.accounts.models import Role, User
@@ -251,16 +252,43 @@ def question_filters(
     return clauses
 
 
+@functools.cache  # built once: loader options cost more to build than the query to run
+def listing(*, with_owner: bool) -> sa.Select[tuple[Question]]:
+    """SELECT questions for a list: the clip joined (without its transcript), the owner only
+    when the list shows who it is, and never the owner's organisation again (it is the
+    reader's, already loaded). Each joined column costs on every row of every page."""
+    media = joinedload(Question.media).defer(MediaFile.transcript)
+    owner = (
+        joinedload(Question.owner).lazyload(User.organisation)
+        if with_owner
+        else lazyload(Question.owner)
+    )
+    return sa.select(Question).options(media, owner)
+
+
 def status_counts(session: Session, owner_id: int | None = None) -> dict[str, int]:
     """How many questions there are in each status (and ``all``)."""
-    query = sa.select(Question.status, sa.func.count(Question.id)).group_by(Question.status)
-    if owner_id is not None:
-        query = query.where(Question.owner_id == owner_id)
+    return status_counts_with_everyone(session, owner_id)[0]
+
+
+def status_counts_with_everyone(
+    session: Session, owner_id: int | None = None
+) -> tuple[dict[str, int], int]:
+    """The counts of :func:`status_counts`, and how many questions the organisation has in
+    all, from one query (the list page shows both on every visit)."""
+    mine = (
+        sa.func.count(Question.id)
+        if owner_id is None
+        else sa.func.count(sa.case((Question.owner_id == owner_id, Question.id)))
+    )
+    query = sa.select(Question.status, mine, sa.func.count(Question.id)).group_by(Question.status)
     counts = {status: 0 for status in STATUSES}
-    for status, count in session.execute(query):
+    everyone = 0
+    for status, count, total in session.execute(query):
         counts[QuestionStatus(status).value] = count
+        everyone += total
     counts["all"] = sum(counts.values())
-    return counts
+    return counts, everyone
 
 
 def max_recording_seconds(organisation: Organisation) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import refresh
@@ -43,18 +42,21 @@ def index() -> Any:
     status = request.args.get("status") if request.args.get("status") in service.STATUSES else None
     mine = request.args.get("owner") == "me"
     owner_id = current_user.id if mine else None
-    query = sa.select(Question).where(*service.question_filters(status=status, owner_id=owner_id))
+    query = service.listing(with_owner=True).where(
+        *service.question_filters(status=status, owner_id=owner_id)
+    )
     after = decode_cursor(request.args.get("after"))
     if after is not None:
         query = query.where(Question.id < after)
     rows = list(session.scalars(query.order_by(Question.id.desc()).limit(PAGE_SIZE + 1)).unique())
     more, questions = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
+    counts, everyone = service.status_counts_with_everyone(session, owner_id)
     return render_template(
         "questions/index.html",
         questions=questions,
         players={q.id: player_for(q.media) for q in questions},
-        counts=service.status_counts(session, owner_id),
-        everyone=service.status_counts(session)["all"],
+        counts=counts,
+        everyone=everyone,
         status=status,
         mine=mine,
         older=encode_cursor(questions[-1].id) if more else None,

@@ -90,13 +90,46 @@ def test_invite_needs_a_name_and_an_acceptable_password(app, client, admin):
     assert client.get(path).status_code == 200
 
 
-def test_inviting_an_existing_address_says_so(client, admin):
-    existing = UserFactory()
+def test_inviting_someone_already_in_the_team_says_so(client, admin):
+    colleague = UserFactory(organisation=admin.organisation)
 
-    response = invite(client, existing.email)
+    response = invite(client, colleague.email.upper())
 
     assert response.status_code == 422
-    assert f"There is already an account for {existing.email}" in page_text(response)
+    assert f"{colleague.email} is already in your team." in page_text(response)
+
+
+def test_inviting_an_address_with_an_account_elsewhere_reveals_nothing(
+    app, client, admin, db_session
+):
+    elsewhere = OrganisationFactory(name="Hyresgården Öst", default_language="nl")
+    owner = UserFactory(organisation=elsewhere, name="Ĳsbrand de Vries", locale="nl")
+    owner_hash = owner.password_hash
+
+    taken = invite(client, owner.email, name="Ĳsbrand", role="admin")
+    new = invite(client, "brand.new@example.org", name="Brand New", role="admin")
+
+    # The admin sees the same answer for both: a redirect and "Invitation sent to …".
+    assert (taken.status_code, new.status_code) == (303, 303)
+    assert taken.headers["Location"] == new.headers["Location"]
+    team = page_text(client.get("/app/team"))
+    assert f"Invitation sent to {owner.email}." in team
+    assert "Invitation sent to brand.new@example.org." in team
+    assert "already" not in team and "another organisation" not in team
+    # Nothing changed for the owner's account.
+    db_session.expire_all()
+    fresh = db_session.get(User, owner.id)
+    assert (fresh.organisation_id, fresh.password_hash, fresh.role) == (
+        elsewhere.id,
+        owner_hash,
+        Role.STAFF,
+    )
+    # The owner is told, in their language, by e-mail; with no invitation link to use.
+    [mail] = mail_to(app, owner.email)
+    assert "Maria Admin" in mail.subject and admin.organisation.name in mail.subject
+    assert "Hallo Ĳsbrand de Vries" in mail.text
+    assert "/invite/" not in mail.text
+    assert link_in(mail, "/login") == "/login"
 
 
 def test_inviting_a_bad_address_says_so(client, admin):

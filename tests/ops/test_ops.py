@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from panel.core.celery import enqueue_after_commit
+from panel.core.config import ConfigError
 from panel.core.ops.logging import JsonFormatter
 
 REDIS_BROKER = "redis://127.0.0.1:6379/12"
@@ -87,11 +88,27 @@ def _sample(text: str, name: str, **labels: str) -> float:
     return 0.0
 
 
-def test_metrics_count_requests(client: FlaskClient) -> None:
-    before = client.get("/metrics").get_data(as_text=True)
+METRICS_TOKEN = "metrics-token-0123456789abcdef"
+SCRAPER = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+
+
+@pytest.fixture
+def scraper(make_app: Callable[..., Flask]) -> FlaskClient:
+    """A Prometheus scraper: a client of an app with a metrics token, sending it."""
+    return _ops_app(make_app, metrics_token=METRICS_TOKEN).test_client()
+
+
+def _metrics(scraper: FlaskClient) -> str:
+    response = scraper.get("/metrics", headers=SCRAPER)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_metrics_count_requests(client: FlaskClient, scraper: FlaskClient) -> None:
+    before = _metrics(scraper)
     client.get("/healthz")
     client.get("/healthz")
-    response = client.get("/metrics")
+    response = scraper.get("/metrics", headers=SCRAPER)
 
     assert response.status_code == 200
     assert response.mimetype == "text/plain"
@@ -102,15 +119,74 @@ def test_metrics_count_requests(client: FlaskClient) -> None:
     assert "stoop_http_request_duration_seconds_bucket" in text
 
 
-def test_metrics_count_tasks(client: FlaskClient, db_session: Session) -> None:
+def test_metrics_count_tasks(app: Flask, scraper: FlaskClient, db_session: Session) -> None:
     labels = {"task": "tests.ops.test_ops.tick", "outcome": "success"}
-    before = _sample(client.get("/metrics").get_data(as_text=True), "stoop_tasks_total", **labels)
+    before = _sample(_metrics(scraper), "stoop_tasks_total", **labels)
 
+    app.extensions["celery"].set_current()  # the scraper's app was built last
     enqueue_after_commit(db_session, tick)
     db_session.commit()
 
-    text = client.get("/metrics").get_data(as_text=True)
-    assert _sample(text, "stoop_tasks_total", **labels) == before + 1
+    assert _sample(_metrics(scraper), "stoop_tasks_total", **labels) == before + 1
+
+
+def test_metrics_are_closed_unless_configured(client: FlaskClient) -> None:
+    response = client.get("/metrics")
+
+    assert response.status_code == 403
+    assert "STOOP_METRICS_TOKEN" in response.get_json()["error"]["message"]
+    assert "stoop_http_requests_total" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("sent", [None, "Bearer wrong-token-0123456789", f"Basic {METRICS_TOKEN}"])
+def test_metrics_without_the_right_token_get_401(scraper: FlaskClient, sent: str | None) -> None:
+    headers = {"Authorization": sent} if sent else {}
+
+    response = scraper.get("/metrics", headers=headers)
+
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert "stoop_http_requests_total" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("client_address", "status"),
+    [("10.1.2.3", 200), ("192.168.0.7", 200), ("203.0.113.9", 403), ("::1", 403)],
+)
+def test_metrics_for_an_allowed_network(
+    make_app: Callable[..., Flask], client_address: str, status: int
+) -> None:
+    app = _ops_app(make_app, metrics_networks="10.0.0.0/8, 192.168.0.0/24")
+
+    response = app.test_client().get("/metrics", environ_base={"REMOTE_ADDR": client_address})
+
+    assert response.status_code == status
+
+
+def test_behind_a_proxy_the_network_is_the_client_s(make_app: Callable[..., Flask]) -> None:
+    # The proxy itself is on loopback; the address that counts is the one it forwards.
+    app = _ops_app(make_app, metrics_networks="127.0.0.0/8", proxy_count=1)
+    client = app.test_client()
+
+    outside = client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"})
+    inside = client.get("/metrics", headers={"X-Forwarded-For": "127.0.0.1"})
+
+    assert (outside.status_code, inside.status_code) == (403, 200)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "problem"),
+    [
+        ({"metrics_networks": "10.0.0.0/33"}, "STOOP_METRICS_NETWORKS"),
+        ({"metrics_networks": "intranet"}, "STOOP_METRICS_NETWORKS"),
+        ({"metrics_token": "short"}, "STOOP_METRICS_TOKEN"),
+    ],
+)
+def test_malformed_metrics_settings_fail_at_start(
+    make_app: Callable[..., Flask], overrides: dict[str, str], problem: str
+) -> None:
+    with pytest.raises(ConfigError, match=problem):
+        make_app(**overrides)
 
 
 # --- request logs and ids -------------------------------------------------------------------------

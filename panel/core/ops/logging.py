@@ -41,7 +41,8 @@ def configure_logging(settings: Settings) -> None:
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if settings.log_json else logging.Formatter("%(message)s"))
-    for name in ("stoop", "panel", "media", "notifications", "touchpoints"):
+    # flask-limiter says so when the rate limits' Redis is down (and when it is back).
+    for name in ("stoop", "panel", "media", "notifications", "touchpoints", "flask-limiter"):
         logger = logging.getLogger(name)
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)

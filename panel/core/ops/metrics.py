@@ -31,6 +31,11 @@ LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 TASKS = Counter("stoop_tasks_total", "Background tasks run", ["task", "outcome"])
+ENQUEUE_FAILURES = Counter(
+    "stoop_task_enqueue_failures_total",
+    "Tasks that could not be handed to the broker after commit (the sweeps pick them up)",
+    ["task"],
+)
 
 
 def init_metrics(app: Flask) -> None:

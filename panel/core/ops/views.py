@@ -1,12 +1,16 @@
-"""/healthz, /readyz and /metrics."""
+"""/healthz, /readyz and /metrics (the last only for a token or an allowed network)."""
 
 from __future__ import annotations
 
+import hmac
+from ipaddress import ip_address
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify, request
 
+from panel.core.config import Settings
+from panel.core.errors import error_response
 from panel.core.extensions import csrf, db
 from panel.core.ops.metrics import render_metrics
 
@@ -48,5 +52,42 @@ def readyz() -> Any:
 
 @bp.get("/metrics")
 def metrics() -> Any:
-    """Prometheus text format."""
-    return render_metrics()
+    """Prometheus text format, for a scraper with the metrics token or in an allowed network.
+
+    Closed unless STOOP_METRICS_TOKEN or STOOP_METRICS_NETWORKS is set: the figures name every
+    endpoint and how busy it is, which is nobody else's business.
+    """
+    settings: Settings = current_app.config["STOOP"]
+    if metrics_allowed(settings):
+        return render_metrics()
+    return metrics_refused(settings)
+
+
+def metrics_allowed(settings: Settings) -> bool:
+    """True for the right bearer token, or a client address in an allowed network."""
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    if settings.metrics_token and scheme.lower() == "bearer":
+        return hmac.compare_digest(secret.strip().encode(), settings.metrics_token.encode())
+    networks = settings.metrics_allowed_networks()
+    if not networks or not request.remote_addr:
+        return False
+    try:
+        address = ip_address(request.remote_addr)
+    except ValueError:
+        return False
+    return any(address in network for network in networks)
+
+
+def metrics_refused(settings: Settings) -> Response:
+    """401 with a challenge when a token would help, else 403."""
+    if settings.metrics_token:
+        response = error_response(
+            401, "unauthorized", "Send the metrics token as 'Authorization: Bearer <token>'."
+        )
+        response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    return error_response(
+        403,
+        "forbidden",
+        "Metrics are served only with STOOP_METRICS_TOKEN or to STOOP_METRICS_NETWORKS.",
+    )

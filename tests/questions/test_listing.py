@@ -1,0 +1,63 @@
+"""The two list views made cheaper for the benchmark still say the same: the counts, the
+owners, the answer modes in the reader's language, and each clip's state in the API."""
+
+from __future__ import annotations
+
+from media.models import MediaStatus
+from panel.questions.schemas import MediaSchema
+from panel.questions.models import QuestionStatus
+from panel.questions.service import status_counts, status_counts_with_everyone
+from tests.factories import api_headers
+from tests.questions.conftest import make_media
+
+
+def test_one_query_counts_mine_and_everyone_s(scoped, staff, colleague, question_factory):
+    question_factory(staff, status=QuestionStatus.LIVE)
+    question_factory(staff)
+    question_factory(colleague, status=QuestionStatus.CLOSED)
+    question_factory(colleague, status=QuestionStatus.LIVE)
+
+    mine, everyone = status_counts_with_everyone(scoped, staff.id)
+    every, total = status_counts_with_everyone(scoped)
+
+    assert mine == {"draft": 1, "live": 1, "closed": 0, "all": 2}
+    assert every == {"draft": 1, "live": 2, "closed": 1, "all": 4} == status_counts(scoped)
+    assert everyone == total == 4
+
+
+def test_the_list_page_shows_owners_and_modes_in_the_reader_s_language(
+    staff_client, staff, colleague, question_factory, db_session
+):
+    staff.locale = "sv"
+    db_session.commit()
+    question_factory(colleague, answer_modes=["score", "choice", "audio"], choices=["Ja", "Nej"])
+    question_factory(staff, answer_modes=["text", "video"])
+
+    page = staff_client.get("/app/questions").get_data(as_text=True)
+
+    assert "Olle Ek" in page and "Anna Berg" in page
+    for label in ("Betyg 1–10", "Flerval", "Röstmeddelande", "Skriftligt svar", "Videoklipp"):
+        assert label in page, label
+
+
+def test_the_api_gives_each_clip_as_its_schema_says(client, staff, question_factory, organisation):
+    ready = make_media(organisation.id, captions_vtt="WEBVTT\n\n00:00.000 --> 00:02.000\nHej!\n")
+    waiting = make_media(organisation.id, status=MediaStatus.PROCESSING)
+    question_factory(staff, media_id=ready.id)
+    question_factory(staff, media_id=waiting.id)
+    question_factory(staff)
+
+    body = client.get("/api/v1/questions/", headers=api_headers(staff)).get_json()
+
+    clips = [item["media"] for item in body["items"]]
+    assert clips[2] is None
+    for clip in clips[:2]:
+        assert clip == MediaSchema().dump(clip)
+        assert set(clip) == set(MediaSchema().fields)
+    assert clips[0]["status"] == "ready" and set(clips[0]["urls"]) == {
+        "mp4",
+        "poster",
+        "audio",
+        "vtt",
+    }
+    assert clips[1] == {**clips[1], "status": "processing", "urls": {}}
