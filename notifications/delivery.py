@@ -1,21 +1,28 @@
-"""Delivering outbox rows at most once: claim, hand over, record.
+"""Delivering outbox rows in batches, each at most once: claim, then per row mark, hand over,
+record.
 
 Celery redelivers a task whose worker died, and a periodic sweep picks up whatever is due, so
 the same row can be offered to delivery more than once. Only our own state makes a message go
 out at most once:
 
-1. **claim** — one ``UPDATE ... WHERE state='queued'`` moves the row to ``sending`` with a fresh
-   claim token, committed on its own before anything is sent; whoever does not get the row
-   does nothing;
-2. **hand over** to the channel (SMTP, Twilio, the outbox folder);
-3. **record** the outcome, guarded by the claim token: ``sent`` with the provider's id; back to
-   ``queued`` with a back-off after a transient failure (``failed`` after the last attempt);
-   ``failed`` with the reason after a permanent one; ``unknown`` when the hand-over broke
-   half-way.
+1. **claim** — one ``UPDATE … WHERE state='queued' … RETURNING`` moves a batch of rows to
+   ``claimed`` under a fresh claim token and a **lease** (``lease_until``), committed before
+   anything is sent. Whoever does not get a row does nothing with it. The worker renews the
+   lease while it works through the batch.
+2. per row, one committed statement records the previous row's outcome **and** marks this row
+   ``sending`` (guarded by the claim token): the only database round trip per message the
+   guarantee needs. Then the row is **handed over** to the channel, which keeps one SMTP
+   connection for the whole batch.
+3. the outcome is recorded with the next row's mark (or on its own after the last row):
+   ``sent`` with the provider's id; back to ``queued`` with a back-off after a transient
+   failure (``failed`` after the last attempt); ``failed`` after a permanent one; ``unknown``
+   when the hand-over broke half-way.
 
-A row still ``sending`` long after its claim belongs to a worker that died mid-send: its fate
-cannot be known, so :func:`give_up_on_stale_claims` marks it ``unknown`` and it is never resent
-automatically.
+A worker that dies leaves its batch behind with a lease nobody renews. Once it has expired,
+:func:`expire_leases` (run by the periodic sweep) puts the rows it never started back to
+``queued`` — any worker delivers them — and marks the one row it was handing over ``unknown``:
+its fate cannot be known, so it is shown to staff and never resent automatically. So a killed
+worker leaves at most one unknown row per thread.
 """
 
 from __future__ import annotations
@@ -23,19 +30,25 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from notifications.channels import channel_for
+from notifications.channels import open_channel
 from notifications.channels.base import (
+    DeliveryChannel,
+    DeliveryError,
     PermanentDeliveryError,
     TransientDeliveryError,
     UncertainDeliveryError,
 )
-from notifications.models import DeliveryState, OutboundMessage
+from notifications.models import Channel, DeliveryState, OutboundMessage
+from notifications.senders import sender_identity
+from panel.core.celery import dispatch
 from panel.core.config import Settings
 from panel.core.db import utcnow
 from panel.core.scoping import all_organisations, scoped_to
@@ -45,11 +58,24 @@ log = logging.getLogger(__name__)
 # Seconds to wait after the 1st, 2nd, ... failed attempt; the last value repeats.
 BACKOFF_SECONDS = (30, 120, 600, 1800, 3600)
 MAX_ATTEMPTS = 6
-# Far longer than any hand-over can take (SMTP and Twilio calls time out after 10 s).
-STALE_CLAIM_AFTER = dt.timedelta(minutes=10)
+# Rows the sweep hands to delivery per run, and per delivery task.
+DUE_LIMIT = 2000
 DUE_BATCH = 100
-# Transient failures of one channel in one sweep before the sweep leaves that channel alone.
-SWEEP_FAILURES_PER_CHANNEL = 3
+# Transient failures in one batch before the rest of it is put back for later (SMTP is down:
+# no point in waiting out a timeout for every row).
+TRANSIENT_FAILURES_PER_BATCH = 3
+INTERRUPTED = "the delivery was interrupted; it may or may not have reached the recipient"
+T = OutboundMessage
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A batch of rows of one organisation leased to one worker: its token and its lease."""
+
+    token: str
+    organisation_id: int
+    lease: dt.timedelta
+    lease_until: dt.datetime
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -58,72 +84,287 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=BACKOFF_SECONDS[index])
 
 
-def claim(session: Session, message_id: int, now: dt.datetime) -> str | None:
-    """Claim a due, queued row for delivery in its own committed step.
+def lease_length(settings: Settings) -> dt.timedelta:
+    """How long a claim holds without renewal (``STOOP_CLAIM_LEASE_SECONDS``)."""
+    return dt.timedelta(seconds=settings.claim_lease_seconds)
 
-    Returns the claim token, or None when the row is not queued, not due, or was claimed by
-    someone else first. One statement, so it is safe on PostgreSQL and SQLite alike.
+
+def _due(now: dt.datetime) -> Any:
+    return sa.or_(T.next_attempt_at.is_(None), T.next_attempt_at <= now)
+
+
+def claim(
+    session: Session, ids: Sequence[int], *, now: dt.datetime, lease: dt.timedelta
+) -> tuple[Claim | None, list[OutboundMessage]]:
+    """Claim the rows of ``ids`` that are queued and due, in one committed statement.
+
+    The session must be scoped to one organisation (rows of another are left alone). Returns
+    the claim and its rows in id order, or ``(None, [])`` when there was nothing to claim.
     """
     token = secrets.token_hex(16)
-    result = session.execute(
-        sa.update(OutboundMessage)
-        .where(
-            OutboundMessage.id == message_id,
-            OutboundMessage.state == DeliveryState.QUEUED,
-            sa.or_(
-                OutboundMessage.next_attempt_at.is_(None),
-                OutboundMessage.next_attempt_at <= now,
-            ),
+    until = now + lease
+    rows = list(
+        session.scalars(
+            sa.update(T)
+            .where(T.id.in_(list(ids)), T.state == DeliveryState.QUEUED, _due(now))
+            .values(
+                state=DeliveryState.CLAIMED, claim_token=token, claimed_at=now, lease_until=until
+            )
+            .returning(T)
+            .execution_options(synchronize_session=False, populate_existing=True)
         )
-        .values(
-            state=DeliveryState.SENDING,
-            claim_token=token,
-            claimed_at=now,
-            attempts=OutboundMessage.attempts + 1,
-        )
-        .execution_options(synchronize_session=False)
     )
     session.commit()
-    return token if result.rowcount == 1 else None
+    if not rows:
+        return None, []
+    rows.sort(key=lambda row: row.id)
+    return Claim(token, rows[0].organisation_id, lease, until), rows
 
 
-def deliver(
+def claimed_rows(session: Session, token: str) -> list[OutboundMessage]:
+    """The rows still waiting under a claim (a task handed a claim made by the sweep)."""
+    rows = list(
+        session.scalars(
+            sa.select(T)
+            .where(T.claim_token == token, T.state == DeliveryState.CLAIMED)
+            .order_by(T.id)
+            .execution_options(populate_existing=True)
+        )
+    )
+    session.commit()
+    return rows
+
+
+def claim_of(
+    token: str, rows: Sequence[OutboundMessage], settings: Settings | None = None
+) -> Claim | None:
+    """The claim ``rows`` were taken under (as found by :func:`claimed_rows`), or None."""
+    if not rows:
+        return None
+    settings = settings or current_app.config["STOOP"]
+    until = min(row.lease_until or utcnow() for row in rows)
+    return Claim(token, rows[0].organisation_id, lease_length(settings), until)
+
+
+def deliver_batch(
     session: Session,
-    message_id: int,
+    ids: Sequence[int],
     *,
     now: dt.datetime | None = None,
     settings: Settings | None = None,
-) -> DeliveryState | None:
-    """Deliver one outbox row if it is queued and due. Returns its new state, or None when
-    there was nothing to do (already sent, not due, claimed by another worker, gone)."""
-    now = now or utcnow()
+) -> dict[DeliveryState, int]:
+    """Claim the queued, due rows of ``ids`` and deliver them over one channel connection.
+    Returns how many rows ended in each state."""
     settings = settings or current_app.config["STOOP"]
-    token = claim(session, message_id, now)
-    if token is None:
-        return None
-    message = session.get(OutboundMessage, message_id, populate_existing=True)
-    # End the read before the (slow) hand-over: on SQLite a transaction that read before
-    # another writer committed cannot write afterwards ("database is locked").
-    session.commit()
-    if message is None:  # deleted between claim and read (an erasure)
-        return None
+    found, rows = claim(session, ids, now=now or utcnow(), lease=lease_length(settings))
+    if found is None:
+        return {}
+    return deliver_claimed(session, found, rows, settings=settings)
+
+
+def deliver_claimed(
+    session: Session,
+    found: Claim,
+    rows: Sequence[OutboundMessage],
+    *,
+    settings: Settings | None = None,
+) -> dict[DeliveryState, int]:
+    """Deliver the rows of a claim one by one, over one connection per channel; whatever is
+    left when the batch stops early (a bug) goes back to ``queued``, and so do the rows of a
+    channel that keeps failing (after a back-off)."""
+    settings = settings or current_app.config["STOOP"]
+    outcomes: dict[DeliveryState, int] = {}
+    run = _Run(session, found)
+    sender = sender_identity(session, found.organisation_id, settings)
+    session.commit()  # end the read: on SQLite a stale read could not write later
+    channels: dict[Channel, DeliveryChannel] = {}
+    failures: dict[Channel, int] = {}
     try:
-        receipt = channel_for(message, settings).send(message, settings)
+        for row in rows:
+            if failures.get(row.channel, 0) >= TRANSIENT_FAILURES_PER_BATCH:
+                continue  # left claimed, put back with a back-off at the end
+            if not run.mark(row):
+                continue  # lost: erased, or our lease ran out and another worker has it
+            if row.channel not in channels:
+                channels[row.channel] = _open(row.channel, settings, sender)
+            values = _hand_over(channels[row.channel], row)
+            run.pending = (row, values)
+            state = values["state"]
+            outcomes[state] = outcomes.get(state, 0) + 1
+            if state == DeliveryState.QUEUED:
+                failures[row.channel] = failures.get(row.channel, 0) + 1
+            if "internal" in values:
+                raise values.pop("internal")
+    finally:
+        for channel in channels.values():
+            channel.close()
+        run.finish(later=any(n >= TRANSIENT_FAILURES_PER_BATCH for n in failures.values()))
+    return outcomes
+
+
+def _open(channel: Channel, settings: Settings, sender: Any) -> DeliveryChannel:
+    try:
+        return open_channel(channel, settings, sender)
+    except DeliveryError as exc:
+        return _Refusing(exc)
+
+
+class _Refusing:
+    """A channel Stoop cannot deliver on: every message fails with the same reason."""
+
+    name = "none"
+
+    def __init__(self, error: DeliveryError) -> None:
+        self.error = error
+
+    def send(self, message: OutboundMessage) -> Any:
+        raise PermanentDeliveryError(self.error.reason)
+
+    def close(self) -> None:
+        """Nothing to let go of."""
+
+
+class _Run:
+    """The database side of one batch: mark, record, renew, release — each one statement."""
+
+    def __init__(self, session: Session, found: Claim) -> None:
+        self.session = session
+        self.claim = found
+        self.lease_until = found.lease_until
+        self.pending: tuple[OutboundMessage, dict[str, Any]] | None = None
+
+    def mark(self, row: OutboundMessage) -> bool:
+        """Record the previous row's outcome and mark ``row`` as being handed over, in one
+        committed statement; False when ``row`` is no longer ours."""
+        self._renew_if_due()
+        marked = {"state": DeliveryState.SENDING, "attempts": T.attempts + 1}
+        done = self._write(self.pending, (row.id, marked))
+        self.pending = None
+        return row.id in done
+
+    def finish(self, *, later: bool) -> None:
+        """Record the last outcome; put rows never started back in the queue (after a
+        back-off when the channel kept failing)."""
+        try:
+            if self.pending is not None:
+                self._write(self.pending, None)
+                self.pending = None
+            released = self._execute(
+                sa.update(T)
+                .where(T.claim_token == self.claim.token, T.state == DeliveryState.CLAIMED)
+                .values(
+                    state=DeliveryState.QUEUED,
+                    claim_token=None,
+                    lease_until=None,
+                    next_attempt_at=utcnow() + backoff(1) if later else None,
+                )
+            )
+            if released:
+                log.info("%s outbound messages put back in the queue", len(released))
+        except sa.exc.SQLAlchemyError:
+            # The lease runs out and the sweep settles these rows; never mask the first error.
+            log.exception("could not record the end of batch %s", self.claim.token)
+            self.session.rollback()
+
+    def _write(
+        self,
+        record: tuple[OutboundMessage, dict[str, Any]] | None,
+        mark: tuple[int, dict[str, Any]] | None,
+    ) -> set[int]:
+        """One UPDATE that stores ``record``'s outcome and/or ``mark``'s values, guarded by the
+        claim token and the states each may move from; returns the ids it changed."""
+        conditions, by_row = [], []
+        if record is not None:
+            row, values = record
+            conditions.append(
+                sa.and_(T.id == row.id, T.state.in_([DeliveryState.SENDING, DeliveryState.UNKNOWN]))
+            )
+            by_row.append((row.id, values))
+            _log_outcome(row, values)
+        if mark is not None:
+            conditions.append(sa.and_(T.id == mark[0], T.state == DeliveryState.CLAIMED))
+            by_row.append(mark)
+        return set(
+            self._execute(
+                sa.update(T)
+                .where(T.claim_token == self.claim.token, sa.or_(*conditions))
+                .values(_per_row_values(by_row))
+            )
+        )
+
+    def _renew_if_due(self) -> None:
+        now = utcnow()
+        if now < self.lease_until - self.claim.lease * 2 / 3:
+            return
+        self.lease_until = now + self.claim.lease
+        # In the same transaction as the next mark: no commit of its own.
+        self.session.execute(
+            sa.update(T)
+            .where(
+                T.claim_token == self.claim.token,
+                T.state.in_([DeliveryState.CLAIMED, DeliveryState.SENDING]),
+            )
+            .values(lease_until=self.lease_until)
+            .execution_options(synchronize_session=False)
+        )
+
+    def _execute(self, statement: Any) -> list[int]:
+        ids = list(
+            self.session.scalars(
+                statement.returning(T.id).execution_options(synchronize_session=False)
+            )
+        )
+        self.session.commit()
+        return ids
+
+
+def _per_row_values(by_row: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:
+    """SET values for one UPDATE of up to two rows: each column takes the value given for the
+    row it is on (a CASE on the id), or keeps its own."""
+    if len(by_row) == 1:
+        return dict(by_row[0][1])
+    columns = {name for _, values in by_row for name in values}
+    merged: dict[str, Any] = {}
+    for name in columns:
+        column = getattr(T, name)
+        whens = [
+            (T.id == row_id, _typed(values[name], column))
+            for row_id, values in by_row
+            if name in values
+        ]
+        merged[name] = sa.case(*whens, else_=column)
+    return merged
+
+
+def _typed(value: Any, column: Any) -> Any:
+    if isinstance(value, sa.sql.ClauseElement):
+        return value
+    if value is None:
+        return sa.null()
+    return sa.literal(value, type_=column.type)
+
+
+def _hand_over(channel: DeliveryChannel, row: OutboundMessage) -> dict[str, Any]:
+    """Give one marked row to the channel; the values to record for it."""
+    now = utcnow()
+    attempt = row.attempts + 1
+    try:
+        receipt = channel.send(row)
     except TransientDeliveryError as exc:
-        return _record(session, message, token, **_retry_or_give_up(message, exc.reason, now))
+        return _retry_or_give_up(attempt, exc.reason, now)
     except PermanentDeliveryError as exc:
-        return _record(session, message, token, state=DeliveryState.FAILED, error=exc.reason)
+        return _finished(DeliveryState.FAILED, error=exc.reason)
     except UncertainDeliveryError as exc:
-        return _record(session, message, token, state=DeliveryState.UNKNOWN, error=exc.reason)
-    except Exception as exc:
+        return _finished(DeliveryState.UNKNOWN, error=exc.reason)
+    except DeliveryError as exc:
+        return _finished(DeliveryState.UNKNOWN, error=exc.reason)
+    except Exception as exc:  # noqa: BLE001 - recorded as unknown, then raised again
         # A bug, not a provider answer: the hand-over may have happened, so never resend.
-        _record(session, message, token, state=DeliveryState.UNKNOWN, error=f"internal: {exc!r}")
-        raise
-    return _record(
-        session,
-        message,
-        token,
-        state=DeliveryState.SENT,
+        values = _finished(DeliveryState.UNKNOWN, error=f"internal: {exc!r}")
+        values["internal"] = exc
+        return values
+    return _finished(
+        DeliveryState.SENT,
         provider=receipt.provider,
         provider_id=receipt.provider_id,
         sent_at=now,
@@ -132,107 +373,104 @@ def deliver(
     )
 
 
-def _retry_or_give_up(message: OutboundMessage, reason: str, now: dt.datetime) -> dict[str, Any]:
-    if message.attempts >= MAX_ATTEMPTS:
-        return {
-            "state": DeliveryState.FAILED,
-            "error": f"gave up after {message.attempts} attempts: {reason}",
-        }
-    return {
-        "state": DeliveryState.QUEUED,
-        "next_attempt_at": now + backoff(message.attempts),
-        "claim_token": None,
-        "error": reason,
-    }
+def _finished(state: DeliveryState, **values: Any) -> dict[str, Any]:
+    return {"state": state, "lease_until": None, **values}
 
 
-def _record(
-    session: Session, message: OutboundMessage, token: str, **values: Any
-) -> DeliveryState | None:
-    """Store a delivery outcome, only while our claim still holds the row."""
-    result = session.execute(
-        sa.update(OutboundMessage)
-        .where(
-            OutboundMessage.id == message.id,
-            OutboundMessage.claim_token == token,
-            OutboundMessage.state.in_([DeliveryState.SENDING, DeliveryState.UNKNOWN]),
-        )
-        .values(**values)
-        .execution_options(synchronize_session=False)
+def _retry_or_give_up(attempt: int, reason: str, now: dt.datetime) -> dict[str, Any]:
+    if attempt >= MAX_ATTEMPTS:
+        return _finished(DeliveryState.FAILED, error=f"gave up after {attempt} attempts: {reason}")
+    return _finished(
+        DeliveryState.QUEUED,
+        next_attempt_at=now + backoff(attempt),
+        claim_token=None,
+        error=reason,
     )
-    session.commit()
-    state: DeliveryState = values["state"]
-    if result.rowcount != 1:
-        log.warning("outbound message %s: claim lost before recording %s", message.id, state)
-        return None
-    log.info(
+
+
+def _log_outcome(row: OutboundMessage, values: dict[str, Any]) -> None:
+    state = values["state"]
+    level = logging.INFO if state in (DeliveryState.SENT, DeliveryState.QUEUED) else logging.WARNING
+    if state == DeliveryState.SENT and not log.isEnabledFor(logging.DEBUG):
+        return  # ten thousand "sent" lines say less than the counts at the end of a batch
+    log.log(
+        level,
         "outbound message %s (%s) %s",
-        message.id,
-        message.channel,
+        row.id,
+        row.channel,
         state,
-        extra={"message_id": message.id, "state": str(state), "error": values.get("error")},
+        extra={"message_id": row.id, "state": str(state), "error": values.get("error")},
     )
-    return state
 
 
-def give_up_on_stale_claims(session: Session, now: dt.datetime) -> int:
-    """Mark rows stuck in ``sending`` since before the cutoff as ``unknown``, in every
-    organisation; returns how many."""
+def expire_leases(session: Session, now: dt.datetime) -> tuple[int, int]:
+    """Settle the batches of workers that stopped renewing their lease, in every organisation:
+    rows never started go back to ``queued``; a row that was being handed over becomes
+    ``unknown``. Returns (requeued, unknown)."""
+    expired = sa.and_(T.lease_until.is_not(None), T.lease_until < now)
     with all_organisations(session):
-        result = session.execute(
-            sa.update(OutboundMessage)
-            .where(
-                OutboundMessage.state == DeliveryState.SENDING,
-                OutboundMessage.claimed_at < now - STALE_CLAIM_AFTER,
-            )
-            .values(
-                state=DeliveryState.UNKNOWN,
-                error="the delivery was interrupted; it may or may not have reached the recipient",
-            )
+        requeued = session.execute(
+            sa.update(T)
+            .where(T.state == DeliveryState.CLAIMED, expired)
+            .values(state=DeliveryState.QUEUED, claim_token=None, lease_until=None)
             .execution_options(synchronize_session=False)
-        )
+        ).rowcount
+        # The claim token stays: should the worker come back after all, it still records
+        # what really happened.
+        unknown = session.execute(
+            sa.update(T)
+            .where(T.state == DeliveryState.SENDING, expired)
+            .values(state=DeliveryState.UNKNOWN, lease_until=None, error=INTERRUPTED)
+            .execution_options(synchronize_session=False)
+        ).rowcount
     session.commit()
-    if result.rowcount:
-        log.warning("%s outbound messages were interrupted mid-send: now unknown", result.rowcount)
-    return result.rowcount
-
-
-def due_message_ids(session: Session, now: dt.datetime, limit: int = DUE_BATCH) -> list[Any]:
-    """(id, channel, organisation_id) of queued rows whose next attempt is due, oldest first,
-    in every organisation."""
-    rows = session.execute(
-        sa.select(OutboundMessage.id, OutboundMessage.channel, OutboundMessage.organisation_id)
-        .where(
-            OutboundMessage.state == DeliveryState.QUEUED,
-            sa.or_(
-                OutboundMessage.next_attempt_at.is_(None),
-                OutboundMessage.next_attempt_at <= now,
-            ),
+    if requeued or unknown:
+        log.warning(
+            "expired delivery leases: %s outbound messages back in the queue, %s now unknown",
+            requeued,
+            unknown,
         )
-        .order_by(OutboundMessage.id)
+    return requeued, unknown
+
+
+def due_groups(
+    session: Session, now: dt.datetime, limit: int = DUE_LIMIT
+) -> list[tuple[int, Channel, list[int]]]:
+    """Queued rows whose next attempt is due, in every organisation, oldest first: as
+    (organisation, channel, ids) groups of at most :data:`DUE_BATCH`."""
+    rows = session.execute(
+        sa.select(T.id, T.organisation_id, T.channel)
+        .where(T.state == DeliveryState.QUEUED, _due(now))
+        .order_by(T.id)
         .limit(limit)
         .execution_options(all_organisations=True)
     ).all()
     session.commit()
-    return list(rows)
+    groups: dict[tuple[int, Channel], list[int]] = {}
+    for message_id, organisation_id, channel in rows:
+        groups.setdefault((organisation_id, channel), []).append(message_id)
+    return [
+        (organisation_id, channel, ids[start : start + DUE_BATCH])
+        for (organisation_id, channel), ids in groups.items()
+        for start in range(0, len(ids), DUE_BATCH)
+    ]
 
 
-def deliver_due(session: Session, *, now: dt.datetime | None = None, limit: int = DUE_BATCH) -> int:
-    """The periodic sweep: give up on stale claims, then deliver what is due. Safe to run
-    twice at once (the claim decides). Returns how many messages were sent."""
+def deliver_due(session: Session, *, now: dt.datetime | None = None, limit: int = DUE_LIMIT) -> int:
+    """The periodic sweep: settle expired leases, then claim what is due (retries, rows whose
+    task was lost, rows put back from a dead worker's batch) and hand each claimed batch to a
+    delivery task. Safe to run twice at once (the claim decides). Returns how many rows it
+    claimed."""
+    from notifications.tasks import deliver_claim
+
     now = now or utcnow()
-    give_up_on_stale_claims(session, now)
-    failures: dict[str, int] = {}
-    sent = 0
-    for message_id, channel, organisation_id in due_message_ids(session, now, limit):
-        # A channel that keeps failing (SMTP down) is left for the next sweep instead of
-        # waiting out a timeout for every row of the batch.
-        if failures.get(channel, 0) >= SWEEP_FAILURES_PER_CHANNEL:
-            continue
+    settings: Settings = current_app.config["STOOP"]
+    expire_leases(session, now)
+    claimed = 0
+    for organisation_id, _channel, ids in due_groups(session, now, limit):
         with scoped_to(session, organisation_id):
-            state = deliver(session, message_id, now=now)
-        if state == DeliveryState.QUEUED:
-            failures[channel] = failures.get(channel, 0) + 1
-        elif state == DeliveryState.SENT:
-            sent += 1
-    return sent
+            found, rows = claim(session, ids, now=now, lease=lease_length(settings))
+        if found is not None:
+            claimed += len(rows)
+            dispatch(deliver_claim, found.token)
+    return claimed
