@@ -185,6 +185,7 @@ def deliver_claimed(
                 continue  # left claimed, put back with a back-off at the end
             if not run.mark(row):
                 continue  # lost: erased, or our lease ran out and another worker has it
+            run.started += 1
             if row.channel not in channels:
                 channels[row.channel] = _open(row.channel, settings, sender)
             values = _hand_over(channels[row.channel], row)
@@ -198,7 +199,10 @@ def deliver_claimed(
     finally:
         for channel in channels.values():
             channel.close()
-        run.finish(later=any(n >= TRANSIENT_FAILURES_PER_BATCH for n in failures.values()))
+        run.finish(
+            later=any(n >= TRANSIENT_FAILURES_PER_BATCH for n in failures.values()),
+            unstarted=len(rows) - run.started,
+        )
     return outcomes
 
 
@@ -232,6 +236,7 @@ class _Run:
         self.claim = found
         self.lease_until = found.lease_until
         self.pending: tuple[OutboundMessage, dict[str, Any]] | None = None
+        self.started = 0
 
     def mark(self, row: OutboundMessage) -> bool:
         """Record the previous row's outcome and mark ``row`` as being handed over, in one
@@ -242,13 +247,15 @@ class _Run:
         self.pending = None
         return row.id in done
 
-    def finish(self, *, later: bool) -> None:
+    def finish(self, *, later: bool, unstarted: int) -> None:
         """Record the last outcome; put rows never started back in the queue (after a
         back-off when the channel kept failing)."""
         try:
             if self.pending is not None:
                 self._write(self.pending, None)
                 self.pending = None
+            if not unstarted:
+                return
             released = self._execute(
                 sa.update(T)
                 .where(T.claim_token == self.claim.token, T.state == DeliveryState.CLAIMED)
