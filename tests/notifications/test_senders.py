@@ -54,7 +54,10 @@ def test_an_organisations_own_sender_is_what_the_smtp_server_sees(
 
     [received] = use_smtp.received
     [sender] = received.message["From"].addresses
-    assert (sender.display_name, sender.addr_spec) == ("Hyresbostäder i Växjö", "Hej@hyresbostader.se")
+    assert (sender.display_name, sender.addr_spec) == (
+        "Hyresbostäder i Växjö",
+        "Hej@hyresbostader.se",
+    )
     assert received.mail_from == "Hej@hyresbostader.se"
     assert identity.reply_address("thread-7") == "reply+thread-7@svar.hyresbostader.se"
     assert identity.text_on_colour == "#1b2326"  # dark text on a light yellow
@@ -109,7 +112,12 @@ def test_a_messaging_service_wins_over_numbers(db_session, org, use_twilio):
     db_session.commit()
 
     queue_sms(
-        db_session, organisation_id=org.id, to="+46701234567", text="Hej!", purpose="q", dedupe_key="mg"
+        db_session,
+        organisation_id=org.id,
+        to="+46701234567",
+        text="Hej!",
+        purpose="q",
+        dedupe_key="mg",
     )
     db_session.commit()
 
