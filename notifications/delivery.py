@@ -48,6 +48,7 @@ from notifications.channels.base import (
 )
 from notifications.models import Channel, DeliveryState, OutboundMessage
 from notifications.senders import sender_identity
+from notifications.steps import BatchSteps
 from panel.core.celery import dispatch
 from panel.core.config import Settings
 from panel.core.db import utcnow
@@ -174,9 +175,15 @@ def deliver_claimed(
     channel that keeps failing (after a back-off)."""
     settings = settings or current_app.config["STOOP"]
     outcomes: dict[DeliveryState, int] = {}
-    run = _Run(session, found)
     sender = sender_identity(session, found.organisation_id, settings)
     session.commit()  # end the read: on SQLite a stale read could not write later
+    run = BatchSteps(
+        session,
+        organisation_id=found.organisation_id,
+        token=found.token,
+        lease=found.lease,
+        lease_until=found.lease_until,
+    )
     channels: dict[Channel, DeliveryChannel] = {}
     failures: dict[Channel, int] = {}
     try:
@@ -185,7 +192,6 @@ def deliver_claimed(
                 continue  # left claimed, put back with a back-off at the end
             if not run.mark(row):
                 continue  # lost: erased, or our lease ran out and another worker has it
-            run.started += 1
             if row.channel not in channels:
                 channels[row.channel] = _open(row.channel, settings, sender)
             values = _hand_over(channels[row.channel], row)
@@ -199,9 +205,10 @@ def deliver_claimed(
     finally:
         for channel in channels.values():
             channel.close()
+        failing = any(n >= TRANSIENT_FAILURES_PER_BATCH for n in failures.values())
         run.finish(
-            later=any(n >= TRANSIENT_FAILURES_PER_BATCH for n in failures.values()),
             unstarted=len(rows) - run.started,
+            next_attempt_at=utcnow() + backoff(1) if failing else None,
         )
     return outcomes
 
@@ -226,129 +233,6 @@ class _Refusing:
 
     def close(self) -> None:
         """Nothing to let go of."""
-
-
-class _Run:
-    """The database side of one batch: mark, record, renew, release — each one statement."""
-
-    def __init__(self, session: Session, found: Claim) -> None:
-        self.session = session
-        self.claim = found
-        self.lease_until = found.lease_until
-        self.pending: tuple[OutboundMessage, dict[str, Any]] | None = None
-        self.started = 0
-
-    def mark(self, row: OutboundMessage) -> bool:
-        """Record the previous row's outcome and mark ``row`` as being handed over, in one
-        committed statement; False when ``row`` is no longer ours."""
-        self._renew_if_due()
-        marked = {"state": DeliveryState.SENDING, "attempts": T.attempts + 1}
-        done = self._write(self.pending, (row.id, marked))
-        self.pending = None
-        return row.id in done
-
-    def finish(self, *, later: bool, unstarted: int) -> None:
-        """Record the last outcome; put rows never started back in the queue (after a
-        back-off when the channel kept failing)."""
-        try:
-            if self.pending is not None:
-                self._write(self.pending, None)
-                self.pending = None
-            if not unstarted:
-                return
-            released = self._execute(
-                sa.update(T)
-                .where(T.claim_token == self.claim.token, T.state == DeliveryState.CLAIMED)
-                .values(
-                    state=DeliveryState.QUEUED,
-                    claim_token=None,
-                    lease_until=None,
-                    next_attempt_at=utcnow() + backoff(1) if later else None,
-                )
-            )
-            if released:
-                log.info("%s outbound messages put back in the queue", len(released))
-        except sa.exc.SQLAlchemyError:
-            # The lease runs out and the sweep settles these rows; never mask the first error.
-            log.exception("could not record the end of batch %s", self.claim.token)
-            self.session.rollback()
-
-    def _write(
-        self,
-        record: tuple[OutboundMessage, dict[str, Any]] | None,
-        mark: tuple[int, dict[str, Any]] | None,
-    ) -> set[int]:
-        """One UPDATE that stores ``record``'s outcome and/or ``mark``'s values, guarded by the
-        claim token and the states each may move from; returns the ids it changed."""
-        conditions, by_row = [], []
-        if record is not None:
-            row, values = record
-            conditions.append(
-                sa.and_(T.id == row.id, T.state.in_([DeliveryState.SENDING, DeliveryState.UNKNOWN]))
-            )
-            by_row.append((row.id, values))
-            _log_outcome(row, values)
-        if mark is not None:
-            conditions.append(sa.and_(T.id == mark[0], T.state == DeliveryState.CLAIMED))
-            by_row.append(mark)
-        return set(
-            self._execute(
-                sa.update(T)
-                .where(T.claim_token == self.claim.token, sa.or_(*conditions))
-                .values(_per_row_values(by_row))
-            )
-        )
-
-    def _renew_if_due(self) -> None:
-        now = utcnow()
-        if now < self.lease_until - self.claim.lease * 2 / 3:
-            return
-        self.lease_until = now + self.claim.lease
-        # In the same transaction as the next mark: no commit of its own.
-        self.session.execute(
-            sa.update(T)
-            .where(
-                T.claim_token == self.claim.token,
-                T.state.in_([DeliveryState.CLAIMED, DeliveryState.SENDING]),
-            )
-            .values(lease_until=self.lease_until)
-            .execution_options(synchronize_session=False)
-        )
-
-    def _execute(self, statement: Any) -> list[int]:
-        ids = list(
-            self.session.scalars(
-                statement.returning(T.id).execution_options(synchronize_session=False)
-            )
-        )
-        self.session.commit()
-        return ids
-
-
-def _per_row_values(by_row: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:
-    """SET values for one UPDATE of up to two rows: each column takes the value given for the
-    row it is on (a CASE on the id), or keeps its own."""
-    if len(by_row) == 1:
-        return dict(by_row[0][1])
-    columns = {name for _, values in by_row for name in values}
-    merged: dict[str, Any] = {}
-    for name in columns:
-        column = getattr(T, name)
-        whens = [
-            (T.id == row_id, _typed(values[name], column))
-            for row_id, values in by_row
-            if name in values
-        ]
-        merged[name] = sa.case(*whens, else_=column)
-    return merged
-
-
-def _typed(value: Any, column: Any) -> Any:
-    if isinstance(value, sa.sql.ClauseElement):
-        return value
-    if value is None:
-        return sa.null()
-    return sa.literal(value, type_=column.type)
 
 
 def _hand_over(channel: DeliveryChannel, row: OutboundMessage) -> dict[str, Any]:
@@ -381,7 +265,7 @@ def _hand_over(channel: DeliveryChannel, row: OutboundMessage) -> dict[str, Any]
 
 
 def _finished(state: DeliveryState, **values: Any) -> dict[str, Any]:
-    return {"state": state, "lease_until": None, **values}
+    return {"state": state, **values}
 
 
 def _retry_or_give_up(attempt: int, reason: str, now: dt.datetime) -> dict[str, Any]:
@@ -392,21 +276,6 @@ def _retry_or_give_up(attempt: int, reason: str, now: dt.datetime) -> dict[str, 
         next_attempt_at=now + backoff(attempt),
         claim_token=None,
         error=reason,
-    )
-
-
-def _log_outcome(row: OutboundMessage, values: dict[str, Any]) -> None:
-    state = values["state"]
-    level = logging.INFO if state in (DeliveryState.SENT, DeliveryState.QUEUED) else logging.WARNING
-    if state == DeliveryState.SENT and not log.isEnabledFor(logging.DEBUG):
-        return  # ten thousand "sent" lines say less than the counts at the end of a batch
-    log.log(
-        level,
-        "outbound message %s (%s) %s",
-        row.id,
-        row.channel,
-        state,
-        extra={"message_id": row.id, "state": str(state), "error": values.get("error")},
     )
 
 

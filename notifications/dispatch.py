@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from email_validator import EmailNotValidError, validate_email
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,13 @@ from panel.core.scoping import ALL_ORGS_OPTION, CrossOrganisationError, current_
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # printable ASCII without ':' (RFC 5322 field name)
 REF = re.compile(r"^[a-z_]+:[A-Za-z0-9_.-]+$")
+# Most addresses have this plain shape: a dot-atom local part and an ASCII domain of
+# letter-digit-hyphen labels (no punycode) under an alphabetic top-level domain. Checked with
+# this expression, they skip email_validator's full parse (~50 µs each: most of the time of
+# queueing ten thousand messages) and come out exactly as it would normalise them.
+ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+LABEL = r"(?!xn--)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+PLAIN_ADDRESS = re.compile(rf"^{ATOM}(?:\.{ATOM})*@(?:{LABEL}\.)+[A-Za-z]{{2,63}}$")
 # One delivery task per this many new rows: one claim, one SMTP connection, one lease.
 DELIVERY_BATCH = 100
 TABLE = OutboundMessage.__table__
@@ -198,10 +205,25 @@ def _row(organisation_id: int, message: Outgoing) -> dict[str, Any]:
 
 def email_address(to: str) -> str:
     """``to`` as a normalised e-mail address, or a ``ValidationError`` saying what is wrong."""
+    plain = _plain_address(to or "")
+    if plain is not None:
+        return plain
     try:
         return validate_email(to or "", check_deliverability=False).normalized
     except EmailNotValidError as exc:
         raise ValidationError(f"{to!r} is not a valid e-mail address: {exc}") from exc
+
+
+def _plain_address(to: str) -> str | None:
+    if len(to) > 254 or not PLAIN_ADDRESS.match(to):
+        return None
+    local, _, domain = to.rpartition("@")
+    domain = domain.lower()
+    if len(local) > 64 or any(len(label) > 63 for label in domain.split(".")):
+        return None
+    if any(domain == name or domain.endswith("." + name) for name in SPECIAL_USE_DOMAIN_NAMES):
+        return None  # email_validator refuses these, with a reason
+    return f"{local}@{domain}"
 
 
 def phone_number(to: str) -> str:

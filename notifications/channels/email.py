@@ -211,8 +211,10 @@ def _hand_over(
         raise PermanentDeliveryError(
             "the SMTP server does not accept addresses that are not ASCII (no SMTPUTF8)"
         )
+    if options:
+        connection.command_encoding = "utf-8"  # what smtplib's mail() does for SMTPUTF8
     try:
-        _expect(connection.mail(envelope_from, options))
+        _expect(connection.docmd("mail", _path("FROM", envelope_from, options)))
     except smtplib.SMTPServerDisconnected as exc:
         raise _Disconnected() from exc
     except smtplib.SMTPResponseException as exc:
@@ -221,7 +223,7 @@ def _hand_over(
     except (smtplib.SMTPException, OSError) as exc:
         raise _ConnectionFailed(f"SMTP connection failed: {exc}") from exc
     try:
-        _expect(connection.rcpt(recipient))
+        _expect(connection.docmd("rcpt", _path("TO", recipient, [])))
     except smtplib.SMTPResponseException as exc:
         _reset(connection)
         raise _by_code(exc.smtp_code, _reply(exc)) from exc
@@ -240,6 +242,12 @@ def _hand_over(
     if code != 250:
         # smtplib returns the reply to the message body rather than raising on it.
         raise _by_code(code, _reply(smtplib.SMTPResponseException(code, text)))
+
+
+def _path(verb: str, address: str, options: list[str]) -> str:
+    # The addresses were validated when the row was written: smtplib's mail() and rcpt() would
+    # parse each again (email.utils.parseaddr), a quarter of the client's work per message.
+    return " ".join([f"{verb}:<{address}>", *options])
 
 
 def _reset(connection: smtplib.SMTP) -> None:

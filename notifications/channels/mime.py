@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import secrets
 from collections.abc import Iterable
 
@@ -60,6 +61,7 @@ def fold_ascii(name: str, value: str) -> str:
     return (CRLF + " ").join(lines)
 
 
+@functools.lru_cache(maxsize=1024)  # a bulk send repeats its subject and sender
 def header_text(name: str, value: str) -> str:
     """Unstructured header text (Subject, a display name) ready to write after ``name: ``."""
     if is_ascii(value):
@@ -67,6 +69,7 @@ def header_text(name: str, value: str) -> str:
     return encoded_words(value)
 
 
+@functools.lru_cache(maxsize=256)
 def mailbox(display_name: str, address: str) -> str:
     """``"Name" <address>`` for an ASCII address, the name encoded when it is not ASCII."""
     if not display_name:
