@@ -42,6 +42,7 @@ from notifications.channels import open_channel
 from notifications.channels.base import (
     DeliveryChannel,
     DeliveryError,
+    Message,
     PermanentDeliveryError,
     TransientDeliveryError,
     UncertainDeliveryError,
@@ -52,7 +53,12 @@ from notifications.steps import BatchSteps
 from panel.core.celery import dispatch
 from panel.core.config import Settings
 from panel.core.db import utcnow
-from panel.core.scoping import all_organisations, scoped_to
+from panel.core.scoping import (
+    UnscopedAccessError,
+    all_organisations,
+    current_organisation_id,
+    scoped_to,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +73,23 @@ DUE_BATCH = 100
 TRANSIENT_FAILURES_PER_BATCH = 3
 INTERRUPTED = "the delivery was interrupted; it may or may not have reached the recipient"
 T = OutboundMessage
+TABLE = OutboundMessage.__table__
+# What delivering a message reads of its row (see channels.base.Message).
+MESSAGE_COLUMNS = tuple(
+    TABLE.c[name]
+    for name in (
+        "id",
+        "organisation_id",
+        "channel",
+        "recipient",
+        "language",
+        "subject",
+        "body_text",
+        "body_html",
+        "headers",
+        "attempts",
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -94,51 +117,59 @@ def _due(now: dt.datetime) -> Any:
     return sa.or_(T.next_attempt_at.is_(None), T.next_attempt_at <= now)
 
 
+def _scope(session: Session) -> int:
+    organisation_id = current_organisation_id(session)
+    if organisation_id is None:
+        raise UnscopedAccessError("delivering outbox rows needs a session scoped to their owner")
+    return organisation_id
+
+
 def claim(
     session: Session, ids: Sequence[int], *, now: dt.datetime, lease: dt.timedelta
-) -> tuple[Claim | None, list[OutboundMessage]]:
-    """Claim the rows of ``ids`` that are queued and due, in one committed statement.
+) -> tuple[Claim | None, list[Message]]:
+    """Claim the rows of ``ids`` that are queued and due, in one committed statement that
+    also reads them back (plain rows: loading ORM objects cost more than the claim).
 
     The session must be scoped to one organisation (rows of another are left alone). Returns
     the claim and its rows in id order, or ``(None, [])`` when there was nothing to claim.
     """
+    organisation_id = _scope(session)
     token = secrets.token_hex(16)
     until = now + lease
-    rows = list(
-        session.scalars(
-            sa.update(T)
-            .where(T.id.in_(list(ids)), T.state == DeliveryState.QUEUED, _due(now))
-            .values(
-                state=DeliveryState.CLAIMED, claim_token=token, claimed_at=now, lease_until=until
-            )
-            .returning(T)
-            .execution_options(synchronize_session=False, populate_existing=True)
+    rows = session.execute(
+        sa.update(TABLE)
+        .where(
+            TABLE.c.organisation_id == organisation_id,
+            TABLE.c.id.in_(list(ids)),
+            TABLE.c.state == DeliveryState.QUEUED,
+            sa.or_(TABLE.c.next_attempt_at.is_(None), TABLE.c.next_attempt_at <= now),
         )
-    )
+        .values(state=DeliveryState.CLAIMED, claim_token=token, claimed_at=now, lease_until=until)
+        .returning(*MESSAGE_COLUMNS)
+    ).all()
     session.commit()
     if not rows:
         return None, []
-    rows.sort(key=lambda row: row.id)
-    return Claim(token, rows[0].organisation_id, lease, until), rows
+    ordered: list[Message] = sorted(rows, key=lambda row: row.id)
+    return Claim(token, organisation_id, lease, until), ordered
 
 
-def claimed_rows(session: Session, token: str) -> list[OutboundMessage]:
+def claimed_rows(session: Session, token: str) -> list[Message]:
     """The rows still waiting under a claim (a task handed a claim made by the sweep)."""
-    rows = list(
-        session.scalars(
-            sa.select(T)
-            .where(T.claim_token == token, T.state == DeliveryState.CLAIMED)
-            .order_by(T.id)
-            .execution_options(populate_existing=True)
+    rows = session.execute(
+        sa.select(*MESSAGE_COLUMNS, TABLE.c.lease_until)
+        .where(
+            TABLE.c.organisation_id == _scope(session),
+            TABLE.c.claim_token == token,
+            TABLE.c.state == DeliveryState.CLAIMED,
         )
-    )
+        .order_by(TABLE.c.id)
+    ).all()
     session.commit()
-    return rows
+    return list(rows)
 
 
-def claim_of(
-    token: str, rows: Sequence[OutboundMessage], settings: Settings | None = None
-) -> Claim | None:
+def claim_of(token: str, rows: Sequence[Any], settings: Settings | None = None) -> Claim | None:
     """The claim ``rows`` were taken under (as found by :func:`claimed_rows`), or None."""
     if not rows:
         return None
@@ -166,7 +197,7 @@ def deliver_batch(
 def deliver_claimed(
     session: Session,
     found: Claim,
-    rows: Sequence[OutboundMessage],
+    rows: Sequence[Message],
     *,
     settings: Settings | None = None,
 ) -> dict[DeliveryState, int]:
@@ -228,14 +259,14 @@ class _Refusing:
     def __init__(self, error: DeliveryError) -> None:
         self.error = error
 
-    def send(self, message: OutboundMessage) -> Any:
+    def send(self, message: Message) -> Any:
         raise PermanentDeliveryError(self.error.reason)
 
     def close(self) -> None:
         """Nothing to let go of."""
 
 
-def _hand_over(channel: DeliveryChannel, row: OutboundMessage) -> dict[str, Any]:
+def _hand_over(channel: DeliveryChannel, row: Message) -> dict[str, Any]:
     """Give one marked row to the channel; the values to record for it."""
     now = utcnow()
     attempt = row.attempts + 1

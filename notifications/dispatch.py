@@ -12,6 +12,7 @@ rendered before this (``notifications.messages``); this module takes finished te
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -23,9 +24,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from notifications.channels.email import RESERVED_HEADERS
-from notifications.models import Channel, OutboundMessage
+from notifications.driver import compiled, driver_connection
+from notifications.models import Channel, DeliveryState, OutboundMessage
 from notifications.tasks import deliver_batch
 from panel.core.celery import enqueue_after_commit
+from panel.core.db import utcnow
 from panel.core.errors import ValidationError
 from panel.core.scoping import ALL_ORGS_OPTION, CrossOrganisationError, current_organisation_id
 
@@ -42,6 +45,21 @@ PLAIN_ADDRESS = re.compile(rf"^{ATOM}(?:\.{ATOM})*@(?:{LABEL}\.)+[A-Za-z]{{2,63}
 # One delivery task per this many new rows: one claim, one SMTP connection, one lease.
 DELIVERY_BATCH = 100
 TABLE = OutboundMessage.__table__
+# The columns a queued message sets (see _row).
+ROW_COLUMNS = (
+    "organisation_id",
+    "channel",
+    "recipient",
+    "purpose",
+    "dedupe_key",
+    "language",
+    "subject",
+    "body_text",
+    "body_html",
+    "headers",
+    "contact_id",
+    "ref",
+)
 
 
 @dataclass(frozen=True)
@@ -74,7 +92,7 @@ def queue_messages(
     rows = [_row(organisation_id, message) for message in messages]
     if not rows:
         return []
-    ids = list(session.scalars(_insert(session), rows))
+    ids = _insert(session, rows)
     for start in range(0, len(ids), DELIVERY_BATCH):
         enqueue_after_commit(session, deliver_batch, ids[start : start + DELIVERY_BATCH])
     return ids
@@ -158,12 +176,35 @@ def _queue_one(session: Session, organisation_id: int, message: Outgoing) -> Out
     return row
 
 
-def _insert(session: Session) -> Any:
-    """``INSERT … ON CONFLICT DO NOTHING RETURNING id`` in the session's SQL dialect."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+def _insert(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """``INSERT … ON CONFLICT (organisation_id, dedupe_key) DO NOTHING RETURNING id`` for
+    every row at once; the ids of the rows written."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        now = utcnow()
+        full = [{**NEW_ROW, "created_at": now, **row} for row in rows]
+        statement = compiled(_postgresql_insert(), connection.dialect)
+        return statement.run_many(driver_connection(connection), full)
+    # SQLite: SQLAlchemy sends multi-row VALUES pages of up to 1,000 rows.
+    insert = (
+        sqlite.insert(TABLE)
+        .on_conflict_do_nothing(index_elements=["organisation_id", "dedupe_key"])
+        .returning(TABLE.c.id)
+    )
+    return list(session.scalars(insert, rows))
+
+
+# What a new row holds besides its message (the model's defaults, given explicitly to the
+# driver-level insert).
+NEW_ROW = {"state": DeliveryState.QUEUED, "attempts": 0}
+
+
+@functools.cache
+def _postgresql_insert() -> Any:
+    names = (*ROW_COLUMNS, *NEW_ROW, "created_at")
     return (
-        insert(TABLE)
+        postgresql.insert(TABLE)
+        .values({name: sa.bindparam(name, type_=TABLE.c[name].type) for name in names})
         .on_conflict_do_nothing(index_elements=["organisation_id", "dedupe_key"])
         .returning(TABLE.c.id)
     )
@@ -187,7 +228,7 @@ def _row(organisation_id: int, message: Outgoing) -> dict[str, Any]:
         if not message.body_text.strip():
             raise ValidationError("An SMS needs a text.")
         headers = {}
-    return {
+    return {  # the keys are ROW_COLUMNS
         "organisation_id": organisation_id,
         "channel": message.channel,
         "recipient": recipient,

@@ -11,7 +11,7 @@ the statement: SQLAlchemy's session (a transaction object, a pool check-out and 
 commit) and its execution path took more CPU than SQLite's own work and several times what
 smtplib spends handing a message over. So the step statements are built with SQLAlchemy once
 per shape (:func:`step_statement`, its SQL and type conversions compiled once) and run on the
-driver's cursor of a connection the batch keeps (:class:`DriverStatement`). A session bound to
+driver's cursor of a connection the batch keeps (``notifications.driver``). A session bound to
 one connection (tests run inside one outer transaction) is honoured: there the steps run on
 the session's connection and commit through the session.
 """
@@ -26,6 +26,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from notifications.channels.base import Message
+from notifications.driver import compiled, driver_connection
 from notifications.models import DeliveryState, OutboundMessage
 from panel.core.db import utcnow
 
@@ -51,7 +53,7 @@ class BatchSteps:
         self.token = token
         self.lease = lease
         self.lease_until = lease_until
-        self.pending: tuple[OutboundMessage, Outcome] | None = None
+        self.pending: tuple[Message, Outcome] | None = None
         self.started = 0
         self.guard = {"g_org": organisation_id, "g_token": token}
         bind = session.get_bind()
@@ -66,7 +68,7 @@ class BatchSteps:
         if self.autocommit:
             self._driver().autocommit = True
 
-    def mark(self, row: OutboundMessage) -> bool:
+    def mark(self, row: Message) -> bool:
         """Record the previous row's outcome and mark ``row`` as being handed over, in one
         committed statement; False when ``row`` is no longer ours."""
         mark = (step_statement((), mark=True), {**self.guard, "m_id": row.id})
@@ -128,8 +130,7 @@ class BatchSteps:
         return True
 
     def _driver(self) -> Any:
-        connection = self._own if self._own is not None else self.session.connection()
-        return connection.connection.driver_connection
+        return driver_connection(self._own or self.session.connection())
 
     def _run(self, statements: list[tuple[Any, dict[str, Any]]]) -> set[int]:
         """Run ``statements`` in one transaction and commit; the ids the last one changed."""
@@ -149,7 +150,7 @@ class BatchSteps:
         return set(ids)
 
 
-def log_outcome(row: OutboundMessage, values: Outcome) -> None:
+def log_outcome(row: Message, values: Outcome) -> None:
     """One log line per outcome worth reading (not every ``sent``)."""
     state = values["state"]
     if state == DeliveryState.SENT and not log.isEnabledFor(logging.DEBUG):
@@ -257,44 +258,3 @@ def _handed_over(key: str) -> Any:
         TABLE.c.id == sa.bindparam(key),
         sa.or_(state == DeliveryState.SENDING, state == DeliveryState.UNKNOWN),
     )
-
-
-class DriverStatement:
-    """A statement compiled once for one dialect, run on a driver (DBAPI) connection: the SQL
-    and the type conversions (UTC datetimes, enum values) are SQLAlchemy's, nothing else is."""
-
-    def __init__(self, statement: Any, dialect: sa.Dialect) -> None:
-        compiled_statement = statement.compile(dialect=dialect)
-        self.sql = str(compiled_statement)
-        self.positions = compiled_statement.positiontup  # qmark (SQLite): a tuple in order
-        self.defaults = compiled_statement.params  # the values written into the statement
-        self.processors = {
-            compiled_statement.bind_names[bind]: processor
-            for bind in compiled_statement.binds.values()
-            if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect))
-        }
-
-    def run(self, driver: Any, params: dict[str, Any]) -> list[Any]:
-        """Execute on ``driver`` (in its current transaction); the first column returned."""
-        values = {**self.defaults, **params}
-        for key, processor in self.processors.items():
-            values[key] = processor(values[key])
-        arguments = tuple(values[key] for key in self.positions) if self.positions else values
-        cursor = driver.cursor()
-        try:
-            cursor.execute(self.sql, arguments)
-            return [row[0] for row in cursor.fetchall()]
-        finally:
-            cursor.close()
-
-
-_compiled: dict[tuple[int, str], DriverStatement] = {}
-
-
-def compiled(statement: Any, dialect: sa.Dialect) -> DriverStatement:
-    """``statement`` compiled for ``dialect``, once per process."""
-    key = (id(statement), dialect.name)
-    found = _compiled.get(key)
-    if found is None:
-        found = _compiled[key] = DriverStatement(statement, dialect)
-    return found

@@ -11,9 +11,25 @@ what the delivery loop must do next.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from notifications.models import OutboundMessage
+from notifications.models import Channel
+
+
+class Message(Protocol):
+    """What a channel reads of an outbox row (an ``OutboundMessage``, or the plain row the
+    delivery loop claims)."""
+
+    id: int
+    organisation_id: int
+    channel: Channel
+    recipient: str
+    language: str
+    subject: str
+    body_text: str
+    body_html: str | None
+    headers: dict[str, Any]
+    attempts: int
 
 
 @dataclass(frozen=True)
@@ -52,7 +68,7 @@ class DeliveryChannel(Protocol):
 
     name: str
 
-    def send(self, message: OutboundMessage) -> Receipt:
+    def send(self, message: Message) -> Receipt:
         """Hand ``message`` over, or raise a :class:`DeliveryError` subclass."""
         ...
 

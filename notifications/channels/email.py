@@ -21,12 +21,12 @@ from urllib.parse import unquote, urlsplit
 
 from notifications.channels import mime
 from notifications.channels.base import (
+    Message,
     PermanentDeliveryError,
     Receipt,
     TransientDeliveryError,
     UncertainDeliveryError,
 )
-from notifications.models import OutboundMessage
 from notifications.senders import SenderIdentity
 from panel.core.config import Settings
 
@@ -67,7 +67,7 @@ def parse_smtp_url(url: str) -> SmtpConfig:
     )
 
 
-def email_bytes(message: OutboundMessage, sender: SenderIdentity) -> tuple[bytes, str]:
+def email_bytes(message: Message, sender: SenderIdentity) -> tuple[bytes, str]:
     """The message as SMTP carries it (CRLF line endings) and its Message-ID.
 
     The same bytes go to the SMTP server and to the ``.eml`` outbox. ASCII addresses take the
@@ -91,12 +91,12 @@ def email_bytes(message: OutboundMessage, sender: SenderIdentity) -> tuple[bytes
     return mime.write_message(headers, message.body_text or "", message.body_html), message_id
 
 
-def needs_smtputf8(message: OutboundMessage, sender: SenderIdentity) -> bool:
+def needs_smtputf8(message: Message, sender: SenderIdentity) -> bool:
     """True when an address is not ASCII, so the server must offer SMTPUTF8."""
     return not (message.recipient.isascii() and sender.email_address.isascii())
 
 
-def _utf8_email(message: OutboundMessage, sender: SenderIdentity, message_id: str) -> EmailMessage:
+def _utf8_email(message: Message, sender: SenderIdentity, message_id: str) -> EmailMessage:
     email = EmailMessage()
     email["From"] = sender.email_from
     email["To"] = message.recipient
@@ -130,7 +130,7 @@ class SmtpChannel:
         self.sender = sender
         self._connection: smtplib.SMTP | None = None
 
-    def send(self, message: OutboundMessage) -> Receipt:
+    def send(self, message: Message) -> Receipt:
         data, message_id = email_bytes(message, self.sender)
         options = ["SMTPUTF8"] if needs_smtputf8(message, self.sender) else []
         try:

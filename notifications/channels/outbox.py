@@ -6,9 +6,8 @@ Nothing leaves the machine. The dev mailbox page (``/app/dev/outbox``) shows bot
 from __future__ import annotations
 
 from notifications import mailbox
-from notifications.channels.base import Receipt, TransientDeliveryError
+from notifications.channels.base import Message, Receipt, TransientDeliveryError
 from notifications.channels.email import email_bytes
-from notifications.models import OutboundMessage
 from notifications.senders import SenderIdentity
 from panel.core.config import Settings
 from panel.core.db import utcnow
@@ -24,7 +23,7 @@ class EmlOutboxChannel:
         self.settings = settings
         self.sender = sender
 
-    def send(self, message: OutboundMessage) -> Receipt:
+    def send(self, message: Message) -> Receipt:
         data, message_id = email_bytes(message, self.sender)
         name = mailbox.file_name(message.organisation_id, message.id, utcnow())
         try:
@@ -42,7 +41,7 @@ class RecordOnlyChannel:
 
     name = "outbox"
 
-    def send(self, message: OutboundMessage) -> Receipt:
+    def send(self, message: Message) -> Receipt:
         return Receipt(provider=self.name, provider_id=None)
 
     def close(self) -> None:

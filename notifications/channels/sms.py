@@ -20,12 +20,12 @@ from twilio.rest import Client
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
 from notifications.channels.base import (
+    Message,
     PermanentDeliveryError,
     Receipt,
     TransientDeliveryError,
     UncertainDeliveryError,
 )
-from notifications.models import OutboundMessage
 from notifications.senders import SenderIdentity
 from panel.core.config import Settings
 
@@ -81,7 +81,7 @@ class TwilioSmsChannel:
         self.settings = settings
         self.sender = sender
 
-    def send(self, message: OutboundMessage) -> Receipt:
+    def send(self, message: Message) -> Receipt:
         params: dict[str, Any] = {
             "to": message.recipient,
             "body": message.body_text,
