@@ -47,7 +47,7 @@ from notifications.channels.base import (
     TransientDeliveryError,
     UncertainDeliveryError,
 )
-from notifications.models import Channel, DeliveryState, OutboundMessage
+from notifications.models import Channel, DeliveryState, OutboundMessage, leased, queued
 from notifications.senders import sender_identity
 from notifications.steps import BatchSteps
 from panel.core.celery import dispatch
@@ -160,6 +160,7 @@ def claimed_rows(session: Session, token: str) -> list[Message]:
         sa.select(*MESSAGE_COLUMNS, TABLE.c.lease_until)
         .where(
             TABLE.c.organisation_id == _scope(session),
+            leased(),
             TABLE.c.claim_token == token,
             TABLE.c.state == DeliveryState.CLAIMED,
         )
@@ -318,7 +319,7 @@ def expire_leases(session: Session, now: dt.datetime) -> tuple[int, int]:
     with all_organisations(session):
         requeued = session.execute(
             sa.update(T)
-            .where(T.state == DeliveryState.CLAIMED, expired)
+            .where(leased(), T.state == DeliveryState.CLAIMED, expired)
             .values(state=DeliveryState.QUEUED, claim_token=None, lease_until=None)
             .execution_options(synchronize_session=False)
         ).rowcount
@@ -326,7 +327,7 @@ def expire_leases(session: Session, now: dt.datetime) -> tuple[int, int]:
         # what really happened.
         unknown = session.execute(
             sa.update(T)
-            .where(T.state == DeliveryState.SENDING, expired)
+            .where(leased(), T.state == DeliveryState.SENDING, expired)
             .values(state=DeliveryState.UNKNOWN, lease_until=None, error=INTERRUPTED)
             .execution_options(synchronize_session=False)
         ).rowcount
@@ -347,7 +348,7 @@ def due_groups(
     (organisation, channel, ids) groups of at most :data:`DUE_BATCH`."""
     rows = session.execute(
         sa.select(T.id, T.organisation_id, T.channel)
-        .where(T.state == DeliveryState.QUEUED, _due(now))
+        .where(queued(), _due(now))
         .order_by(T.id)
         .limit(limit)
         .execution_options(all_organisations=True)

@@ -48,6 +48,23 @@ def _enum(cls: type[enum.Enum]) -> sa.Enum:
     )
 
 
+# The predicates of the outbox's partial indexes. Queries that should use an index say the
+# same words: SQLite uses a partial index only when the query's WHERE contains its predicate
+# (a bound parameter in its place does not count).
+QUEUED = "state = 'queued'"
+LEASED = "state IN ('claimed', 'sending')"
+
+
+def queued() -> sa.TextClause:
+    """The queued rows, in words the partial index ``ix_outbound_message_queued`` matches."""
+    return sa.text(QUEUED)
+
+
+def leased() -> sa.TextClause:
+    """Rows under a claim, in words the partial index ``ix_outbound_message_leased`` matches."""
+    return sa.text(LEASED)
+
+
 def _contact_id() -> Any:
     return mapped_column(sa.ForeignKey("contact.id", ondelete="SET NULL"), index=True)
 
@@ -63,18 +80,29 @@ class OutboundMessage(OrgScoped, Base):
         sa.UniqueConstraint("organisation_id", "dedupe_key"),
         # Inbound replies find the message they answer; erasure finds messages to an address.
         sa.Index("ix_outbound_message_recipient", "organisation_id", "recipient"),
+        # The queued rows, oldest first (the sweep), with when each is due.
         sa.Index(
             "ix_outbound_message_queued",
+            "id",
             "next_attempt_at",
-            postgresql_where=sa.text("state = 'queued'"),
-            sqlite_where=sa.text("state = 'queued'"),
+            postgresql_where=sa.text(QUEUED),
+            sqlite_where=sa.text(QUEUED),
         ),
+        # Rows under a claim, by claim token (renewal, release) and lease (the sweep).
         sa.Index(
             "ix_outbound_message_leased",
+            "claim_token",
             "lease_until",
-            postgresql_where=sa.text("state IN ('claimed', 'sending')"),
-            sqlite_where=sa.text("state IN ('claimed', 'sending')"),
+            postgresql_where=sa.text(LEASED),
+            sqlite_where=sa.text(LEASED),
         ),
+    )
+
+    # Every update of a row in delivery writes an entry into each index (its state is in the
+    # partial indexes' predicates, so PostgreSQL cannot update in place): the organisation is
+    # indexed by the unique (organisation_id, dedupe_key) already, and needs no index of its own.
+    organisation_id: Mapped[int] = mapped_column(  # type: ignore[assignment]
+        sa.ForeignKey("organisation.id", ondelete="CASCADE"), nullable=False
     )
 
     id: Mapped[intpk]
@@ -90,7 +118,7 @@ class OutboundMessage(OrgScoped, Base):
     body_html: Mapped[str | None] = mapped_column(sa.Text)
     headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
     state: Mapped[DeliveryState] = mapped_column(_enum(DeliveryState), default=DeliveryState.QUEUED)
-    claim_token: Mapped[str | None] = mapped_column(sa.String(32), index=True)
+    claim_token: Mapped[str | None] = mapped_column(sa.String(32))
     lease_until: Mapped[dt.datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[dt.datetime | None]

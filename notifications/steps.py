@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from notifications.channels.base import Message
 from notifications.driver import compiled, driver_connection
-from notifications.models import DeliveryState, OutboundMessage
+from notifications.models import DeliveryState, OutboundMessage, leased
 from panel.core.db import utcnow
 
 log = logging.getLogger(__name__)
@@ -210,10 +210,9 @@ def step_statement(columns: tuple[str, ...], *, mark: bool) -> Any:
 @functools.cache
 def renew_statement() -> Any:
     """Extend the lease of every row of the claim still waiting or being handed over."""
-    state = TABLE.c.state
     return (
         sa.update(TABLE)
-        .where(_ours(), sa.or_(state == DeliveryState.CLAIMED, state == DeliveryState.SENDING))
+        .where(leased(), _ours())
         .values(lease_until=sa.bindparam("lease_until", type_=TABLE.c.lease_until.type))
         .returning(TABLE.c.id)
     )
@@ -224,7 +223,7 @@ def release_statement() -> Any:
     """Put the claim's rows never started back in the queue (not an attempt)."""
     return (
         sa.update(TABLE)
-        .where(_ours(), TABLE.c.state == DeliveryState.CLAIMED)
+        .where(leased(), _ours(), TABLE.c.state == DeliveryState.CLAIMED)
         .values(
             state=DeliveryState.QUEUED,
             claim_token=None,

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from celery import shared_task
 
 from notifications import delivery, inbound
-from notifications.models import DeliveryState, OutboundMessage
+from notifications.models import DeliveryState, OutboundMessage, leased
 from panel.core.db import get_session
 from panel.core.scoping import ALL_ORGS_OPTION, organisation_of, scoped_to
 
@@ -49,7 +49,7 @@ def deliver_claim(self: Any, token: str) -> dict[str, int]:
     session = get_session()
     organisation_id = session.scalar(
         sa.select(OutboundMessage.organisation_id)
-        .where(OutboundMessage.claim_token == token)
+        .where(leased(), OutboundMessage.claim_token == token)
         .limit(1)
         .execution_options(**{ALL_ORGS_OPTION: True})
     )

@@ -33,6 +33,7 @@ import pstats
 import smtplib
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -84,6 +85,11 @@ class Sink:
             if time.monotonic() > deadline:
                 raise SystemExit(f"the SMTP server got {self.counts()[0]} of {total} messages")
             time.sleep(0.02)
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used so far (Linux ``/proc``)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         assert self.process.stdin is not None
@@ -264,6 +270,52 @@ def smtplib_loop(port: int, prepared: list[tuple[str, str, bytes]]) -> float:
     return time.perf_counter() - started
 
 
+def commit_floor(app: Any, count: int) -> float:
+    """Seconds for ``count`` durable one-row commits from THREADS threads, each on its own
+    connection: the floor under delivery, which must commit once per message (mark the next
+    row before handing it over, with the previous row's outcome)."""
+    from notifications.models import OutboundMessage
+    from panel.core.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+        ids = (
+            db.session()
+            .scalars(
+                sa.select(OutboundMessage.id)
+                .limit(THREADS)
+                .execution_options(all_organisations=True)
+            )
+            .all()
+        )
+        db.session().commit()
+    sql = str(
+        sa.update(OutboundMessage.__table__)
+        .where(OutboundMessage.__table__.c.id == sa.bindparam("id"))
+        .values(attempts=OutboundMessage.__table__.c.attempts)
+        .compile(dialect=engine.dialect)
+    )
+
+    def commits(row_id: int) -> None:
+        connection = engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            arguments: Any = (row_id,) if engine.dialect.paramstyle == "qmark" else {"id": row_id}
+            for _ in range(count // THREADS):
+                cursor.execute(sql, arguments)
+                connection.commit()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=commits, args=(row_id,)) for row_id in ids]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started
+
+
 def states(app: Any, organisation_id: int) -> dict[str, int]:
     from notifications.models import OutboundMessage
     from panel.core.extensions import db
@@ -323,18 +375,34 @@ def one_round(app: Any, sink: Sink, count: int, label: str, number: int) -> dict
     organisation_id = new_organisation(app, f"Bostadsbolaget Ĳssel & Söner {number}")
     people = recipients(count, f"bench-{number}")
     before = sink.counts()[0]
+    cpu, sink_cpu = time.process_time(), sink.cpu_seconds()
     started = time.perf_counter()
     queued = queue(app, organisation_id, people)
     sink.wait_for(before + count)
     app.extensions["stoop.executor"].drain(timeout=600)
     total = time.perf_counter() - started
+    cpu, sink_cpu = time.process_time() - cpu, sink.cpu_seconds() - sink_cpu
     found = states(app, organisation_id)
     if found.get("sent") != count:
         raise SystemExit(f"{label}: not every message was sent: {found}")
     floor_org = new_organisation(app, f"Golvbolaget {number}")
     many = executemany(app, floor_org, outbox_rows(app, organisation_id))
-    loop = smtplib_loop(sink.port, prepared_messages(app, organisation_id))
-    return {"queue": queued, "executemany": many, "total": total, "smtplib": loop}
+    prepared = prepared_messages(app, organisation_id)
+    loop_cpu, loop_sink_cpu = time.process_time(), sink.cpu_seconds()
+    loop = smtplib_loop(sink.port, prepared)
+    loop_cpu, loop_sink_cpu = time.process_time() - loop_cpu, sink.cpu_seconds() - loop_sink_cpu
+    floor = commit_floor(app, count)
+    return {
+        "queue": queued,
+        "executemany": many,
+        "total": total,
+        "smtplib": loop,
+        "commits": floor,
+        "cpu": cpu,
+        "sink_cpu": sink_cpu,
+        "loop_cpu": loop_cpu,
+        "loop_sink_cpu": loop_sink_cpu,
+    }
 
 
 def run(label: str, url: str, count: int, rounds: int, profile: bool) -> dict[str, float]:
@@ -362,6 +430,7 @@ def run(label: str, url: str, count: int, rounds: int, profile: bool) -> dict[st
         ("executemany", "one executemany of the same rows"),
         ("total", "queue and deliver, to the last"),
         ("smtplib", "plain smtplib loop, one conn."),
+        ("commits", f"{count:,} durable commits, {THREADS} thr."),
     ]:
         each = "  ".join(f"{result[key]:6.2f}" for result in results)
         print(f"  {text:34s} {best[key]:7.2f} s   ({each})")
@@ -369,6 +438,12 @@ def run(label: str, url: str, count: int, rounds: int, profile: bool) -> dict[st
     print(f"  smtplib ÷ Stoop     = {best['smtplib'] / best['total']:.2f}  (target ≥ 0.7)")
     rates = f"Stoop {count / best['total']:,.0f}/s, smtplib {count / best['smtplib']:,.0f}/s"
     print(f"  messages per second: {rates}")
+    per = 1000 / count
+    print(
+        f"  CPU per message: Stoop {best['cpu'] * per:.2f} ms + server {best['sink_cpu'] * per:.2f}"
+        f" ms; smtplib {best['loop_cpu'] * per:.2f} ms + server {best['loop_sink_cpu'] * per:.2f}"
+        f" ms; a durable commit {best['commits'] * per * THREADS:.2f} ms per thread"
+    )
     return best
 
 

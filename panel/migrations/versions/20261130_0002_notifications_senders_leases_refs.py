@@ -15,6 +15,7 @@ branch_labels = None
 depends_on = None
 
 LEASED = "state IN ('claimed', 'sending')"
+QUEUED = "state = 'queued'"
 
 
 def upgrade() -> None:
@@ -52,11 +53,16 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('contact_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('ref', sa.String(length=60), nullable=True))
         batch_op.add_column(sa.Column('lease_until', sa.DateTime(timezone=True), nullable=True))
-        batch_op.create_index(batch_op.f('ix_outbound_message_claim_token'), ['claim_token'], unique=False)
+        # Each index costs every delivery update a write; the unique (organisation_id,
+        # dedupe_key) serves look-ups by organisation.
+        batch_op.drop_index('ix_outbound_message_organisation_id')
+        # The sweep reads queued rows oldest first: by id, with when each is due.
+        batch_op.drop_index('ix_outbound_message_queued', postgresql_where=sa.text(QUEUED), sqlite_where=sa.text(QUEUED))
+        batch_op.create_index('ix_outbound_message_queued', ['id', 'next_attempt_at'], unique=False, postgresql_where=sa.text(QUEUED), sqlite_where=sa.text(QUEUED))
         batch_op.create_index(batch_op.f('ix_outbound_message_contact_id'), ['contact_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbound_message_ref'), ['ref'], unique=False)
         batch_op.create_index('ix_outbound_message_recipient', ['organisation_id', 'recipient'], unique=False)
-        batch_op.create_index('ix_outbound_message_leased', ['lease_until'], unique=False, postgresql_where=sa.text(LEASED), sqlite_where=sa.text(LEASED))
+        batch_op.create_index('ix_outbound_message_leased', ['claim_token', 'lease_until'], unique=False, postgresql_where=sa.text(LEASED), sqlite_where=sa.text(LEASED))
         batch_op.create_foreign_key(batch_op.f('fk_outbound_message_contact_id_contact'), 'contact', ['contact_id'], ['id'], ondelete='SET NULL')
 
     with op.batch_alter_table('inbound_message', schema=None) as batch_op:
@@ -90,7 +96,9 @@ def downgrade() -> None:
         batch_op.drop_index('ix_outbound_message_recipient')
         batch_op.drop_index(batch_op.f('ix_outbound_message_ref'))
         batch_op.drop_index(batch_op.f('ix_outbound_message_contact_id'))
-        batch_op.drop_index(batch_op.f('ix_outbound_message_claim_token'))
+        batch_op.create_index('ix_outbound_message_organisation_id', ['organisation_id'], unique=False)
+        batch_op.drop_index('ix_outbound_message_queued', postgresql_where=sa.text(QUEUED), sqlite_where=sa.text(QUEUED))
+        batch_op.create_index('ix_outbound_message_queued', ['next_attempt_at'], unique=False, postgresql_where=sa.text(QUEUED), sqlite_where=sa.text(QUEUED))
         batch_op.drop_column('lease_until')
         batch_op.drop_column('ref')
         batch_op.drop_column('contact_id')
