@@ -39,7 +39,7 @@ from panel.core.config import Settings
 from panel.core.errors import ValidationError
 
 # Registered by the room only for its template folder (notifications/templates).
-bp = Blueprint("messages", __name__, template_folder="templates")
+bp = Blueprint("notification_templates", __name__, template_folder="templates")
 
 OPEN, CLOSE = "\ue000", "\ue001"  # private-use characters: never in a template or a value
 

@@ -270,6 +270,22 @@ def smtplib_loop(port: int, prepared: list[tuple[str, str, bytes]]) -> float:
     return time.perf_counter() - started
 
 
+def postgres_cpu_seconds() -> float:
+    """CPU time used so far by the PostgreSQL server processes on this machine (0 when
+    there are none, or they cannot be read)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        if "(postgres)" not in text:
+            continue
+        fields = text.rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def commit_floor(app: Any, count: int) -> float:
     """Seconds for ``count`` durable one-row commits from THREADS threads, each on its own
     connection: the floor under delivery, which must commit once per message (mark the next
@@ -375,13 +391,14 @@ def one_round(app: Any, sink: Sink, count: int, label: str, number: int) -> dict
     organisation_id = new_organisation(app, f"Bostadsbolaget Ĳssel & Söner {number}")
     people = recipients(count, f"bench-{number}")
     before = sink.counts()[0]
-    cpu, sink_cpu = time.process_time(), sink.cpu_seconds()
+    cpu, sink_cpu, db_cpu = time.process_time(), sink.cpu_seconds(), postgres_cpu_seconds()
     started = time.perf_counter()
     queued = queue(app, organisation_id, people)
     sink.wait_for(before + count)
     app.extensions["stoop.executor"].drain(timeout=600)
     total = time.perf_counter() - started
     cpu, sink_cpu = time.process_time() - cpu, sink.cpu_seconds() - sink_cpu
+    db_cpu = postgres_cpu_seconds() - db_cpu
     found = states(app, organisation_id)
     if found.get("sent") != count:
         raise SystemExit(f"{label}: not every message was sent: {found}")
@@ -400,6 +417,7 @@ def one_round(app: Any, sink: Sink, count: int, label: str, number: int) -> dict
         "commits": floor,
         "cpu": cpu,
         "sink_cpu": sink_cpu,
+        "db_cpu": db_cpu,
         "loop_cpu": loop_cpu,
         "loop_sink_cpu": loop_sink_cpu,
     }
@@ -439,11 +457,13 @@ def run(label: str, url: str, count: int, rounds: int, profile: bool) -> dict[st
     rates = f"Stoop {count / best['total']:,.0f}/s, smtplib {count / best['smtplib']:,.0f}/s"
     print(f"  messages per second: {rates}")
     per = 1000 / count
+    database = f" + PostgreSQL {best['db_cpu'] * per:.2f} ms" if best["db_cpu"] else ""
     print(
-        f"  CPU per message: Stoop {best['cpu'] * per:.2f} ms + server {best['sink_cpu'] * per:.2f}"
-        f" ms; smtplib {best['loop_cpu'] * per:.2f} ms + server {best['loop_sink_cpu'] * per:.2f}"
-        f" ms; a durable commit {best['commits'] * per * THREADS:.2f} ms per thread"
+        f"  CPU per message: Stoop {best['cpu'] * per:.2f} ms + SMTP server"
+        f" {best['sink_cpu'] * per:.2f} ms{database}; smtplib {best['loop_cpu'] * per:.2f} ms"
+        f" + SMTP server {best['loop_sink_cpu'] * per:.2f} ms"
     )
+    print(f"  a durable commit: {best['commits'] * per * THREADS:.2f} ms per thread")
     return best
 
 

@@ -196,3 +196,12 @@ def test_the_fast_address_check_agrees_with_email_validator(address):
             email_address(address)
     else:
         assert email_address(address) == expected
+
+
+def test_the_lease_is_a_setting_with_a_floor():
+    from panel.core.config import ConfigError, Settings
+
+    assert Settings.from_env({"STOOP_CLAIM_LEASE_SECONDS": "90"}).claim_lease_seconds == 90
+    assert Settings.from_env({}).claim_lease_seconds == 60
+    with pytest.raises(ConfigError, match="STOOP_CLAIM_LEASE_SECONDS"):
+        Settings.from_env({"STOOP_CLAIM_LEASE_SECONDS": "1"}).validate(serving=False)
