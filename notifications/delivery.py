@@ -9,10 +9,10 @@ out at most once:
    ``claimed`` under a fresh claim token and a **lease** (``lease_until``), committed before
    anything is sent. Whoever does not get a row does nothing with it. The worker renews the
    lease while it works through the batch.
-2. per row, one committed statement records the previous row's outcome **and** marks this row
-   ``sending`` (guarded by the claim token): the only database round trip per message the
-   guarantee needs. Then the row is **handed over** to the channel, which keeps one SMTP
-   connection for the whole batch.
+2. per row, one commit records the previous row's outcome **and** marks this row ``sending``
+   (guarded by the claim token): the one database round trip per message the guarantee needs
+   (``notifications.steps``). Then the row is **handed over** to the channel, which keeps one
+   SMTP connection for the whole batch.
 3. the outcome is recorded with the next row's mark (or on its own after the last row):
    ``sent`` with the provider's id; back to ``queued`` with a back-off after a transient
    failure (``failed`` after the last attempt); ``failed`` after a permanent one; ``unknown``
@@ -154,29 +154,30 @@ def claim(
     return Claim(token, organisation_id, lease, until), ordered
 
 
-def claimed_rows(session: Session, token: str) -> list[Message]:
-    """The rows still waiting under a claim (a task handed a claim made by the sweep)."""
+def claimed_rows(session: Session, ids: Sequence[int]) -> list[Any]:
+    """The rows of ``ids`` still waiting under the claim the sweep made for them (the first
+    row's claim: a row claimed since by another worker is not ours to deliver)."""
     rows = session.execute(
-        sa.select(*MESSAGE_COLUMNS, TABLE.c.lease_until)
+        sa.select(*MESSAGE_COLUMNS, TABLE.c.claim_token, TABLE.c.lease_until)
         .where(
             TABLE.c.organisation_id == _scope(session),
-            leased(),
-            TABLE.c.claim_token == token,
+            TABLE.c.id.in_(list(ids)),
             TABLE.c.state == DeliveryState.CLAIMED,
         )
         .order_by(TABLE.c.id)
     ).all()
     session.commit()
-    return list(rows)
+    token = rows[0].claim_token if rows else None
+    return [row for row in rows if row.claim_token == token]
 
 
-def claim_of(token: str, rows: Sequence[Any], settings: Settings | None = None) -> Claim | None:
+def claim_of(rows: Sequence[Any], settings: Settings | None = None) -> Claim | None:
     """The claim ``rows`` were taken under (as found by :func:`claimed_rows`), or None."""
     if not rows:
         return None
     settings = settings or current_app.config["STOOP"]
     until = min(row.lease_until or utcnow() for row in rows)
-    return Claim(token, rows[0].organisation_id, lease_length(settings), until)
+    return Claim(rows[0].claim_token, rows[0].organisation_id, lease_length(settings), until)
 
 
 def deliver_batch(
@@ -369,7 +370,7 @@ def deliver_due(session: Session, *, now: dt.datetime | None = None, limit: int 
     task was lost, rows put back from a dead worker's batch) and hand each claimed batch to a
     delivery task. Safe to run twice at once (the claim decides). Returns how many rows it
     claimed."""
-    from notifications.tasks import deliver_claim
+    from notifications.tasks import deliver_claimed as deliver_claimed_task
 
     now = now or utcnow()
     settings: Settings = current_app.config["STOOP"]
@@ -380,5 +381,5 @@ def deliver_due(session: Session, *, now: dt.datetime | None = None, limit: int 
             found, rows = claim(session, ids, now=now, lease=lease_length(settings))
         if found is not None:
             claimed += len(rows)
-            dispatch(deliver_claim, found.token)
+            dispatch(deliver_claimed_task, [row.id for row in rows])
     return claimed

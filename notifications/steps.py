@@ -70,7 +70,7 @@ class BatchSteps:
 
     def mark(self, row: Message) -> bool:
         """Record the previous row's outcome and mark ``row`` as being handed over, in one
-        committed statement; False when ``row`` is no longer ours."""
+        commit; False when ``row`` is no longer ours."""
         mark = (step_statement((), mark=True), {**self.guard, "m_id": row.id})
         statements = [mark]
         if self.pending is not None:
@@ -101,7 +101,7 @@ class BatchSteps:
                 released = self._run([(release_statement(), release)])
                 if released:
                     log.info("%s outbound messages put back in the queue", len(released))
-        except sa.exc.SQLAlchemyError:
+        except Exception:  # a driver error too: the sweep settles what is left
             log.exception("could not record the end of batch %s", self.token)
             self.session.rollback()
         finally:
@@ -133,7 +133,9 @@ class BatchSteps:
         return driver_connection(self._own or self.session.connection())
 
     def _run(self, statements: list[tuple[Any, dict[str, Any]]]) -> set[int]:
-        """Run ``statements`` in one transaction and commit; the ids the last one changed."""
+        """Run ``statements`` in one transaction and commit (with PostgreSQL's autocommit each
+        commits itself: a renewal need not be atomic with the step); the ids the last one
+        changed."""
         driver = self._driver()
         dialect = self.session.get_bind().dialect
         try:

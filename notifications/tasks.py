@@ -1,7 +1,7 @@
 """Delivery and inbound tasks: a batch of new rows, a batch the sweep claimed, the periodic
 sweep, and handing an inbound message to the registered handler.
 
-They take ids and tokens, never objects, scope themselves to the organisation of their rows,
+They take ids, never objects, scope themselves to the organisation of their rows,
 and only call into ``notifications.delivery`` and ``notifications.inbound``, whose functions do
 the work and are tested as plain functions. Celery may run any of them more than once (a
 redelivery after a worker died, two sweeps at once): claims and leases make that safe.
@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from celery import shared_task
 
 from notifications import delivery, inbound
-from notifications.models import DeliveryState, OutboundMessage, leased
+from notifications.models import DeliveryState, OutboundMessage
 from panel.core.db import get_session
-from panel.core.scoping import ALL_ORGS_OPTION, organisation_of, scoped_to
+from panel.core.scoping import organisation_of, scoped_to
 
 
 def _counts(outcomes: dict[DeliveryState, int]) -> dict[str, int]:
@@ -43,21 +42,18 @@ def deliver_message(self: Any, message_id: int) -> dict[str, int]:
     return deliver_batch.run(message_ids=[message_id])
 
 
-@shared_task(name="notifications.tasks.deliver_claim", bind=True, acks_late=True)
-def deliver_claim(self: Any, token: str) -> dict[str, int]:
-    """Deliver a batch the sweep claimed (due retries, rows put back from a dead worker)."""
+@shared_task(name="notifications.tasks.deliver_claimed", bind=True, acks_late=True)
+def deliver_claimed(self: Any, message_ids: list[int]) -> dict[str, int]:
+    """Deliver rows the sweep claimed (due retries, rows put back from a dead worker)."""
+    if not message_ids:
+        return {}
     session = get_session()
-    organisation_id = session.scalar(
-        sa.select(OutboundMessage.organisation_id)
-        .where(leased(), OutboundMessage.claim_token == token)
-        .limit(1)
-        .execution_options(**{ALL_ORGS_OPTION: True})
-    )
+    organisation_id = organisation_of(session, OutboundMessage, message_ids[0])
     if organisation_id is None:
         return {}
     with scoped_to(session, organisation_id):
-        rows = delivery.claimed_rows(session, token)
-        found = delivery.claim_of(token, rows)
+        rows = delivery.claimed_rows(session, message_ids)
+        found = delivery.claim_of(rows)
         if found is None:
             return {}  # the lease ran out before this task started; the sweep has them again
         return _counts(delivery.deliver_claimed(session, found, rows))
