@@ -131,6 +131,20 @@ def read_mail(outbox_dir: str | Path, name: str) -> Mail | None:
     )
 
 
+def delete_mail(outbox_dir: str | Path, organisation_id: int, message_ids: set[int]) -> int:
+    """Delete the files of these messages of one organisation (an erasure); returns how many."""
+    folder = Path(outbox_dir)
+    if not message_ids or not folder.is_dir():
+        return 0
+    deleted = 0
+    for path in folder.iterdir():
+        match = NAME_PATTERN.match(path.name)
+        if match and int(match["org"]) == organisation_id and int(match["message"]) in message_ids:
+            path.unlink(missing_ok=True)
+            deleted += 1
+    return deleted
+
+
 def find_mail(outbox_dir: str | Path, *, to: str | None = None) -> list[Mail]:
     """E-mails in the outbox sent to ``to`` (all when None), newest first. For tests and scripts."""
     mails = list_mail(outbox_dir)

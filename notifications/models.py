@@ -1,4 +1,11 @@
-"""OutboundMessage (the outbox) and InboundMessage (what providers deliver to our webhooks)."""
+"""The outbox (OutboundMessage), what providers deliver to our webhooks (InboundMessage), and an
+organisation's sender identity (SenderSettings, SenderNumber).
+
+The foreign keys to ``organisation`` and ``contact`` name their tables: notifications knows
+nothing of the domain, only which rows a message belongs to. ``ref`` is the domain's own short
+reference to what a message is about (``"question:12"``, ``"thread:7"``), so a thread can link a
+reply and an erasure can find every message to a person through ``contact_id``.
+"""
 
 from __future__ import annotations
 
@@ -20,11 +27,13 @@ class Channel(enum.StrEnum):
 
 
 class DeliveryState(enum.StrEnum):
-    """queued → sending → sent → delivered (or undelivered, as the provider reports); or failed;
-    or unknown when a worker died after handing the message to the provider but before
-    recording that it had."""
+    """queued → claimed (leased by a worker's batch) → sending (being handed over) → sent →
+    delivered or undelivered (as the provider reports); or failed; or unknown when the worker
+    handing it over died before recording the outcome. A claim whose lease runs out goes back
+    to queued; a row that was being handed over becomes unknown and is never resent."""
 
     QUEUED = "queued"
+    CLAIMED = "claimed"
     SENDING = "sending"
     SENT = "sent"
     DELIVERED = "delivered"
@@ -39,20 +48,61 @@ def _enum(cls: type[enum.Enum]) -> sa.Enum:
     )
 
 
+# The predicates of the outbox's partial indexes. Queries that should use an index say the
+# same words: SQLite uses a partial index only when the query's WHERE contains its predicate
+# (a bound parameter in its place does not count).
+QUEUED = "state = 'queued'"
+LEASED = "state IN ('claimed', 'sending')"
+
+
+def queued() -> sa.TextClause:
+    """The queued rows, in words the partial index ``ix_outbound_message_queued`` matches."""
+    return sa.text(QUEUED)
+
+
+def leased() -> sa.TextClause:
+    """Rows under a claim, in words the partial index ``ix_outbound_message_leased`` matches."""
+    return sa.text(LEASED)
+
+
+def _contact_id() -> Any:
+    return mapped_column(sa.ForeignKey("contact.id", ondelete="SET NULL"), index=True)
+
+
 class OutboundMessage(OrgScoped, Base):
     """One message to one recipient for one purpose. ``dedupe_key`` is unique per organisation,
-    so writing the same message twice is a no-op, and a row is claimed (``sending``) in its own
-    committed step before it goes to a provider, so it is handed over at most once."""
+    so writing the same message twice is a no-op. Delivery claims rows in batches under a
+    lease (``claim_token``, ``lease_until``) and marks each row ``sending`` in a committed step
+    before it goes to a provider, so it is handed over at most once."""
 
     __tablename__ = "outbound_message"
     __table_args__ = (
         sa.UniqueConstraint("organisation_id", "dedupe_key"),
+        # Inbound replies find the message they answer; erasure finds messages to an address.
+        sa.Index("ix_outbound_message_recipient", "organisation_id", "recipient"),
+        # The queued rows, oldest first (the sweep), with when each is due.
         sa.Index(
             "ix_outbound_message_queued",
+            "id",
             "next_attempt_at",
-            postgresql_where=sa.text("state = 'queued'"),
-            sqlite_where=sa.text("state = 'queued'"),
+            postgresql_where=sa.text(QUEUED),
+            sqlite_where=sa.text(QUEUED),
         ),
+        # Rows under a claim, by claim token (renewal, release) and lease (the sweep).
+        sa.Index(
+            "ix_outbound_message_leased",
+            "claim_token",
+            "lease_until",
+            postgresql_where=sa.text(LEASED),
+            sqlite_where=sa.text(LEASED),
+        ),
+    )
+
+    # Every update of a row in delivery writes an entry into each index (its state is in the
+    # partial indexes' predicates, so PostgreSQL cannot update in place): the organisation is
+    # indexed by the unique (organisation_id, dedupe_key) already, and needs no index of its own.
+    organisation_id: Mapped[int] = mapped_column(  # type: ignore[assignment]
+        sa.ForeignKey("organisation.id", ondelete="CASCADE"), nullable=False
     )
 
     id: Mapped[intpk]
@@ -60,6 +110,8 @@ class OutboundMessage(OrgScoped, Base):
     purpose: Mapped[str] = mapped_column(sa.String(60))
     dedupe_key: Mapped[str255]
     recipient: Mapped[str] = mapped_column(sa.String(254))
+    contact_id: Mapped[int | None] = _contact_id()
+    ref: Mapped[str | None] = mapped_column(sa.String(60), index=True)
     language: Mapped[str] = mapped_column(sa.String(2), default="en")
     subject: Mapped[str] = mapped_column(sa.String(300), default="")
     body_text: Mapped[str] = mapped_column(sa.Text, default="")
@@ -67,6 +119,7 @@ class OutboundMessage(OrgScoped, Base):
     headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
     state: Mapped[DeliveryState] = mapped_column(_enum(DeliveryState), default=DeliveryState.QUEUED)
     claim_token: Mapped[str | None] = mapped_column(sa.String(32))
+    lease_until: Mapped[dt.datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[dt.datetime | None]
     provider: Mapped[str | None] = mapped_column(sa.String(20))
@@ -80,7 +133,8 @@ class OutboundMessage(OrgScoped, Base):
 
 class InboundMessage(Base):
     """A message a provider delivered to a webhook, kept before anything acts on it.
-    ``provider_id`` (MessageSid, RecordingSid, a Message-ID) is unique: a redelivery is a no-op."""
+    ``provider_id`` (MessageSid, RecordingSid, a Message-ID) is unique: a redelivery is a no-op.
+    ``organisation_id`` is empty when the number or address it came to belongs to no one."""
 
     __tablename__ = "inbound_message"
     __table_args__ = (sa.UniqueConstraint("provider", "provider_id"),)
@@ -96,5 +150,43 @@ class InboundMessage(Base):
     recipient: Mapped[str] = mapped_column(sa.String(254), default="")
     body: Mapped[str] = mapped_column(sa.Text, default="")
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    contact_id: Mapped[int | None] = _contact_id()
+    ref: Mapped[str | None] = mapped_column(sa.String(60), index=True)
+    in_reply_to_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("outbound_message.id", ondelete="SET NULL")
+    )
     received_at: Mapped[timestamp]
     handled_at: Mapped[dt.datetime | None]
+    handle_attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class SenderSettings(OrgScoped, Base):
+    """Who an organisation's messages come from: the e-mail sender, the domain of per-thread
+    reply addresses, the Twilio messaging service, and the colour of its e-mails. One row per
+    organisation at most; without one, Stoop's defaults apply (``STOOP_MAIL_FROM``'s address
+    under the organisation's name, ``STOOP_TWILIO_FROM``)."""
+
+    __tablename__ = "sender_settings"
+    __table_args__ = (sa.UniqueConstraint("organisation_id"),)
+
+    id: Mapped[intpk]
+    email_from_name: Mapped[str | None] = mapped_column(sa.String(120))
+    email_from_address: Mapped[str | None] = mapped_column(sa.String(254))
+    reply_domain: Mapped[str | None] = mapped_column(sa.String(253))
+    twilio_messaging_service_sid: Mapped[str | None] = mapped_column(sa.String(34))
+    brand_colour: Mapped[str | None] = mapped_column(sa.String(7))
+    updated_at: Mapped[timestamp]
+
+
+class SenderNumber(OrgScoped, Base):
+    """A phone number an organisation sends SMS or takes calls on. Unique across all
+    organisations, so an inbound SMS or call to it finds its organisation."""
+
+    __tablename__ = "sender_number"
+
+    id: Mapped[intpk]
+    phone_number: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    sms: Mapped[bool] = mapped_column(default=True)
+    voice: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[timestamp]

@@ -1,8 +1,15 @@
 """Provider webhooks under ``/hooks/`` (CSRF-exempt; each request is authenticated by the
 provider's signature instead, checked before anything else).
 
-``/hooks/twilio/status`` receives Twilio's message status callbacks and moves the outbox row
-through the state machine in ``notifications.status``.
+- ``/hooks/twilio/status`` receives Twilio's message status callbacks and moves the outbox row
+  through the state machine in ``notifications.status``;
+- ``/hooks/twilio/sms`` receives an SMS sent to one of the organisations' numbers, stores it
+  (once per MessageSid) and hands it to the registered inbound handler.
+
+Twilio reads TwiML, not our JSON API errors: every answer here, refusals and failures included,
+is what Twilio understands — TwiML for the messaging webhook (an empty ``<Response/>`` sends no
+reply), an empty body for status callbacks — with a status that tells Twilio's debugger what
+happened (403 for a bad signature, 400 for a request without the fields Twilio always sends).
 """
 
 from __future__ import annotations
@@ -10,18 +17,24 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, Response, current_app, request
 from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+from werkzeug.exceptions import HTTPException
 
-from notifications.models import DeliveryState
+from notifications.inbound import Received, receive
+from notifications.models import Channel, DeliveryState
+from notifications.senders import organisation_for_number
 from notifications.status import TWILIO_STATUSES, apply_provider_status
 from panel.core.config import Settings
 from panel.core.db import get_session, utcnow
-from panel.core.errors import error_response
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("hooks", __name__)
+
+TWIML = "text/xml"
+MAX_SMS_BODY = 1600  # Twilio's own limit for one (concatenated) message
 
 
 def twilio_request_url(settings: Settings) -> str:
@@ -42,20 +55,52 @@ def twilio_signature_valid(settings: Settings) -> bool:
     return validator.validate(twilio_request_url(settings), request.form, signature)
 
 
+def twiml(status: int = 200) -> Response:
+    """An empty TwiML document (Twilio does nothing more) with ``status``."""
+    return Response(str(MessagingResponse()), status=status, mimetype=TWIML)
+
+
+def empty(status: int = 200) -> Response:
+    """An empty body, for callbacks whose answer Twilio does not read."""
+    return Response(b"", status=status, mimetype="text/plain")
+
+
+def _refusal(status: int) -> Response:
+    """What Twilio understands from a hook that could not do its work."""
+    if request.endpoint == "hooks.twilio_status":
+        return empty(status)
+    return twiml(status)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> Response:
+    # A body too large, a malformed form: Twilio gets TwiML, not the JSON API error.
+    return _refusal(exc.code or 400)
+
+
+@bp.errorhandler(Exception)
+def _unexpected(exc: Exception) -> Response:
+    log.exception("webhook %s failed", request.path)
+    return _refusal(500)
+
+
+def _settings() -> Settings:
+    return current_app.config["STOOP"]
+
+
 @bp.post("/hooks/twilio/status")
 def twilio_status() -> Any:
-    """A message status callback: sent → delivered / undelivered / failed, never backwards."""
-    settings: Settings = current_app.config["STOOP"]
-    if not twilio_signature_valid(settings):
-        return error_response(403, "invalid_signature", "The Twilio signature is missing or wrong.")
+    """A message status callback: sent → delivered / undelivered / failed, never backwards.
+    Intermediate statuses (queued, sending…), repeats and unknown messages change nothing."""
+    if not twilio_signature_valid(_settings()):
+        return empty(403)
     sid = request.form.get("MessageSid", "")
     status = request.form.get("MessageStatus") or request.form.get("SmsStatus", "")
     new_state = TWILIO_STATUSES.get(status)
     if not sid or new_state is None:
-        # Intermediate statuses (queued, sending...) carry nothing new; acknowledge them.
-        return {"status": "ignored"}, 200
+        return empty()
     session = get_session()
-    changed = apply_provider_status(
+    apply_provider_status(
         session,
         provider="twilio",
         provider_id=sid,
@@ -64,7 +109,36 @@ def twilio_status() -> Any:
         now=utcnow(),
     )
     session.commit()
-    return {"status": "updated" if changed else "unchanged"}, 200
+    return empty()
+
+
+@bp.post("/hooks/twilio/sms")
+def twilio_sms() -> Any:
+    """An SMS to one of our numbers: stored once per MessageSid, for the organisation that owns
+    the number it was sent to, then handed to the inbound handler. Answers empty TwiML: any
+    reply goes out through the outbox, sent at most once."""
+    if not twilio_signature_valid(_settings()):
+        return twiml(403)
+    form = request.form
+    sid, sender, to = form.get("MessageSid", ""), form.get("From", ""), form.get("To", "")
+    body = form.get("Body", "")
+    if not (sid and sender and to) or len(sid) > 120 or len(body) > MAX_SMS_BODY:
+        return twiml(400)
+    session = get_session()
+    received = Received(
+        channel=Channel.SMS,
+        provider="twilio",
+        provider_id=sid,
+        sender=sender[:254],
+        recipient=to[:254],
+        body=body,
+        payload={key: form.get(key, "") for key in form},
+    )
+    stored = receive(session, received, organisation_id=organisation_for_number(session, to))
+    session.commit()
+    if stored is None:
+        log.info("inbound SMS %s delivered again: already stored", sid)
+    return twiml()
 
 
 def _twilio_error(state: DeliveryState) -> str | None:

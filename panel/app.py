@@ -17,6 +17,7 @@ from flask import Flask, g, request
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from notifications.inbound import register_handler, store_only
 from panel.accounts.passwords import use_cheap_hashing
 from panel.accounts.session import init_login
 from panel.accounts.tokens import authenticate
@@ -91,6 +92,8 @@ def create_app(config: Settings | dict[str, Any] | None = None, *, serving: bool
     init_metrics(app)
     init_navigation(app, rooms)
     _register_blueprints(app, rooms)
+    # No domain takes answers yet: inbound messages are kept, and handled by keeping them.
+    register_handler(app, store_only)
     # After the blueprints: flask-smorest installs its own HTTPException handler; ours wins.
     register_error_handlers(app)
     _register_request_hooks(app)

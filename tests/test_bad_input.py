@@ -210,6 +210,13 @@ def problems(client: FlaskClient, probe: Probe, response: Any) -> list[str]:
         if status not in (303, 400) or not any(words in text for words in REFUSAL_WORDS):
             return [f"{name} did not say why it was refused: {status} {text[:300]!r}"]
         return []
+    if status >= 400 and probe.url.startswith("/hooks/twilio/"):
+        # Twilio is the only caller: it reads TwiML or an empty body, never a page; an
+        # unsigned probe is refused before anything else is read.
+        body = response.get_data(as_text=True)
+        if status != 403 or (body and "<Response" not in body):
+            return [f"{name} answered {status} with what Twilio cannot read: {body[:300]!r}"]
+        return []
     if status >= 400:
         if is_json and not _json_message(response):
             return [f"{name} answered {status} without a message: {response.get_data()[:300]!r}"]

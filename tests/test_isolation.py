@@ -799,20 +799,23 @@ VALUE_ARGUMENTS = {"email": ("user_account", "email")}
 
 
 def task_arguments(task: Any, org: OrgRows) -> list[Any] | None:
-    """The task's id arguments filled with ``org``'s rows (None when one names no table)."""
+    """The task's id arguments filled with ``org``'s rows (None when one names no table):
+    ``<table>_id`` takes the row's id, ``<table>_ids`` a list of it (a batch)."""
     import inspect
 
     names = [n for n in inspect.signature(task.run).parameters if n != "self"]
-    values = []
+    values: list[Any] = []
     for name in names:
         if name in VALUE_ARGUMENTS:  # a value looked up in the task, e.g. an address
             table, column = VALUE_ARGUMENTS[name]
             values.append(org.rows[table][column])
             continue
-        table = _table_for_stem(name.removesuffix("_id")) if name.endswith("_id") else None
+        stem, _, suffix = name.rpartition("_")
+        table = _table_for_stem(stem) if suffix in ("id", "ids") else None
         if table is None or table not in org.rows:
             return None
-        values.append(org.rows[table]["id"])
+        row_id = org.rows[table]["id"]
+        values.append([row_id] if suffix == "ids" else row_id)
     return values
 
 
@@ -834,7 +837,9 @@ def test_every_task_given_a_row_of_a_leaves_b_alone(app: Flask, db_session: Sess
         task = celery.tasks[name]
         args = [] if name in periodic else task_arguments(task, a)
         if args is None:
-            failures.append(f"{name}: its arguments name no table (call ids <table>_id)")
+            failures.append(
+                f"{name}: its arguments name no table (call ids <table>_id, lists <table>_ids)"
+            )
             continue
         before = rows_of(db_session, b.organisation_id)
         result = task.apply(args=args)

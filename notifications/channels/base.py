@@ -1,18 +1,35 @@
 """The contract every delivery channel keeps, and the three ways a hand-over can fail.
 
-A channel takes one claimed outbox row and hands it to a provider (an SMTP server, Twilio, a
-folder). It never touches the database: it returns a :class:`Receipt` or raises one of the
-errors below, and ``notifications.delivery`` records the outcome. Provider-specific exceptions
-never leave a channel; they are translated here into what the delivery loop must do next.
+A channel is opened for one batch of claimed outbox rows of one organisation (so it can keep
+one SMTP connection for all of them), hands each row to a provider (an SMTP server, Twilio, a
+folder) and is closed at the end. It never touches the database: it returns a
+:class:`Receipt` or raises one of the errors below, and ``notifications.delivery`` records the
+outcome. Provider-specific exceptions never leave a channel; they are translated here into
+what the delivery loop must do next.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from notifications.models import OutboundMessage
-from panel.core.config import Settings
+from notifications.models import Channel
+
+
+class Message(Protocol):
+    """What a channel reads of an outbox row (an ``OutboundMessage``, or the plain row the
+    delivery loop claims)."""
+
+    id: int
+    organisation_id: int
+    channel: Channel
+    recipient: str
+    language: str
+    subject: str
+    body_text: str
+    body_html: str | None
+    headers: dict[str, Any]
+    attempts: int
 
 
 @dataclass(frozen=True)
@@ -47,10 +64,14 @@ class UncertainDeliveryError(DeliveryError):
 
 
 class DeliveryChannel(Protocol):
-    """One way of delivering a message. ``name`` is stored as the row's ``provider``."""
+    """One way of delivering messages. ``name`` is stored as the row's ``provider``."""
 
     name: str
 
-    def send(self, message: OutboundMessage, settings: Settings) -> Receipt:
+    def send(self, message: Message) -> Receipt:
         """Hand ``message`` over, or raise a :class:`DeliveryError` subclass."""
+        ...
+
+    def close(self) -> None:
+        """Let go of any connection (the end of a batch)."""
         ...

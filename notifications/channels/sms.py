@@ -20,12 +20,13 @@ from twilio.rest import Client
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
 from notifications.channels.base import (
+    Message,
     PermanentDeliveryError,
     Receipt,
     TransientDeliveryError,
     UncertainDeliveryError,
 )
-from notifications.models import OutboundMessage
+from notifications.senders import SenderIdentity
 from panel.core.config import Settings
 
 TWILIO_TIMEOUT = 10.0
@@ -70,23 +71,32 @@ def twilio_client(settings: Settings) -> Client:
 
 
 class TwilioSmsChannel:
-    """Sends an SMS through Twilio, asking for delivery reports at ``/hooks/twilio/status``."""
+    """Sends an SMS through Twilio from the organisation's number or messaging service, asking
+    for delivery reports at ``/hooks/twilio/status``. The client (and its HTTP connection) is
+    kept per thread, so a batch reuses one connection."""
 
     name = "twilio"
 
-    def send(self, message: OutboundMessage, settings: Settings) -> Receipt:
+    def __init__(self, settings: Settings, sender: SenderIdentity) -> None:
+        self.settings = settings
+        self.sender = sender
+
+    def send(self, message: Message) -> Receipt:
         params: dict[str, Any] = {
             "to": message.recipient,
             "body": message.body_text,
-            "status_callback": settings.base_url + STATUS_CALLBACK_PATH,
+            "status_callback": self.settings.base_url + STATUS_CALLBACK_PATH,
         }
-        sender = settings.twilio_from
+        sender = self.sender.twilio_from
+        if not sender:
+            # Configuration, not the message's fault: retry once a number is set.
+            raise TransientDeliveryError("no Twilio number or messaging service to send from")
         if sender.startswith("MG"):
             params["messaging_service_sid"] = sender
         else:
             params["from_"] = sender
         try:
-            created = twilio_client(settings).messages.create(**params)
+            created = twilio_client(self.settings).messages.create(**params)
         except TwilioRestException as exc:
             raise translate_twilio_error(exc) from exc
         except requests.RequestException as exc:
@@ -97,6 +107,9 @@ class TwilioSmsChannel:
         except TwilioException as exc:
             raise UncertainDeliveryError(f"unexpected answer from Twilio: {exc}") from exc
         return Receipt(provider=self.name, provider_id=created.sid)
+
+    def close(self) -> None:
+        """The per-thread client stays for the next batch."""
 
 
 def never_connected(exc: requests.RequestException) -> bool:

@@ -1,9 +1,9 @@
-"""The account e-mails (invitation, password reset): rendered here, sent by ``notifications``.
+"""The account e-mails (invitation, password reset), written through ``notifications``.
 
-Each message is rendered in the recipient's language from the Jinja templates under
-``templates/accounts/email/`` (a plain-text and an HTML part) with absolute links built from
-``STOOP_BASE_URL``, then written to the outbox with ``queue_email``; it is delivered after the
-caller commits.
+Each is a message template under ``templates/accounts/email/`` (a plain-text part with the
+subject, and an HTML part) on the shared e-mail layout, rendered in the recipient's language
+with absolute links built from ``STOOP_BASE_URL`` and queued by ``notifications.messages.queue``,
+the one render-and-queue call; it is delivered after the caller commits.
 """
 
 from __future__ import annotations
@@ -11,12 +11,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import current_app, has_request_context, render_template, url_for
-from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask import current_app, has_request_context, url_for
 from sqlalchemy.orm import Session
 
-from notifications.dispatch import queue_email
+from notifications import messages
 from panel.accounts.links import (
     INVITE_MAX_AGE,
     RESET_MAX_AGE,
@@ -50,13 +48,10 @@ def send_password_reset(session: Session, user: User) -> None:
     """Queue an e-mail with a link to choose a new password."""
     link = absolute_url("accounts.reset_password", token=make_reset_token(user))
     context = {"user": user, "link": link, "hours": RESET_MAX_AGE // 3600}
-    with force_locale(user.locale):
-        subject = _("Choose a new password for Stoop")
     _queue_to(
         session,
         user,
         template="reset",
-        subject=subject,
         context=context,
         purpose="password_reset",
         dedupe_key=f"password_reset:{user.id}:{password_fingerprint(user)}:{_window()}",
@@ -73,17 +68,10 @@ def send_invitation(session: Session, user: User, inviter: User) -> None:
         "link": link,
         "days": INVITE_MAX_AGE // 86400,
     }
-    with force_locale(user.locale):
-        subject = _(
-            "%(name)s invited you to %(organisation)s on Stoop",
-            name=inviter.display_name,
-            organisation=user.organisation.name,
-        )
     _queue_to(
         session,
         user,
         template="invite",
-        subject=subject,
         context=context,
         purpose="invite",
         dedupe_key=f"invite:{user.id}:{_window()}",
@@ -100,19 +88,12 @@ def send_invitation_elsewhere(session: Session, owner: User, inviter: User) -> N
         "organisation": organisation,
         "link": absolute_url("accounts.login"),
     }
-    with force_locale(owner.locale):
-        subject = _(
-            "%(name)s tried to invite you to %(organisation)s on Stoop",
-            name=inviter.display_name,
-            organisation=organisation.name,
-        )
     # The message belongs with the account it is about, in the owner's organisation.
     with scoped_to(session, owner.organisation_id):
         _queue_to(
             session,
             owner,
             template="invite_elsewhere",
-            subject=subject,
             context=context,
             purpose="invite_elsewhere",
             dedupe_key=f"invite_elsewhere:{owner.id}:{organisation.id}:{_window()}",
@@ -124,24 +105,19 @@ def _queue_to(
     user: User,
     *,
     template: str,
-    subject: str,
     context: dict[str, Any],
     purpose: str,
     dedupe_key: str,
 ) -> None:
-    """Render ``accounts/email/<template>.txt`` and ``.html`` in the user's language and queue
-    them to the user."""
-    with force_locale(user.locale):
-        text = render_template(f"accounts/email/{template}.txt", subject=subject, **context)
-        html = render_template(f"accounts/email/{template}.html", subject=subject, **context)
-    queue_email(
+    """Render ``accounts/email/<template>`` in the user's language and queue it to the user.
+    One recipient: everything personal is in ``context``, where templates may test it."""
+    messages.queue(
         session,
         organisation_id=user.organisation_id,
-        to=user.email,
-        subject=subject,
-        text=text,
-        html=html,
+        template=f"accounts/email/{template}",
         purpose=purpose,
-        dedupe_key=dedupe_key,
-        language=user.locale,
+        recipients=[
+            messages.Recipient(address=user.email, dedupe_key=dedupe_key, language=user.locale)
+        ],
+        context=context,
     )

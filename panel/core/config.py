@@ -47,6 +47,7 @@ class Settings:
     twilio_from: str = ""
     twilio_api_base: str = ""
     inbound_email_secret: str = ""
+    claim_lease_seconds: int = 60  # a claimed batch (outbox) is another worker's once this runs out
     proxy_count: int = 0  # reverse proxies in front that set X-Forwarded-For/-Proto/-Host
     allow_insecure: bool = False  # let a production start use SQLite or the default key
     max_upload_mb: int = 60  # request bodies other than media uploads (CSV imports)
@@ -161,6 +162,8 @@ class Settings:
                 "STOOP_TRANSCRIBER=faster_whisper needs STOOP_TRANSCRIBER_MODEL_DIR "
                 "(a model folder on this machine; Stoop never downloads one)"
             )
+        if self.claim_lease_seconds < 5:
+            raise ConfigError("STOOP_CLAIM_LEASE_SECONDS must be at least 5")
         if self.default_language not in {"en", "sv", "nl"}:
             raise ConfigError("STOOP_DEFAULT_LANGUAGE must be en, sv or nl")
         self.metrics_allowed_networks()  # malformed networks fail at start, not per scrape

@@ -144,6 +144,10 @@ def create_engine(url: str) -> sa.Engine:
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    # In WAL mode NORMAL syncs at checkpoints, not at every commit: a commit survives the
+    # process being killed (what the outbox's at-most-once claims rely on), only a power cut
+    # can lose the last ones; FULL made each commit cost a disk flush (~2.5 ms here).
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()

@@ -2,8 +2,9 @@
 
 In the embedded default e-mail is written as ``.eml`` files and SMS are only recorded; this page
 shows both for the logged-in user's organisation (a password-reset link, an invitation, an SMS
-to a tenant). It exists only while at least one outbox is in use: with SMTP and Twilio both
-configured it answers 404.
+to a tenant), and every message that did not go out: waiting, failed, or ``unknown`` (a worker
+stopped while handing it over; Stoop never resends those on its own). It exists only while at
+least one outbox is in use: with SMTP and Twilio both configured it answers 404.
 """
 
 from __future__ import annotations
@@ -23,6 +24,14 @@ from panel.core.extensions import db
 bp = Blueprint("dev", __name__)
 
 LIST_LIMIT = 200
+NOT_DELIVERED = (
+    DeliveryState.QUEUED,
+    DeliveryState.CLAIMED,
+    DeliveryState.SENDING,
+    DeliveryState.FAILED,
+    DeliveryState.UNDELIVERED,
+    DeliveryState.UNKNOWN,
+)
 HEAD_TAG = re.compile(r"<head(\s[^>]*)?>", re.IGNORECASE)
 MAIL_HTML_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data: http: https:; "
@@ -33,6 +42,7 @@ STATE_BADGES = {
     DeliveryState.SENT: "ok",
     DeliveryState.DELIVERED: "ok",
     DeliveryState.QUEUED: "brand",
+    DeliveryState.CLAIMED: "brand",
     DeliveryState.SENDING: "brand",
     DeliveryState.UNKNOWN: "warn",
     DeliveryState.UNDELIVERED: "danger",
@@ -50,17 +60,33 @@ def _settings() -> Settings:
 @bp.get("/app/dev/outbox")
 @login_required
 def outbox() -> Any:
-    """E-mails from the ``.eml`` folder and recorded SMS of this organisation, newest first."""
+    """E-mails from the ``.eml`` folder, recorded SMS, and messages that did not go out, of
+    this organisation, newest first."""
     settings = _settings()
     mails = []
     if settings.email_outbox:
         mails = mailbox.list_mail(
             settings.outbox_dir, organisation_id=current_user.organisation_id, limit=LIST_LIMIT
         )
+    session = db.session()
+    # What the folder cannot show (not written, yet or ever), and SMS that did not go out
+    # through Twilio; recorded SMS are listed below with their state anyway.
+    listed_below = [Channel.SMS, Channel.VOICE] if settings.sms_outbox else []
+    undelivered = list(
+        session.scalars(
+            sa.select(OutboundMessage)
+            .where(
+                OutboundMessage.state.in_(NOT_DELIVERED),
+                OutboundMessage.channel.not_in(listed_below),
+            )
+            .order_by(OutboundMessage.id.desc())
+            .limit(LIST_LIMIT)
+        )
+    )
     texts: list[OutboundMessage] = []
     if settings.sms_outbox:
         texts = list(
-            db.session().scalars(
+            session.scalars(
                 sa.select(OutboundMessage)
                 .where(OutboundMessage.channel.in_([Channel.SMS, Channel.VOICE]))
                 .order_by(OutboundMessage.created_at.desc(), OutboundMessage.id.desc())
@@ -72,6 +98,7 @@ def outbox() -> Any:
         settings=settings,
         mails=mails,
         texts=texts,
+        undelivered=undelivered,
         state_badges=STATE_BADGES,
     )
 

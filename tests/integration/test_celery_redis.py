@@ -180,7 +180,7 @@ def test_the_worker_delivers_a_committed_email_over_smtp(worker_app, worker, smt
 
 
 def test_a_rolled_back_transaction_enqueues_nothing(worker_app, worker, smtp_server):
-    before = worker.received("notifications.tasks.deliver_message")
+    before = worker.received("notifications.tasks.deliver_batch")
     with worker_app.app_context():
         session = system_session()
         org = OrganisationFactory()
@@ -209,7 +209,7 @@ def test_a_rolled_back_transaction_enqueues_nothing(worker_app, worker, smtp_ser
     smtp_server.wait_for(1, timeout=DELIVERY_TIMEOUT)
     time.sleep(1.0)
     assert [m["Subject"] for m in smtp_server.messages] == ["Committed"]
-    assert worker.received("notifications.tasks.deliver_message") == before + 1
+    assert worker.received("notifications.tasks.deliver_batch") == before + 1
     with worker_app.app_context():
         rows = system_session().scalars(sa.select(OutboundMessage.dedupe_key)).all()
     assert "worker-rolled-back" not in rows

@@ -8,6 +8,7 @@ import threading
 
 import pytest
 import requests
+from email_validator import EmailNotValidError, validate_email
 from twilio.base.exceptions import TwilioRestException
 
 from notifications import tasks
@@ -15,8 +16,9 @@ from notifications.channels.base import PermanentDeliveryError, TransientDeliver
 from notifications.channels.email import parse_smtp_url
 from notifications.channels.sms import never_connected, translate_twilio_error
 from notifications.delivery import backoff, deliver_due
-from notifications.dispatch import queue_email
+from notifications.dispatch import email_address, queue_email
 from notifications.models import DeliveryState
+from panel.core.errors import ValidationError
 from tests.conftest import free_port
 
 
@@ -158,3 +160,48 @@ def test_the_periodic_task_runs_the_sweep_in_the_app_context(
 
     assert result.successful() and result.result == 1
     assert len(smtp_server.messages) == 1
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "anna@example.org",
+        "Anna.Berg+panel@Example.ORG",
+        "o'brien@bostad.ie",
+        "x@sub-domain.example.co.uk",
+        "a..b@example.org",
+        ".anna@example.org",
+        "anna@-example.org",
+        "anna@example",
+        "anna@example.123",
+        "anna@xn--bcher-kva.example",
+        "anna@stoop.localhost",
+        "anna@mail.test",
+        "åsa@exempel.se",
+        "anna@exämple.se",
+        '"quoted local"@example.org',
+        ("l" * 65) + "@example.org",
+        "anna@" + ("d" * 64) + ".org",
+        "",
+    ],
+)
+def test_the_fast_address_check_agrees_with_email_validator(address):
+    try:
+        expected = validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError:
+        expected = None
+
+    if expected is None:
+        with pytest.raises(ValidationError):
+            email_address(address)
+    else:
+        assert email_address(address) == expected
+
+
+def test_the_lease_is_a_setting_with_a_floor():
+    from panel.core.config import ConfigError, Settings
+
+    assert Settings.from_env({"STOOP_CLAIM_LEASE_SECONDS": "90"}).claim_lease_seconds == 90
+    assert Settings.from_env({}).claim_lease_seconds == 60
+    with pytest.raises(ConfigError, match="STOOP_CLAIM_LEASE_SECONDS"):
+        Settings.from_env({"STOOP_CLAIM_LEASE_SECONDS": "1"}).validate(serving=False)

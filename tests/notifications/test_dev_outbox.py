@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from notifications.dispatch import queue_email, queue_sms
+from notifications.models import DeliveryState, OutboundMessage
 from tests.factories import OrganisationFactory, UserFactory, login
 
 OUTBOX = "/app/dev/outbox"
@@ -135,3 +138,39 @@ def test_with_only_twilio_configured_it_still_shows_email(
 
     assert "Reset your Stoop password" in page
     assert "SMS go out through Twilio" in page
+
+
+def test_messages_that_did_not_go_out_are_shown_too(client, db_session, org, email_outbox):
+    send_reset_mail(db_session, org, to="lost@example.org")
+    send_reset_mail(db_session, org, to="delivered@example.org")
+    lost = db_session.scalar(
+        sa.select(OutboundMessage).where(OutboundMessage.recipient == "lost@example.org")
+    )
+    lost.state = DeliveryState.UNKNOWN
+    lost.error = "the delivery was interrupted; it may or may not have reached the recipient"
+    other = OrganisationFactory()
+    send_reset_mail(db_session, other, to="theirs@elsewhere.example")
+    theirs = db_session.scalar(
+        sa.select(OutboundMessage).where(OutboundMessage.recipient == "theirs@elsewhere.example")
+    )
+    theirs.state = DeliveryState.FAILED
+    db_session.commit()
+    login(client, UserFactory(organisation=org))
+
+    page = client.get(OUTBOX).get_data(as_text=True)
+
+    assert "Not delivered" in page
+    assert "lost@example.org" in page and "may or may not have reached" in page
+    assert "will not send it again by itself" in page
+    assert "theirs@elsewhere.example" not in page
+
+
+def test_with_everything_delivered_there_is_no_not_delivered_list(
+    client, db_session, org, email_outbox
+):
+    send_reset_mail(db_session, org)
+    login(client, UserFactory(organisation=org))
+
+    page = client.get(OUTBOX).get_data(as_text=True)
+
+    assert "Not delivered" not in page

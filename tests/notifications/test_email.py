@@ -39,7 +39,8 @@ def test_default_writes_an_eml_file_with_the_right_headers(db_session, org, sett
     message = queue(db_session, org, headers={"Reply-To": "thread-7@reply.stoop.example"})
 
     mail = email_outbox.last("anna@example.org")
-    assert mail.message["From"] == settings.mail_from
+    [sender] = mail.message["From"].addresses
+    assert (sender.display_name, sender.addr_spec) == (org.name, "no-reply@stoop.localhost")
     assert mail.to == "anna@example.org"
     assert mail.subject == "Välkommen till panelen"
     assert mail.message["Message-ID"] == message.provider_id
@@ -70,7 +71,7 @@ def test_smtp_delivers_a_multipart_message(db_session, org, use_smtp, settings):
     mail = received.message
     assert mail["To"] == "anna@example.org"
     assert mail["Subject"] == "Välkommen till panelen"
-    assert mail["From"] == settings.mail_from
+    assert mail["From"].addresses[0].display_name == org.name
     assert mail.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in mail.iter_parts()] == ["text/plain", "text/html"]
     assert (message.state, message.provider) == (DeliveryState.SENT, "smtp")
@@ -167,11 +168,13 @@ def test_it_gives_up_after_the_last_attempt(db_session, org, use_smtp):
     assert use_smtp.messages == []
 
 
-def test_a_stale_sending_row_becomes_unknown_and_is_never_resent(db_session, org, use_smtp):
+def test_a_row_whose_lease_ran_out_mid_send_becomes_unknown_and_is_never_resent(
+    db_session, org, use_smtp
+):
     message = queue(db_session, org, commit=False)
     message.state = DeliveryState.SENDING
-    message.claimed_at = utcnow() - dt.timedelta(minutes=30)
     message.claim_token = "a" * 32
+    message.lease_until = utcnow() - dt.timedelta(seconds=1)
     db_session.commit()  # the delivery task finds it claimed and does nothing
     assert use_smtp.messages == []
 
@@ -184,10 +187,29 @@ def test_a_stale_sending_row_becomes_unknown_and_is_never_resent(db_session, org
     assert use_smtp.messages == []
 
 
-def test_a_fresh_sending_row_is_left_alone(db_session, org):
+def test_a_claimed_row_whose_lease_ran_out_goes_back_to_the_queue_and_out_once(
+    db_session, org, use_smtp
+):
+    message = queue(db_session, org, commit=False)
+    message.state = DeliveryState.CLAIMED
+    message.claim_token = "b" * 32
+    message.lease_until = utcnow() - dt.timedelta(seconds=1)
+    db_session.commit()
+    assert use_smtp.messages == []
+
+    assert deliver_due(db_session) == 1
+    db_session.refresh(message)
+
+    assert (message.state, message.attempts) == (DeliveryState.SENT, 1)
+    assert len(use_smtp.messages) == 1
+    assert deliver_due(db_session, now=later(60)) == 0
+
+
+def test_a_row_under_a_live_lease_is_left_alone(db_session, org):
     message = queue(db_session, org, commit=False)
     message.state = DeliveryState.SENDING
-    message.claimed_at = utcnow() - dt.timedelta(minutes=1)
+    message.claim_token = "c" * 32
+    message.lease_until = utcnow() + dt.timedelta(seconds=30)
     db_session.commit()
 
     deliver_due(db_session)

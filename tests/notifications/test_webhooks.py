@@ -1,4 +1,5 @@
-"""``/hooks/twilio/status``: signed callbacks move an SMS forward, never backwards, once."""
+"""``/hooks/twilio/status``: signed callbacks move an SMS forward, never backwards, once; every
+answer is an empty body Twilio accepts, never our JSON API error."""
 
 from __future__ import annotations
 
@@ -42,8 +43,7 @@ def signed_post(client, settings, params, *, token=None, query=""):
 def test_a_signed_delivered_callback_marks_it_delivered(client, db_session, sent_sms, use_twilio):
     response = use_twilio.send_status_callback(client, sent_sms.provider_id, "delivered")
 
-    assert response.status_code == 200
-    assert response.json == {"status": "updated"}
+    assert (response.status_code, response.data) == (200, b"")
     message = reload(db_session, sent_sms)
     assert message.state == DeliveryState.DELIVERED
     assert message.status_at is not None
@@ -63,8 +63,7 @@ def test_the_same_callback_twice_changes_the_state_once(client, db_session, sent
 
     response = use_twilio.send_status_callback(client, sent_sms.provider_id, "delivered")
 
-    assert response.status_code == 200
-    assert response.json == {"status": "unchanged"}
+    assert (response.status_code, response.data) == (200, b"")
     assert reload(db_session, sent_sms).status_at == first_change
 
 
@@ -90,8 +89,8 @@ def test_a_forged_signature_is_403(client, db_session, sent_sms, settings):
 
     response = signed_post(client, settings, params, token="not-the-auth-token")
 
-    assert response.status_code == 403
-    assert response.json["error"]["code"] == "invalid_signature"
+    assert (response.status_code, response.data) == (403, b"")
+    assert not response.is_json
     assert reload(db_session, sent_sms).state == DeliveryState.SENT
 
 
@@ -144,5 +143,4 @@ def test_an_unknown_message_is_acknowledged(client, db_session, use_twilio, sett
 
     response = signed_post(client, settings, params)
 
-    assert response.status_code == 200
-    assert response.json == {"status": "unchanged"}
+    assert (response.status_code, response.data) == (200, b"")

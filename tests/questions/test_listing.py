@@ -4,8 +4,8 @@ owners, the answer modes in the reader's language, and each clip's state in the 
 from __future__ import annotations
 
 from media.models import MediaStatus
-from panel.questions.schemas import MediaSchema
 from panel.questions.models import QuestionStatus
+from panel.questions.schemas import MediaSchema
 from panel.questions.service import status_counts, status_counts_with_everyone
 from tests.factories import api_headers
 from tests.questions.conftest import make_media

@@ -1,4 +1,5 @@
-"""A stand-in for Twilio's Messages API, served on loopback for the ``twilio`` package to call.
+"""A stand-in for Twilio's Messages API, served on loopback for the ``twilio`` package to call,
+and the webhooks Twilio calls on us (status callbacks, incoming SMS), signed as Twilio signs.
 
 It answers what the package calls to send an SMS (``POST .../Messages.json``) and to fetch one
 (``GET .../Messages/{Sid}.json``), checks HTTP basic auth and the form against Twilio's own
@@ -152,6 +153,7 @@ class TwilioDouble:
         self.auth_token = secrets.token_hex(16)
         self.phone_number = "+46701740605"
         self.messages: list[SentMessage] = []
+        self.last_inbound_sid = ""
         self.requests: list[RecordedRequest] = []
         self._failures: list[tuple[int, int | None]] = []
         self._lock = threading.Lock()
@@ -240,11 +242,62 @@ class TwilioDouble:
         }
         if error_code is not None:
             params["ErrorCode"] = str(error_code)
-        signature = RequestValidator(self.auth_token).compute_signature(
-            message.status_callback, params
-        )
+        return self.post_signed(target, message.status_callback, params)
+
+    def send_inbound_sms(
+        self,
+        target: Any,
+        url: str,
+        *,
+        from_: str,
+        body: str,
+        to: str | None = None,
+        sid: str | None = None,
+        **extra: str | None,
+    ) -> Any:
+        """An SMS from ``from_`` to our number ``to``, posted to the number's webhook ``url``
+        with the parameters Twilio sends for an incoming message, signed like Twilio.
+
+        Returns the response; the MessageSid is in :attr:`last_inbound_sid`. ``extra`` adds
+        or replaces parameters; None removes one (a malformed request).
+        """
+        sid = sid or new_sid("SM")
+        to = to or self.phone_number
+        params: dict[str, str | None] = {
+            "ToCountry": "SE",
+            "ToState": "",
+            "SmsMessageSid": sid,
+            "NumMedia": "0",
+            "ToCity": "",
+            "FromZip": "",
+            "SmsSid": sid,
+            "FromState": "",
+            "SmsStatus": "received",
+            "FromCity": "",
+            "Body": body,
+            "FromCountry": "SE",
+            "To": to,
+            "ToZip": "",
+            "NumSegments": str(segments(body)),
+            "MessageSid": sid,
+            "AccountSid": self.account_sid,
+            "From": from_,
+            "ApiVersion": API_VERSION,
+            **extra,
+        }
+        self.last_inbound_sid = sid
+        sent = {key: value for key, value in params.items() if value is not None}
+        return self.post_signed(target, url, sent)
+
+    def post_signed(self, target: Any, url: str, params: dict[str, str]) -> Any:
+        """POST ``params`` to ``url`` with ``X-Twilio-Signature`` computed as Twilio does.
+
+        ``target`` is a Flask test client (the request goes to the URL's path) or the base URL
+        of a live server. Returns the client's or ``requests``' response.
+        """
+        signature = RequestValidator(self.auth_token).compute_signature(url, params)
         headers = {"X-Twilio-Signature": signature}
-        parts = urlsplit(message.status_callback)
+        parts = urlsplit(url)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         if isinstance(target, str):
             return requests.post(

@@ -3,7 +3,7 @@ honest: which form parameters "create a message" accepts and of what type, and w
 properties a message resource has.
 
 The document lives beside the repository in ``shared/data/twilio-oai/`` (CI has ``shared/``
-next to the checkout).
+next to the checkout; a worktree finds the nearest one further up).
 """
 
 from __future__ import annotations
@@ -17,7 +17,12 @@ from typing import Any
 import jsonschema
 
 REPO = Path(__file__).resolve().parents[2]
-DOCUMENT = REPO.parent / "shared" / "data" / "twilio-oai" / "twilio_api_v2010.json"
+OAI_FILE = Path("shared") / "data" / "twilio-oai" / "twilio_api_v2010.json"
+# Beside the checkout (CI), or beside a folder of worktrees: the nearest ``shared/`` upwards.
+DOCUMENT = next(
+    (folder / OAI_FILE for folder in REPO.parents if (folder / OAI_FILE).is_file()),
+    REPO.parent / OAI_FILE,
+)
 MESSAGES_PATH = "/2010-04-01/Accounts/{AccountSid}/Messages.json"
 MESSAGE_PATH = "/2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json"
 FORM = "application/x-www-form-urlencoded"

@@ -5,7 +5,7 @@ shown); the old ``error`` column keeps the English words of clips refused before
 upload has an expiry (its capability's); a processing clip a lease its worker renews.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-30 21:40:45.004839
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = '0003'
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

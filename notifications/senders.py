@@ -1,0 +1,219 @@
+"""An organisation's sender identity: who its e-mails and SMS come from, and which organisation
+an inbound SMS or call belongs to (found by the number it was sent to).
+
+The identity lives in notifications' own tables (``sender_settings``, ``sender_number``); what
+is not set falls back to Stoop's settings: ``STOOP_MAIL_FROM``'s address under the
+organisation's name, ``STOOP_TWILIO_FROM``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from email.utils import formataddr, parseaddr
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from notifications.models import SenderNumber, SenderSettings
+from panel.core.config import Settings
+from panel.core.errors import Conflict, ValidationError
+from panel.core.scoping import ALL_ORGS_OPTION
+
+DEFAULT_COLOUR = "#1f5f5b"
+COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+MESSAGING_SERVICE = re.compile(r"^MG[0-9a-fA-F]{32}$")
+DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+# The organisation's name, read by table name: notifications may not import the domain.
+ORGANISATION = sa.table("organisation", sa.column("id"), sa.column("name"))
+
+
+@dataclass(frozen=True)
+class SenderIdentity:
+    """Everything a channel and a template need to speak for one organisation."""
+
+    organisation_id: int
+    name: str
+    email_address: str
+    reply_domain: str | None
+    twilio_from: str
+    colour: str = DEFAULT_COLOUR
+
+    @property
+    def email_from(self) -> str:
+        """The ``From`` header: the name (encoded when not ASCII) and the address."""
+        return formataddr((self.name, self.email_address))
+
+    @property
+    def text_on_colour(self) -> str:
+        """Black or white, whichever reads better on :attr:`colour` (WCAG relative luminance)."""
+        return "#ffffff" if _luminance(self.colour) < 0.4 else "#1b2326"
+
+    def reply_address(self, token: str) -> str | None:
+        """A per-thread reply address at the reply domain, or None when none is set."""
+        return f"reply+{token}@{self.reply_domain}" if self.reply_domain else None
+
+
+def sender_identity(session: Session, organisation_id: int, settings: Settings) -> SenderIdentity:
+    """The sender identity of one organisation (its own settings over Stoop's defaults)."""
+    row = session.scalar(
+        sa.select(SenderSettings)
+        .where(SenderSettings.organisation_id == organisation_id)
+        .execution_options(**{ALL_ORGS_OPTION: True})
+    )
+    default_name, default_address = parseaddr(settings.mail_from)
+    name = (row and row.email_from_name) or _organisation_name(session, organisation_id)
+    return SenderIdentity(
+        organisation_id=organisation_id,
+        name=name or default_name or "Stoop",
+        email_address=(row and row.email_from_address) or default_address,
+        reply_domain=row.reply_domain if row else None,
+        twilio_from=(row and row.twilio_messaging_service_sid)
+        or _first_sms_number(session, organisation_id)
+        or settings.twilio_from,
+        colour=(row and row.brand_colour) or DEFAULT_COLOUR,
+    )
+
+
+def configure_sender(
+    session: Session,
+    organisation_id: int,
+    *,
+    email_from_name: str | None = None,
+    email_from_address: str | None = None,
+    reply_domain: str | None = None,
+    twilio_messaging_service_sid: str | None = None,
+    brand_colour: str | None = None,
+) -> SenderSettings:
+    """Set an organisation's sender settings (None or "" clears a value); refuses malformed
+    ones with a message an administrator understands."""
+    row = session.scalar(
+        sa.select(SenderSettings)
+        .where(SenderSettings.organisation_id == organisation_id)
+        .execution_options(**{ALL_ORGS_OPTION: True})
+    )
+    if row is None:
+        row = SenderSettings(organisation_id=organisation_id)
+        session.add(row)
+    row.email_from_name = _clean_name(email_from_name)
+    row.email_from_address = _clean_address(email_from_address)
+    row.reply_domain = _clean_domain(reply_domain)
+    row.twilio_messaging_service_sid = _clean_service(twilio_messaging_service_sid)
+    row.brand_colour = _clean_colour(brand_colour)
+    session.flush()
+    return row
+
+
+def add_sender_number(
+    session: Session,
+    organisation_id: int,
+    phone_number: str,
+    *,
+    sms: bool = True,
+    voice: bool = False,
+) -> SenderNumber:
+    """Register a number the organisation sends from and receives on. A number belongs to one
+    organisation only: inbound messages to it are that organisation's."""
+    if not E164.match(phone_number or ""):
+        raise ValidationError(
+            _(
+                "%(number)s is not a phone number in international form (+46701234567).",
+                number=phone_number,
+            )
+        )
+    taken = organisation_for_number(session, phone_number)
+    if taken is not None:
+        raise Conflict(_("%(number)s is already in use.", number=phone_number))
+    number = SenderNumber(
+        organisation_id=organisation_id, phone_number=phone_number, sms=sms, voice=voice
+    )
+    session.add(number)
+    session.flush()
+    return number
+
+
+def organisation_for_number(session: Session, phone_number: str) -> int | None:
+    """The organisation that owns ``phone_number`` (an inbound SMS's or call's To), if any."""
+    return session.scalar(
+        sa.select(SenderNumber.organisation_id)
+        .where(SenderNumber.phone_number == phone_number)
+        .execution_options(**{ALL_ORGS_OPTION: True})
+    )
+
+
+def _organisation_name(session: Session, organisation_id: int) -> str | None:
+    return session.scalar(
+        sa.select(ORGANISATION.c.name).where(ORGANISATION.c.id == organisation_id)
+    )
+
+
+def _first_sms_number(session: Session, organisation_id: int) -> str | None:
+    return session.scalar(
+        sa.select(SenderNumber.phone_number)
+        .where(SenderNumber.organisation_id == organisation_id, SenderNumber.sms.is_(True))
+        .order_by(SenderNumber.id)
+        .limit(1)
+        .execution_options(**{ALL_ORGS_OPTION: True})
+    )
+
+
+def _luminance(colour: str) -> float:
+    def channel(hex_pair: str) -> float:
+        value = int(hex_pair, 16) / 255
+        return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (channel(colour[i : i + 2]) for i in (1, 3, 5))
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def _clean_name(value: str | None) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    if len(value) > 120 or "\r" in value or "\n" in value:
+        raise ValidationError(_("The sender name must be one line of at most 120 characters."))
+    return value
+
+
+def _clean_address(value: str | None) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValidationError(
+            _("%(address)s is not a valid e-mail address.", address=value)
+        ) from exc
+
+
+def _clean_domain(value: str | None) -> str | None:
+    value = (value or "").strip().lower().rstrip(".")
+    if not value:
+        return None
+    if not DOMAIN.match(value):
+        raise ValidationError(_("%(domain)s is not a domain name.", domain=value))
+    return value
+
+
+def _clean_service(value: str | None) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not MESSAGING_SERVICE.match(value):
+        raise ValidationError(
+            _("A Twilio messaging service id starts with MG and has 32 more characters.")
+        )
+    return value
+
+
+def _clean_colour(value: str | None) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not COLOUR.match(value):
+        raise ValidationError(_("A colour is written like #1f5f5b."))
+    return value.lower()
