@@ -1,7 +1,6 @@
 """Users with roles, logins, invitations, password resets and API tokens."""
 
-from flask_babel import lazy_gettext as _l
-
+from panel.core.i18n import lazy_text as _l
 from panel.core.rooms import NavItem, Room
 
 room = Room(

@@ -10,6 +10,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
 
+import orjson
 import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.globals import app_ctx
@@ -138,7 +139,11 @@ def create_engine(url: str) -> sa.Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "savepoint", _sqlite_begin_before_savepoint)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # orjson reads the JSON columns (answer modes, choices, renditions): a list of 50
+    # questions decodes 150 of them, and the standard library took a sixth of its time.
+    return sa.create_engine(
+        url, pool_pre_ping=True, pool_size=5, max_overflow=10, json_deserializer=orjson.loads
+    )
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -57,8 +57,8 @@ class LazyText:
 
     def __str__(self) -> str:
         if not self.params:
-            return gettext(self.msgid)
-        return gettext(self.msgid, **{k: _text(v) for k, v in self.params.items()})
+            return translate(self.msgid)
+        return translate(self.msgid, **{k: _text(v) for k, v in self.params.items()})
 
     def __repr__(self) -> str:
         return f"LazyText({self.msgid!r}, **{self.params!r})"
@@ -118,6 +118,16 @@ def current_translations() -> Any:
     if state is not None and locale is not None:
         state.stoop_translations = (locale, translations)
     return translations
+
+
+def translate(msgid: str, **params: Any) -> str:
+    """``gettext`` through :func:`current_translations`: the same text as Flask-Babel's, for
+    code that translates many labels in one request (a list page's cards, the menu). Outside
+    a request Flask-Babel's own look-up is used."""
+    if not has_request_context():
+        return gettext(msgid, **params)
+    text = current_translations().ugettext(msgid)
+    return text % params if params else text
 
 
 def init_template_gettext(app: Flask) -> None:

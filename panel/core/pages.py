@@ -11,14 +11,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import phonenumbers
+from babel import dates as babel_dates
 from flask import Flask, render_template, request, url_for
-from flask_babel import format_timedelta
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
 from panel.core.db import utcnow
 from panel.core.errors import error_response, wants_json
+from panel.core.i18n import translate
 
 
 def safe_next(target: str | None) -> str | None:
@@ -39,8 +41,12 @@ def ago(moment: dt.datetime | None) -> str:
         return ""
     delta = utcnow() - moment
     if delta.total_seconds() < 60:
-        return _("just now")
-    return format_timedelta(-delta, granularity="minute", add_direction=True)
+        return translate("just now")
+    # Babel's own function with the locale at hand: Flask-Babel's wrapper looks the locale and
+    # its settings up again for every date on a list page.
+    return babel_dates.format_timedelta(
+        -delta, granularity="minute", add_direction=True, locale=get_locale()
+    )
 
 
 def clock(seconds: float | None) -> str:

@@ -1,7 +1,6 @@
 """The dev mailbox: what the embedded outboxes would have sent, for the demo and developers."""
 
-from flask_babel import lazy_gettext as _l
-
+from panel.core.i18n import lazy_text as _l
 from panel.core.rooms import NavItem, Room
 
 room = Room(

@@ -1,7 +1,6 @@
 """The staff app's landing page and the site root."""
 
-from flask_babel import lazy_gettext as _l
-
+from panel.core.i18n import lazy_text as _l
 from panel.core.rooms import NavItem, Room
 
 room = Room(

@@ -1,7 +1,6 @@
 """The place tree: area → building → stairwell."""
 
-from flask_babel import lazy_gettext as _l
-
+from panel.core.i18n import lazy_text as _l
 from panel.core.rooms import ApiBlueprint, NavItem, Room
 
 room = Room(

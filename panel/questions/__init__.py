@@ -1,7 +1,6 @@
 """Questions: what staff ask tenants, with an optional recorded video, and its life cycle."""
 
-from flask_babel import lazy_gettext as _l
-
+from panel.core.i18n import lazy_text as _l
 from panel.core.rooms import ApiBlueprint, NavItem, Periodic, Room
 
 room = Room(

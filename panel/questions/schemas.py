@@ -19,6 +19,7 @@ from panel.core.config import Settings
 from panel.core.i18n import lazy_text as _l
 from panel.core.pagination import PageQuerySchema, page_schema
 from panel.questions import service
+from panel.questions.listing import ListedQuestion
 from panel.questions.models import AnswerMode, Question
 from panel.questions.playback import player_for
 
@@ -60,7 +61,7 @@ class MediaSchema(Schema):
     )
 
 
-def _media(question: Question) -> dict[str, Any] | None:
+def _media(question: Question | ListedQuestion) -> dict[str, Any] | None:
     player = player_for(question.media)
     # Already JSON-ready, with MediaSchema's keys and types (tests/questions/test_api.py checks
     # it against the schema): dumping it again cost half the time of listing questions.
@@ -86,6 +87,32 @@ class QuestionSchema(Schema):
     )
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+
+
+def _iso(moment: Any) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def dump_question(question: Question | ListedQuestion) -> dict[str, Any]:
+    """What :class:`QuestionSchema` dumps, written out: the list answers up to 500 questions,
+    and marshmallow's generic field machinery took a third of its time. A test holds the two
+    equal for questions in every state."""
+    return {
+        "id": question.id,
+        "title": question.title,
+        "prompt": question.prompt,
+        "language": question.language,
+        "answer_modes": list(question.answer_modes or []),
+        "choices": list(question.choices or []),
+        "status": question.status.value,
+        "closes_at": _iso(question.closes_at),
+        "published_at": _iso(question.published_at),
+        "closed_at": _iso(question.closed_at),
+        "owner_id": question.owner_id,
+        "media": _media(question),
+        "created_at": _iso(question.created_at),
+        "updated_at": _iso(question.updated_at),
+    }
 
 
 def _title(**kwargs: Any) -> Text:

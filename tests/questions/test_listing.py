@@ -4,7 +4,7 @@ owners, the answer modes in the reader's language, and each clip's state in the 
 from __future__ import annotations
 
 from media.models import MediaStatus
-from panel.questions.models import QuestionStatus
+from panel.questions.models import Question, QuestionStatus
 from panel.questions.schemas import MediaSchema
 from panel.questions.service import status_counts, status_counts_with_everyone
 from tests.factories import api_headers
@@ -61,3 +61,41 @@ def test_the_api_gives_each_clip_as_its_schema_says(client, staff, question_fact
         "vtt",
     }
     assert clips[1] == {**clips[1], "status": "processing", "urls": {}}
+
+
+def test_the_hand_written_dump_equals_the_schema(scoped, staff, question_factory, media_factory):
+    """The list API dumps questions by hand for speed; it must say exactly what the schema
+    says, for questions in every state, with and without a clip in every state."""
+    from panel.core.db import utcnow
+    from panel.questions.schemas import QuestionSchema, dump_question
+
+    questions = [
+        question_factory(staff),
+        question_factory(
+            staff,
+            status=QuestionStatus.LIVE,
+            published_at=utcnow(),
+            closes_at=utcnow().replace(year=utcnow().year + 1),
+            answer_modes=["choice", "text"],
+            choices=["Ja, gärna", "Nej tack"],
+            media_id=media_factory(captions_vtt="WEBVTT\n\n00:00.000 --> 00:01.000\nHej\n").id,
+        ),
+        question_factory(staff, media_id=media_factory(MediaStatus.PROCESSING, progress=40).id),
+        question_factory(
+            staff,
+            status=QuestionStatus.CLOSED,
+            closed_at=utcnow(),
+            media_id=media_factory(MediaStatus.FAILED, error="Inte en video.").id,
+        ),
+    ]
+    from panel.questions.listing import list_questions, list_statement
+
+    schema = QuestionSchema()
+    listed, more = list_questions(
+        scoped, list_statement(with_owner=True).order_by(Question.id), limit=10
+    )
+    assert not more and [q.id for q in listed] == [q.id for q in questions]
+    for question, record in zip(questions, listed, strict=True):
+        scoped.refresh(question)
+        assert dump_question(question) == schema.dump(question) == dump_question(record)
+        assert record.owner_name == staff.display_name
