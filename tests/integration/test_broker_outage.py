@@ -9,6 +9,7 @@ the SMTP server.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -20,9 +21,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from media.lifecycle import LOST_AFTER
 from media.models import MediaFile, MediaStatus
 from notifications.models import DeliveryState, OutboundMessage
 from panel.accounts.models import User
+from panel.core.db import utcnow
 from panel.questions.models import Question, QuestionStatus
 from tests.conftest import TEST_SECRET
 from tests.factories import OrganisationFactory, UserFactory, api_headers, login, system_session
@@ -193,3 +196,25 @@ def test_with_the_broker_stopped_committed_requests_succeed_and_their_work_is_do
             break
         time.sleep(0.1)
     assert states == {DeliveryState.SENT}
+
+    # The clip whose processing task was lost with the broker: once it has waited longer than
+    # a lost task may (backdated here instead of waiting two minutes), beat's media sweep
+    # hands it to the worker, which makes it ready.
+    with app.app_context():
+        session = system_session()
+        long_ago = utcnow() - LOST_AFTER - dt.timedelta(seconds=5)
+        session.execute(
+            sa.update(MediaFile).where(MediaFile.id == body["media_id"]).values(updated_at=long_ago)
+        )
+        session.commit()
+    app.extensions["celery"].send_task("media.tasks.reclaim_stalled")
+    deadline = time.monotonic() + 90
+    while True:
+        with app.app_context():
+            status = (
+                system_session().get(MediaFile, body["media_id"], populate_existing=True).status
+            )
+        if status in (MediaStatus.READY, MediaStatus.FAILED) or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert status == MediaStatus.READY
