@@ -1,7 +1,7 @@
 """Importing contacts from a CSV file, with a report row by row.
 
 Columns (header row, any order, any case, ``,`` ``;`` or tab): name, email, phone, language,
-place, tags, consent_basis, consent_text. A row needs an e-mail or a phone. It updates the
+place, tags, age_band, consent_basis, consent_text. A row needs an e-mail or a phone. It updates the
 contact with the same e-mail, else the one with the same phone, else creates one; blank cells
 leave what is stored alone, so importing the same file twice changes nothing the second time.
 
@@ -30,6 +30,7 @@ COLUMNS = (
     "language",
     "place",
     "tags",
+    "age_band",
     "consent_basis",
     "consent_text",
 )
@@ -66,7 +67,9 @@ def _raw_fields(
     """The row's cells as the fields :func:`clean_contact` takes (blank cells left out)."""
     values = row.values
     raw: dict[str, Any] = {
-        key: values[key] for key in ("name", "email", "phone", "language", "tags") if key in values
+        key: values[key]
+        for key in ("name", "email", "phone", "language", "tags", "age_band")
+        if key in values
     }
     problems: list[tuple[str, LazyText]] = []
     if "place" in values:
