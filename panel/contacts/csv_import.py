@@ -11,6 +11,7 @@ problems are imported together in one transaction. A problem with the whole file
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import IO, Any
 
 from sqlalchemy.orm import Session
@@ -127,8 +128,13 @@ def import_contacts(
     stream: IO[bytes],
     *,
     user_id: int | None = None,
+    on_batch: Callable[[list[int]], None] | None = None,
 ) -> ImportReport:
-    """Import a CSV upload into the organisation and commit; CsvFileError imports nothing."""
+    """Import a CSV upload into the organisation and commit; CsvFileError imports nothing.
+
+    ``on_batch`` is given the contact ids of each batch's imported rows, in the same
+    transaction (a panel adds them as members: all or nothing with the contacts).
+    """
     reader = CsvReader(stream, COLUMNS, _needs_email_or_phone)
     places = PlaceLookup.load(session)
     region = region_of(organisation)
@@ -136,7 +142,9 @@ def import_contacts(
     report = ImportReport()
     try:
         for rows in batched(reader.rows(), BATCH_SIZE):
-            _import_batch(session, organisation, rows, places, region, seen, report, user_id)
+            ids = _import_batch(session, organisation, rows, places, region, seen, report, user_id)
+            if on_batch is not None and ids:
+                on_batch(ids)
     except BaseException:
         session.rollback()  # a file-level error (or any other) imports nothing
         raise
@@ -153,7 +161,7 @@ def _import_batch(
     seen: _SeenKeys,
     report: ImportReport,
     user_id: int | None,
-) -> None:
+) -> list[int]:
     items: list[UpsertItem] = []
     numbers: list[int] = []
     for row in rows:
@@ -180,6 +188,7 @@ def _import_batch(
             report.skip(numbers[index], problems_by_index.get(index, not_imported))
         else:
             report.count(outcome)
+    return [i for i in result.ids if i is not None]
 
 
 def _column(field_name: str | None) -> str | None:
