@@ -42,6 +42,7 @@ ROOMS = (
     "panel.home",
     "panel.places",
     "panel.contacts",
+    "panel.panels",
     "panel.questions",
     "panel.dev",
     "media",

@@ -15,6 +15,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from panel.contacts.phones import MAX_INPUT_LENGTH as MAX_PHONE
 from panel.contacts.service import (
+    AGE_BANDS,
     CONSENT_BASES,
     CONSENT_CHANNELS,
     LANGUAGES,
@@ -74,6 +75,7 @@ class ContactSchema(Schema):
         metadata={"type": "string", "description": "Area / Building / Stairwell"},
     )
     tags = fields.List(fields.String())
+    age_band = fields.String(allow_none=True, metadata={"enum": [*AGE_BANDS, None]})
     external_ref = fields.String(allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
@@ -103,6 +105,7 @@ class ContactInSchema(Schema):
     tags = fields.List(
         Text(validate=validate.Length(1, MAX_TAG)), validate=validate.Length(max=MAX_TAGS)
     )
+    age_band = fields.String(allow_none=True, validate=validate.OneOf(AGE_BANDS))
     external_ref = Text(
         allow_none=True,
         validate=validate.Length(max=MAX_EXTERNAL_REF),

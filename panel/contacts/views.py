@@ -113,6 +113,7 @@ def _form_values(form: ContactForm) -> dict[str, Any]:
         "language": form.language.data,
         "place_id": int(place) if place and place.isdigit() else None,
         "tags": form.tags.data or "",
+        "age_band": form.age_band.data or None,
     }
 
 
@@ -219,6 +220,7 @@ def _edit_form(contact: Contact, formdata: Any = None) -> ContactForm:
         language=contact.language,
         place_id=str(contact.place_id or ""),
         tags=", ".join(contact.tags or []),
+        age_band=contact.age_band or "",
     )
     form.set_places(_places(db.session()))
     return form

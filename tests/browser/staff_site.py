@@ -17,9 +17,18 @@ from notifications import mailbox
 from notifications.dispatch import queue_email, queue_sms
 from panel.core.db import utcnow
 from panel.core.scoping import scoped_to
+from panel.panels.segments import create_segment
+from panel.panels.service import add_members
 from panel.places.service import ensure_path
 from panel.questions.models import QuestionStatus
-from tests.factories import PASSWORD, ContactFactory, OrganisationFactory, UserFactory, api_headers
+from tests.factories import (
+    PASSWORD,
+    ContactFactory,
+    OrganisationFactory,
+    UserFactory,
+    api_headers,
+    make_panel,
+)
 from tests.questions.conftest import make_media, make_question
 
 LONG_ORG = "Bostadsstiftelsen Ängsbacken & Söner Fastighetsförvaltning AB"
@@ -35,6 +44,7 @@ class StaffSite:
     questions: dict[str, int]
     contact_id: int
     mail_name: str
+    panel_id: int = 0
     urls: list[str] = field(default_factory=list)
 
 
@@ -105,6 +115,22 @@ def seed_staff_site(server: Any) -> StaffSite:
                 closed_at=utcnow(),
             ),
         }
+        panel = make_panel(
+            org,
+            name="Tillsammans – hyresgästpanelen för Norra Ängbyområdet med Kvarteret Björken",
+            description="Vi frågar ungefär en gång i månaden om livet i ditt trapphus. " * 3,
+        )
+        with scoped_to(session, org.id):
+            add_members(session, panel, [c.id for c in contacts], source="contacts")
+            create_segment(
+                session,
+                panel,
+                "Seniorer i Ängsbacksvägen 112 B med tvättstugeansvar",
+                place_id=stairwell.id,
+                tags=["styrelsen", "trapphus-c"],
+                age_bands=["65-79", "80+"],
+            )
+            session.commit()
         long_subject = "Påminnelse: " + "tvättstugans nya tider och bokningsregler " * 4
         queue_email(
             session,
@@ -132,6 +158,7 @@ def seed_staff_site(server: Any) -> StaffSite:
             questions={state: q.id for state, q in questions.items()},
             contact_id=contacts[0].id,
             mail_name=mail_name,
+            panel_id=panel.id,
         )
     site.urls = staff_page_urls(server.app, site)
     return site
@@ -152,6 +179,8 @@ def staff_page_urls(app: Any, site: StaffSite) -> list[str]:
             ]
         elif names == ["contact_id"]:
             urls.append(rule.rule.replace("<int:contact_id>", str(site.contact_id)))
+        elif names == ["panel_id"]:
+            urls.append(rule.rule.replace("<int:panel_id>", str(site.panel_id)))
         elif names == ["name"]:
             urls.append(rule.rule.replace("<name>", site.mail_name))
         elif not names:
