@@ -43,6 +43,7 @@ ROOMS = (
     "panel.places",
     "panel.contacts",
     "panel.panels",
+    "panel.sends",
     "panel.questions",
     "panel.dev",
     "media",
