@@ -11,8 +11,14 @@ from panel.core.rooms import Periodic, Room
 room = Room(
     "notifications",
     models=("notifications.models",),
-    blueprints=("notifications.webhooks:bp", "notifications.messages:bp"),
-    csrf_exempt=("notifications.webhooks:bp",),
+    blueprints=(
+        "notifications.webhooks:bp",
+        "notifications.messages:bp",
+        "notifications.unsubscribe:bp",
+    ),
+    # Webhooks are authenticated by their signature, unsubscribe links by their token (and
+    # mail providers' one-click POSTs carry no CSRF token).
+    csrf_exempt=("notifications.webhooks:bp", "notifications.unsubscribe:bp"),
     tasks=("notifications.tasks",),
     periodic=(Periodic("deliver-due-messages", "notifications.tasks.deliver_due", 30.0),),
 )
