@@ -59,12 +59,22 @@ def unsubscribe(session: Session, row: UnsubscribeToken, *, method: str) -> bool
             method=method,
             detail=row.list_key,
         )
-        first = row.used_at is None
+        # One conditional UPDATE: of two one-click POSTs at once, one tells the list's handler.
+        first = (
+            session.execute(
+                sa.update(UnsubscribeToken)
+                .where(UnsubscribeToken.id == row.id, UnsubscribeToken.used_at.is_(None))
+                .values(used_at=utcnow())
+                .returning(UnsubscribeToken.id)
+                .execution_options(synchronize_session=False)
+            ).first()
+            is not None
+        )
         if first:
-            row.used_at = utcnow()
             handler = optouts.unsubscribe_handler(row.list_key)
             if handler is not None:
                 handler(session, row.contact_id, row.list_key)
+        session.flush()
     return changed or first
 
 
