@@ -2,8 +2,10 @@
 voice channels, provider webhooks and the seam for inbound messages.
 
 Knows nothing of questions or tenants. Of ``panel`` it uses only the ground floor,
-``panel.core``. ``messages.queue`` is the one way the rest of Stoop sends a message;
-``inbound.register_handler`` the one way it hears back.
+``panel.core``. ``messages.queue`` is the one way the rest of Stoop sends a message (and
+``messages.queue_bulk`` a bulk one: opt-outs honoured, List-Unsubscribe on every e-mail);
+``inbound.register_handler`` the one way it hears back; ``optouts`` the seams through which the
+domain hears of opt-outs (SMS STOP/START, unsubscribe links). ``throttle`` caps SMS per sender.
 """
 
 from panel.core.rooms import Periodic, Room

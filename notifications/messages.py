@@ -9,7 +9,9 @@ recipient's language. Templates see:
 - the ``context`` given to :func:`queue` (anything; shared by every recipient),
 - ``brand`` — the organisation's sender identity (``brand.name``, ``brand.colour``,
   ``brand.text_on_colour``),
-- ``to`` — the recipient's own values (``to.name``, ``to.link``; ``to.address`` always).
+- ``to`` — the recipient's own values (``to.name``, ``to.link``; ``to.address`` always;
+  ``to.unsubscribe`` in a bulk e-mail, which the shared layouts put in the footer).
+- ``bulk`` — True when the message is queued by :func:`queue_bulk`.
 
 Rendering ten thousand personal e-mails one by one spent most of its time in Jinja and
 gettext, saying the same sentences over and over. So a template is rendered **once per
