@@ -218,7 +218,10 @@ def set_schedule(
                 "Two steps start on %(day)s. Give each step its own day.", day=day.isoformat()
             )
             raise ValidationError(message, details={"schedule": [message]})
-        wanted[day] = get_question(session, question_id)
+        if parse_id(question_id) is None:
+            message = _l("Choose a question for each step.")
+            raise ValidationError(message, details={"schedule": [message]})
+        wanted[day] = get_question(session, parse_id(question_id))
     kept = {entry.starts_on: entry for entry in touchpoint.entries}
     for day, entry in list(kept.items()):
         if day not in wanted:
