@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _lg
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
@@ -26,8 +26,8 @@ class EmbedOriginsForm(FlaskForm):
     """The websites (origins) that may show the organisation's touchpoints in a frame."""
 
     origins = TextAreaField(
-        _lg("Websites that may show your touchpoints"),
-        description=_lg(
+        _l("Websites that may show your touchpoints"),
+        description=_l(
             "One a line, as the browser's address bar shows it without the path, e.g. "
             "https://www.example.se. Other websites cannot show your questions in a frame."
         ),
