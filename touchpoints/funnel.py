@@ -108,6 +108,8 @@ def funnel(session: Session, touchpoint: Touchpoint, since: dt.date) -> Funnel:
     totals: dict[str, int] = dict.fromkeys(EVENTS, 0)
     by_source: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(EVENTS, 0))
     for day, source, event, count in counts:
+        if event not in EVENTS:
+            continue  # written by something other than record(): not a funnel step
         row = rows.setdefault((day, source), FunnelRow(day=day, source=source))
         row.counts[event] = count
         totals[event] = totals.get(event, 0) + count

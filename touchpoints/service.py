@@ -47,8 +47,8 @@ def organisation_today(organisation: Organisation) -> dt.date:
 def get_touchpoint(session: Session, touchpoint_id: Any) -> Touchpoint:
     """The touchpoint of the session's organisation, or NotFound."""
     touchpoint = None
-    if parse_id(touchpoint_id) is not None:
-        touchpoint = session.scalar(sa.select(Touchpoint).where(Touchpoint.id == touchpoint_id))
+    if (parsed := parse_id(touchpoint_id)) is not None:
+        touchpoint = session.scalar(sa.select(Touchpoint).where(Touchpoint.id == parsed))
     if touchpoint is None:
         raise NotFound(_l("There is no such touchpoint. It may have been deleted."))
     return touchpoint
@@ -133,7 +133,11 @@ def clean_values(session: Session, values: Mapping[str, Any]) -> dict[str, Any]:
         cleaned["kind"] = _kind(values["kind"])
     if "place_id" in values:
         place_id = values["place_id"]
-        cleaned["place_id"] = get_place(session, place_id).id if place_id is not None else None
+        if place_id is None or place_id == "":
+            cleaned["place_id"] = None
+        else:
+            # get_place answers NotFound for what is not an id, as for another's place.
+            cleaned["place_id"] = get_place(session, parse_id(place_id) or 0).id
     if "is_active" in values:
         cleaned["is_active"] = bool(values["is_active"])
     return cleaned
