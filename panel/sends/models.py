@@ -51,9 +51,7 @@ class Send(OrgScoped, TimestampMixin, Base):
         sa.ForeignKey("question.id", ondelete="CASCADE"), index=True
     )
     panel_id: Mapped[int] = mapped_column(sa.ForeignKey("panel.id", ondelete="CASCADE"), index=True)
-    segment_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("segment.id", ondelete="SET NULL")
-    )
+    segment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("segment.id", ondelete="SET NULL"))
     created_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("user_account.id", ondelete="SET NULL")
     )
@@ -97,9 +95,7 @@ class Invitation(OrgScoped, Base):
     question_id: Mapped[int] = mapped_column(
         sa.ForeignKey("question.id", ondelete="CASCADE"), index=True
     )
-    contact_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("contact.id", ondelete="SET NULL")
-    )
+    contact_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contact.id", ondelete="SET NULL"))
     send_id: Mapped[int | None] = mapped_column(sa.ForeignKey("send.id", ondelete="CASCADE"))
     touchpoint_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("touchpoint.id", ondelete="SET NULL"), index=True

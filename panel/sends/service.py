@@ -79,7 +79,10 @@ def clean_channels(channels: Any) -> list[str]:
     cleaned: list[str] = []
     for channel in channels:
         if channel not in CHANNELS:
-            raise _invalid("channels", _l("Unknown channel %(channel)s: use email or sms.", channel=str(channel)[:20]))
+            raise _invalid(
+                "channels",
+                _l("Unknown channel %(channel)s: use email or sms.", channel=str(channel)[:20]),
+            )
         if channel not in cleaned:
             cleaned.append(channel)
     return cleaned
@@ -91,11 +94,15 @@ def _reminders(remind_after_days: Any, max_reminders: Any) -> tuple[int | None, 
     try:
         count, days = int(max_reminders), int(remind_after_days)
     except (TypeError, ValueError):
-        raise _invalid("remind_after_days", _l("Reminders need a number of days and a number of reminders.")) from None
+        raise _invalid(
+            "remind_after_days", _l("Reminders need a number of days and a number of reminders.")
+        ) from None
     if not 0 <= count <= MAX_REMINDERS:
         raise _invalid("max_reminders", _l("At most %(n)s reminders.", n=MAX_REMINDERS))
     if not 1 <= days <= MAX_REMIND_AFTER_DAYS:
-        raise _invalid("remind_after_days", _l("Remind after 1 to %(n)s days.", n=MAX_REMIND_AFTER_DAYS))
+        raise _invalid(
+            "remind_after_days", _l("Remind after 1 to %(n)s days.", n=MAX_REMIND_AFTER_DAYS)
+        )
     return (days if count else None), count
 
 
@@ -124,7 +131,10 @@ def create_send(
         raise _invalid("segment_id", _l("That segment belongs to another panel."))
     when = scheduled_at if scheduled_at is not None and scheduled_at > now else now
     if question.closes_at is not None and when >= question.closes_at:
-        raise _invalid("scheduled_at", _l("The question closes before the send would start. Pick an earlier time."))
+        raise _invalid(
+            "scheduled_at",
+            _l("The question closes before the send would start. Pick an earlier time."),
+        )
     days, count = _reminders(remind_after_days, max_reminders)
     send = Send(
         organisation_id=question.organisation_id,
@@ -454,8 +464,9 @@ def _remind(session: Session, send: Send, now: dt.datetime) -> int:
     contacts = {
         c.id: c
         for c in session.execute(
-            sa.select(Contact.id, Contact.name, Contact.email, Contact.phone, Contact.language)
-            .where(
+            sa.select(
+                Contact.id, Contact.name, Contact.email, Contact.phone, Contact.language
+            ).where(
                 Contact.organisation_id == send.organisation_id,
                 Contact.id.in_([row.contact_id for row in claimed if row.contact_id]),
             )
@@ -516,9 +527,7 @@ def progress(session: Session, send: Send) -> dict[str, Any]:
     links = session.execute(
         sa.select(
             sa.func.count(INVITATIONS.c.opened_at), sa.func.count(INVITATIONS.c.answered_at)
-        ).where(
-            INVITATIONS.c.organisation_id == organisation_id, INVITATIONS.c.send_id == send.id
-        )
+        ).where(INVITATIONS.c.organisation_id == organisation_id, INVITATIONS.c.send_id == send.id)
     ).one()
     invited = send.invited or sum(by_state.values())
     handed = sum(by_state[s] for s in ("sent", "delivered", "failed", "unknown"))

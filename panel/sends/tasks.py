@@ -27,9 +27,7 @@ def start(send_id: int) -> bool:
     """Start one send if it is due and not started."""
     session = db.session()
     with all_organisations(session):
-        organisation_id = session.scalar(
-            sa.select(Send.organisation_id).where(Send.id == send_id)
-        )
+        organisation_id = session.scalar(sa.select(Send.organisation_id).where(Send.id == send_id))
     if organisation_id is None:
         return False
     with scoped_to(session, organisation_id):

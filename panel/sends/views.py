@@ -98,9 +98,7 @@ def show(send_id: int) -> Any:
     """One send: who it reaches, when, and its progress."""
     session = db.session()
     send = service.get_send(session, send_id)
-    return render_template(
-        "sends/show.html", send=send, figures=service.progress(session, send)
-    )
+    return render_template("sends/show.html", send=send, figures=service.progress(session, send))
 
 
 @bp.get("/app/sends/<int:send_id>/progress")
