@@ -88,8 +88,12 @@ def new(question_id: int) -> Any:
 def index() -> Any:
     """Every send, newest first, with its figures."""
     session = db.session()
-    sends = session.scalars(sa.select(Send).order_by(Send.id.desc()).limit(100)).all()
-    return render_template("sends/index.html", sends=sends)
+    query = sa.select(Send).order_by(Send.id.desc()).limit(100)
+    question_id = request.args.get("question", type=int)
+    if question_id is not None and 0 < question_id < 2**31:
+        query = query.where(Send.question_id == question_id)
+    sends = session.scalars(query).all()
+    return render_template("sends/index.html", sends=sends, filtered=question_id is not None)
 
 
 @bp.get("/app/sends/<int:send_id>")

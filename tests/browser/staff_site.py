@@ -22,6 +22,7 @@ from panel.panels.segments import create_segment
 from panel.panels.service import add_members
 from panel.places.service import ensure_path
 from panel.questions.models import QuestionStatus
+from panel.sends.service import create_send
 from tests.factories import (
     PASSWORD,
     ContactFactory,
@@ -49,6 +50,7 @@ class StaffSite:
     mail_name: str
     panel_id: int = 0
     touchpoint_id: int = 0
+    send_id: int = 0
     urls: list[str] = field(default_factory=list)
 
 
@@ -170,6 +172,15 @@ def seed_staff_site(server: Any) -> StaffSite:
             )
             funnel.record(session, touchpoint.id, "qr", "view")
             funnel.record(session, touchpoint.id, "embed", "view")
+            send = create_send(
+                session,
+                admin,
+                questions["live"],
+                session.merge(panel),
+                channels=["email", "sms"],
+                remind_after_days=3,
+                max_reminders=2,
+            )
         session.commit()
         outbox = server.app.config["STOOP"].outbox_dir
         mail_name = next(m.name for m in mailbox.list_mail(outbox) if m.to == contacts[0].email)
@@ -180,6 +191,7 @@ def seed_staff_site(server: Any) -> StaffSite:
             mail_name=mail_name,
             panel_id=panel.id,
             touchpoint_id=touchpoint.id,
+            send_id=send.id,
         )
     site.urls = staff_page_urls(server.app, site)
     return site
@@ -202,6 +214,9 @@ def staff_page_urls(app: Any, site: StaffSite) -> list[str]:
             urls.append(rule.rule.replace("<int:contact_id>", str(site.contact_id)))
         elif names == ["panel_id"]:
             urls.append(rule.rule.replace("<int:panel_id>", str(site.panel_id)))
+        elif names == ["send_id"]:
+            if rule.endpoint != "sends.progress":  # the progress view's JSON
+                urls.append(rule.rule.replace("<int:send_id>", str(site.send_id)))
         elif names == ["touchpoint_id"]:
             urls.append(rule.rule.replace("<int:touchpoint_id>", str(site.touchpoint_id)))
         elif names == ["name"]:
