@@ -7,6 +7,9 @@ room = Room(
     "touchpoints",
     models=("touchpoints.models",),
     blueprints=("touchpoints.public:bp", "touchpoints.views:bp"),
-    api=(ApiBlueprint("touchpoints.api:blp", "touchpoints"),),
+    api=(
+        ApiBlueprint("touchpoints.api:blp", "touchpoints"),
+        ApiBlueprint("touchpoints.trigger:blp", "touchpoints"),
+    ),
     nav=(NavItem("touchpoints.index", _l("Touchpoints"), order=25),),
 )

@@ -21,7 +21,7 @@ from panel.core.scoping import scoped_to
 from panel.organisations.models import Organisation
 from panel.panels.models import Panel, Segment
 from panel.questions.models import Question, QuestionStatus
-from panel.sends.models import Invitation, Send
+from panel.sends.models import Invitation
 from panel.sends.service import create_send, start_send
 
 FINISHED = "Hur trivs du i ditt trapphus?"

@@ -394,9 +394,12 @@ def _recipient(person: Person, channel: str, token: str, dedupe_key: str) -> Rec
 
 def message_context(send: Send) -> dict[str, Any]:
     """What the invitation and reminder templates show of the question."""
+    return _question_context(send.question)
+
+
+def _question_context(question: Question) -> dict[str, Any]:
     from media.service import media_urls
 
-    question = send.question
     poster = None
     if question.media is not None:
         poster = media_urls(question.media, absolute=True).get("poster")
@@ -574,3 +577,92 @@ def mark_opened(session: Session, invitation: Invitation, now: dt.datetime | Non
             .where(INVITATIONS.c.id == invitation.id, INVITATIONS.c.opened_at.is_(None))
             .values(opened_at=now or utcnow())
         )
+
+
+# --- one person, at the right moment (a touchpoint's trigger) -------------------------------------
+
+
+@dataclass(frozen=True)
+class Triggered:
+    """What a trigger did: the invitation (new or found by its idempotency key), whether this
+    call made it, and why no message went out (``opted_out``), if so."""
+
+    invitation: Invitation
+    created: bool
+    skipped: str | None
+
+
+def invite_one(
+    session: Session,
+    *,
+    question: Question,
+    contact: Contact,
+    channel: str,
+    touchpoint_id: int | None,
+    external_ref: str | None,
+    idempotency_key: str | None,
+    list_key: str,
+    now: dt.datetime | None = None,
+) -> Triggered:
+    """Invite one contact to answer ``question`` now, on ``channel``, with a personal link; the
+    caller commits. The same ``idempotency_key`` again returns the first invitation and sends
+    nothing. A contact who opted out of the channel gets an invitation but no message."""
+    now = now or utcnow()
+    organisation_id = required_organisation(session, "Inviting a contact")
+    if idempotency_key:
+        found = _by_idempotency_key(session, organisation_id, idempotency_key)
+        if found is not None:
+            return Triggered(found, False, None if _messaged(session, found) else "opted_out")
+    if not accepts_answers(question, now):
+        raise Conflict(
+            _l("The touchpoint's question does not take answers now."), code="question_not_live"
+        )
+    invitation = Invitation(
+        organisation_id=organisation_id,
+        token=new_token(),
+        question_id=question.id,
+        contact_id=contact.id,
+        touchpoint_id=touchpoint_id,
+        channel=channel,
+        external_ref=external_ref,
+        idempotency_key=idempotency_key,
+        created_at=now,
+        expires_at=question.closes_at or now + dt.timedelta(days=LINK_DAYS),
+    )
+    session.add(invitation)
+    session.flush()
+    person = Person(
+        contact.id, contact.name or "", contact.email, contact.phone, contact.language or "sv"
+    )
+    queued = queue_bulk(
+        session,
+        organisation_id=organisation_id,
+        template=TEMPLATES[channel],
+        purpose=INVITATION,
+        list_key=list_key,
+        recipients=[_recipient(person, channel, invitation.token, f"invitation-{invitation.id}")],
+        context=_question_context(question),
+        channel=Channel(channel),
+        ref=f"invitation:{invitation.id}",
+    )
+    return Triggered(invitation, True, SkipReason.OPTED_OUT.value if queued.skipped else None)
+
+
+def _by_idempotency_key(session: Session, organisation_id: int, key: str) -> Invitation | None:
+    return session.scalar(
+        sa.select(Invitation).where(
+            Invitation.organisation_id == organisation_id, Invitation.idempotency_key == key
+        )
+    )
+
+
+def _messaged(session: Session, invitation: Invitation) -> bool:
+    table = OutboundMessage.__table__
+    return bool(
+        session.scalar(
+            sa.select(sa.func.count()).where(
+                table.c.organisation_id == invitation.organisation_id,
+                table.c.ref == f"invitation:{invitation.id}",
+            )
+        )
+    )
