@@ -94,7 +94,15 @@ def _cleaned(session: Any, organisation: Organisation, data: dict[str, Any]) -> 
     raw = dict(data["contact"])
     if data["place_id"] is not None:
         raw["place_id"] = data["place_id"]
-    cleaned = clean_contact(raw, region=region_of(organisation), places=PlaceLookup.load(session))
+    places = PlaceLookup.load(session)
+    if raw.get("place_id") is not None and raw["place_id"] not in places.ids:
+        # A valid id that names no place of ours: a conflict with what is stored, as elsewhere.
+        raise Conflict(
+            _l("There is no place with id %(id)s.", id=raw["place_id"]),
+            code="place_not_found",
+            details={"place_id": [_l("No such place in your organisation.")]},
+        )
+    cleaned = clean_contact(raw, region=region_of(organisation), places=places)
     if cleaned.problems:
         raise invalid(cleaned.problems)
     return UpsertItem(cleaned.values)
