@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from panel.contacts.models import ConsentEvent, Contact
 from panel.panels import service
 from panel.panels.models import MemberStatus, PanelMember
-from tests.factories import ContactFactory, make_panel
+from tests.factories import ContactFactory, make_panel, system_session
 
 CONSENT = "Jag vill vara med i hyresgästpanelen Tillsammans och får lämna när jag vill."
 
@@ -27,7 +27,7 @@ def plain_body(message):
 
 
 def join_form(panel, **values):
-    version = service.current_consent(__import__("panel").core.extensions.db.session(), panel)
+    version = service.current_consent(system_session(), panel)
     data = {"name": "Åsa Öberg-Lindqvist", "language": "sv", "agree": "1"}
     data["consent_version"] = str(version.id)
     data.update(values)

@@ -27,7 +27,7 @@ def _memberships(db_session, organisation):
 
 
 def test_the_page_lists_the_panels_and_an_empty_answers_section(client, db_session, organisation):
-    contact, first, second, members = _memberships(db_session, organisation)
+    _contact, first, second, members = _memberships(db_session, organisation)
     page = text(client.get(f"/me/{members[0].me_token}", headers={"Accept-Language": "en"}))
     assert organisation.name in page and "Yusuf Öztürk" in page
     assert first.name in page and second.name in page
@@ -62,7 +62,7 @@ def test_an_unknown_token_is_a_plain_404(client, db_session, organisation):
 
 
 def test_another_persons_panel_cannot_be_left_with_my_token(client, db_session, organisation):
-    contact, first, second, members = _memberships(db_session, organisation)
+    _contact, _first, _second, members = _memberships(db_session, organisation)
     stranger = ContactFactory(organisation=organisation)
     third = make_panel(organisation, name="Annan panel")
     service.add_members(db_session, third, [stranger.id], source="api")
