@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
-DEB_PACKAGES := chromium ffmpeg libzbar0 espeak-ng poppler-utils
+DEB_PACKAGES := chromium ffmpeg libzbar0 espeak-ng poppler-utils spamassassin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 

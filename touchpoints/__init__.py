@@ -1,9 +1,12 @@
 """Placing a question where tenants are: embed, QR flyer, links, area blasts, triggers."""
 
-from panel.core.rooms import Room
+from panel.core.i18n import lazy_text as _l
+from panel.core.rooms import ApiBlueprint, NavItem, Room
 
 room = Room(
     "touchpoints",
     models=("touchpoints.models",),
-    blueprints=("touchpoints.public:bp",),
+    blueprints=("touchpoints.public:bp", "touchpoints.views:bp"),
+    api=(ApiBlueprint("touchpoints.api:blp", "touchpoints"),),
+    nav=(NavItem("touchpoints.index", _l("Touchpoints"), order=25),),
 )

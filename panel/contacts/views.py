@@ -10,7 +10,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from panel.contacts import csv_import, service
+from panel.contacts import csv_import, reach, service
 from panel.contacts.forms import ConsentForm, ContactForm, ImportForm, NewContactForm
 from panel.contacts.models import Contact
 from panel.contacts.phones import display_phone
@@ -195,6 +195,7 @@ def _detail_page(
             consent_form=consent_form,
             consents=service.consent_log(session, contact.id),
             recorders=_recorders(session, contact),
+            opt_outs=reach.opt_outs(session, contact),
             who=_who(contact),
         ),
         status,

@@ -9,4 +9,5 @@ room = Room(
     blueprints=("panel.panels.views:bp", "panel.panels.public:bp"),
     api=(ApiBlueprint("panel.panels.api:blp", "panels"),),
     nav=(NavItem("panels.index", _l("Panels"), order=35),),
+    setup=("panel.panels.reach:init_app",),
 )

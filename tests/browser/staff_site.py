@@ -8,6 +8,7 @@ state, a contact, an e-mail in the outbox).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,8 @@ from tests.factories import (
     make_panel,
 )
 from tests.questions.conftest import make_media, make_question
+from touchpoints import funnel
+from touchpoints.service import create_touchpoint
 
 LONG_ORG = "Bostadsstiftelsen Ängsbacken & Söner Fastighetsförvaltning AB"
 VTT = "WEBVTT\n\n00:00:00.000 --> 00:00:02.500\nHej och välkommen till Ängsbacken\n"
@@ -45,6 +48,7 @@ class StaffSite:
     contact_id: int
     mail_name: str
     panel_id: int = 0
+    touchpoint_id: int = 0
     urls: list[str] = field(default_factory=list)
 
 
@@ -150,6 +154,22 @@ def seed_staff_site(server: Any) -> StaffSite:
             purpose="test",
             dedupe_key="staff-site-sms",
         )
+        with scoped_to(session, org.id):
+            touchpoint = create_touchpoint(
+                session,
+                {
+                    "name": "Flygblad i trapphus C, Ängsbacksvägen 112 B (vinterkampanjen 2026)",
+                    "kind": "embed",
+                    "place_id": stairwell.id,
+                },
+                [
+                    (questions["closed"].id, dt.date(2026, 1, 1)),
+                    (questions["live"].id, dt.date(2026, 3, 1)),
+                    (questions["draft"].id, dt.date(2099, 1, 1)),
+                ],
+            )
+            funnel.record(session, touchpoint.id, "qr", "view")
+            funnel.record(session, touchpoint.id, "embed", "view")
         session.commit()
         outbox = server.app.config["STOOP"].outbox_dir
         mail_name = next(m.name for m in mailbox.list_mail(outbox) if m.to == contacts[0].email)
@@ -159,6 +179,7 @@ def seed_staff_site(server: Any) -> StaffSite:
             contact_id=contacts[0].id,
             mail_name=mail_name,
             panel_id=panel.id,
+            touchpoint_id=touchpoint.id,
         )
     site.urls = staff_page_urls(server.app, site)
     return site
@@ -181,6 +202,8 @@ def staff_page_urls(app: Any, site: StaffSite) -> list[str]:
             urls.append(rule.rule.replace("<int:contact_id>", str(site.contact_id)))
         elif names == ["panel_id"]:
             urls.append(rule.rule.replace("<int:panel_id>", str(site.panel_id)))
+        elif names == ["touchpoint_id"]:
+            urls.append(rule.rule.replace("<int:touchpoint_id>", str(site.touchpoint_id)))
         elif names == ["name"]:
             urls.append(rule.rule.replace("<name>", site.mail_name))
         elif not names:

@@ -78,7 +78,16 @@ def test_the_folded_menu_reaches_every_page(live_server, site, phone_page):
     assert not phone_page.locator(".mainnav").is_visible()
     menu = phone_page.locator(".navmenu > summary")
     assert menu.is_visible()
-    labels = ["Overview", "Questions", "Contacts", "Places", "Team", "Outbox"]
+    labels = [
+        "Overview",
+        "Questions",
+        "Touchpoints",
+        "Contacts",
+        "Places",
+        "Team",
+        "Settings",
+        "Outbox",
+    ]
     for label in labels:
         menu.tap()
         link = phone_page.locator(".navmenu-panel").get_by_role("link", name=label, exact=True)
