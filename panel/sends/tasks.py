@@ -73,9 +73,9 @@ def remind() -> int:
     session = db.session()
     with all_organisations(session):
         organisations = session.scalars(
-            sa.select(sa.distinct(Send.organisation_id)).where(
-                Send.status == SendStatus.SENT, Send.max_reminders > 0
-            )
+            sa.select(Send.organisation_id)
+            .where(Send.status == SendStatus.SENT, Send.max_reminders > 0)
+            .distinct()
         ).all()
         session.commit()
     reminded = 0

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 
 from notifications.models import OutboundMessage
 from panel.core.db import utcnow
-from panel.core.scoping import scoped_to
 from panel.organisations.models import Organisation
 from panel.panels.models import MemberStatus, PanelMember
 from panel.sends import service
