@@ -1,6 +1,7 @@
-"""The panels' tenant pages in Chromium on a 390 px phone, with CSRF on and no JavaScript of
+"""Panels in Chromium. The tenant pages on a 390 px phone, with CSRF on and no JavaScript of
 ours: join with a mobile number, type the SMS code (read from the SMS outbox), land on one's
-own page, leave. Every page fits the screen and has no axe violations."""
+own page, leave; every page fits the screen and has no axe violations. And the staff's segment
+form, whose count follows the criteria as they change."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from notifications.models import OutboundMessage
 from tests.browser.test_accessibility import axe_violations
@@ -78,3 +80,39 @@ def test_join_by_sms_code_then_leave_on_a_phone(live_server, phone_page):
     page.goto("/me/" + "x" * 32)
     _check(page, problems)
     assert not problems, "\n".join(problems)
+
+
+def test_the_segment_form_counts_members_as_criteria_change(live_server, page):
+    from panel.core.scoping import scoped_to
+    from panel.panels.service import add_members
+    from panel.places.service import ensure_path
+    from tests.browser.staff_site import log_in
+    from tests.factories import ContactFactory, UserFactory
+
+    with live_server.app_context() as session:
+        organisation = OrganisationFactory(name="Bostäder Väst")
+        admin = UserFactory(organisation=organisation, admin=True)
+        with scoped_to(session, organisation.id):
+            stairwell, _ = ensure_path(session, ["Sjöstaden", "Sickla kaj 5", "Trapphus B"])
+            session.commit()
+        ids = [
+            ContactFactory(
+                organisation=organisation,
+                name=f"Åke Ström {i}",
+                place_id=stairwell.id if i < 3 else None,
+                age_band="80+" if i % 2 else "30-44",
+            ).id
+            for i in range(6)
+        ]
+        panel = make_panel(organisation)
+        with scoped_to(session, organisation.id):
+            add_members(session, panel, ids, source="contacts")
+            session.commit()
+    log_in(page, admin.email)
+    page.goto(f"/app/panels/{panel.id}/segments")
+    count = page.locator("[data-segment-count]")
+    assert count.inner_text() == "6 members match"
+    page.check("input[value='80+']")
+    expect(count).to_have_text("3 members match")
+    page.select_option("#segment-place", label="Sjöstaden")
+    expect(count).to_have_text("1 member matches")
