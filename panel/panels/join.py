@@ -330,3 +330,27 @@ def confirm(session: Session, member: PanelMember) -> None:
         method="join",
     )
     session.flush()
+
+
+def forget_expired(session: Session, now: dt.datetime | None = None) -> int:
+    """Drop joins that can no longer be confirmed: pending members whose link or code expired
+    (they never became members; the pending count then means "can still confirm"), and the
+    spent secrets of members who had re-confirmed and let it lapse. Every organisation (a
+    periodic sweep); a second run finds nothing. Returns how many pending joins were dropped.
+    Not committed."""
+    now = now or utcnow()
+    table = PanelMember.__table__
+    expired_rows = sa.and_(
+        table.c.confirm_expires_at.is_not(None), table.c.confirm_expires_at < now
+    )
+    dropped = session.execute(
+        sa.delete(table)
+        .where(expired_rows, table.c.status == MemberStatus.PENDING.value)
+        .returning(table.c.id)
+    ).all()
+    session.execute(
+        sa.update(table)
+        .where(expired_rows)
+        .values(confirm_token_hash=None, confirm_code_hash=None, confirm_expires_at=None)
+    )
+    return len(dropped)

@@ -21,7 +21,7 @@ from panel.core.scoping import scope_session
 from panel.organisations.models import Organisation
 from panel.panels import join as joining
 from panel.panels import service
-from panel.panels.models import MemberStatus, Panel, PanelMember
+from panel.panels.models import MemberStatus, Panel, PanelConsentVersion, PanelMember
 
 bp = Blueprint("panels_public", __name__)
 
@@ -193,12 +193,20 @@ def me(token: str) -> Any:
             .order_by(Panel.name)
         )
     )
+    version_ids = {m.consent_version_id for m in memberships if m.consent_version_id}
+    versions = {
+        v.id: v
+        for v in session.scalars(
+            sa.select(PanelConsentVersion).where(PanelConsentVersion.id.in_(version_ids))
+        )
+    }
     return render_template(
         "panels/me.html",
         organisation=organisation,
         contact=member.contact,
         token=token,
         memberships=memberships,
+        versions=versions,
         welcome=request.args.get("welcome", type=int),
         left=request.args.get("left", type=int),
         active=MemberStatus.ACTIVE,

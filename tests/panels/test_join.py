@@ -191,3 +191,21 @@ def test_the_join_form_is_rate_limited(client, organisation, use_smtp):
         for i in range(4)
     ]
     assert statuses == [200, 200, 200, 429]
+
+
+def test_expired_joins_are_forgotten_by_the_periodic_sweep(
+    client, db_session, organisation, use_twilio
+):
+    from panel.panels.tasks import forget_expired_joins
+
+    panel = make_panel(organisation, consent_text=CONSENT)
+    for phone in ("+46701234570", "+46701234571"):
+        client.post(f"/join/{panel.slug}", data=join_form(panel, phone=phone))
+    stale, fresh = db_session.scalars(sa.select(PanelMember).order_by(PanelMember.id)).all()
+    stale.confirm_expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    db_session.commit()
+
+    assert forget_expired_joins.apply().get() == 1
+    assert forget_expired_joins.apply().get() == 0
+    remaining = db_session.scalars(sa.select(PanelMember.id)).all()
+    assert remaining == [fresh.id]

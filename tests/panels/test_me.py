@@ -69,3 +69,14 @@ def test_another_persons_panel_cannot_be_left_with_my_token(client, db_session, 
     db_session.commit()
     assert client.post(f"/me/{members[0].me_token}/leave/{third.id}").status_code == 404
     assert service.member_counts(db_session, third)["active"] == 1
+
+
+def test_a_member_who_joined_sees_what_they_agreed_to(client, db_session, organisation):
+    contact = ContactFactory(organisation=organisation, name="Leyla Hassan")
+    panel = make_panel(organisation, consent_text="Jag säger ja till korta frågor ibland.")
+    service.add_members(db_session, panel, [contact.id], source="contacts")
+    member = db_session.scalar(sa.select(PanelMember))
+    member.consent_version_id = service.current_consent(db_session, panel).id
+    db_session.commit()
+    page = text(client.get(f"/me/{member.me_token}"))
+    assert "Jag säger ja till korta frågor ibland." in page
