@@ -1,4 +1,5 @@
-"""The demo seed: organisation "Demo Bostäder", three logins, places and contacts.
+"""The demo seed: organisation "Demo Bostäder", three logins, places, contacts, questions and
+the panel "Tillsammans".
 
 Later features extend :func:`seed_demo` so every page of the demo has real content.
 """
@@ -42,6 +43,7 @@ def seed_demo() -> bool:
             )
         seed_places_and_contacts(session, organisation)
         seed_questions(session, organisation)
+        seed_panels(session, organisation)
         session.commit()
     return True
 
@@ -58,3 +60,10 @@ def seed_questions(session: sa.orm.Session, organisation: Organisation) -> None:
     from panel.questions.demo import seed_demo_questions
 
     seed_demo_questions(session, organisation)
+
+
+def seed_panels(session: sa.orm.Session, organisation: Organisation) -> None:
+    """The panel "Tillsammans": 240 members joined over six months, two segments."""
+    from panel.panels.demo import seed_demo_panel
+
+    seed_demo_panel(session, organisation)

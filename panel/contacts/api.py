@@ -163,7 +163,7 @@ class ContactsBulk(MethodView):
         places = PlaceLookup.load(session)
         items, positions, errors = [], [], []
         for index, raw in enumerate(data["items"]):
-            item, problems = _bulk_item(raw, region, places)
+            item, problems = clean_bulk_item(raw, region, places)
             if item is None:
                 errors += [{"index": index, "field": f, "message": m} for f, m in problems]
             else:
@@ -192,7 +192,7 @@ class ContactsBulk(MethodView):
         }
 
 
-def _bulk_item(
+def clean_bulk_item(
     data: dict[str, Any], region: str, places: PlaceLookup
 ) -> tuple[UpsertItem | None, list[tuple[str | None, LazyText]]]:
     """One bulk item (as the schema loaded it) cleaned, or its problems as (field, message)."""

@@ -1,4 +1,5 @@
-"""The organisation's settings page (admins): the websites allowed to embed its touchpoints.
+"""The organisation's settings page (admins): the websites allowed to embed its touchpoints,
+and the fatigue cap (at most N questions a month per panel member).
 
 One page for the organisation-wide settings; each setting is a section of it.
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -16,6 +17,7 @@ from wtforms import TextAreaField
 
 from panel.core.errors import Forbidden, StoopError
 from panel.core.extensions import db
+from panel.organisations.fatigue import MAX_CAP, MIN_CAP, set_fatigue_cap
 from panel.organisations.models import Organisation
 from panel.organisations.service import EMBED_ORIGINS_SETTING, clean_origins
 
@@ -51,7 +53,18 @@ def settings() -> Any:
     organisation = _organisation()
     origins = organisation.setting(EMBED_ORIGINS_SETTING, []) or []
     form = EmbedOriginsForm(origins="\n".join(origins))
-    return render_template("organisations/settings.html", organisation=organisation, form=form)
+    return _page(organisation, form)
+
+
+def _page(organisation: Organisation, form: FlaskForm, status: int = 200, **fatigue: Any) -> Any:
+    """The settings page; ``fatigue`` overrides what the fatigue-cap section shows (a value
+    that was refused, and why)."""
+    section = {"value": organisation.fatigue_cap, "error": None, "min": MIN_CAP, "max": MAX_CAP}
+    section.update(fatigue)
+    page = render_template(
+        "organisations/settings.html", organisation=organisation, form=form, fatigue=section
+    )
+    return page, status
 
 
 @bp.post("/app/settings/embed-origins")
@@ -76,7 +89,26 @@ def save_embed_origins() -> Any:
             session.commit()
             flash(_("Saved the websites that may show your touchpoints."), "success")
             return redirect(url_for(".settings", _anchor="embedding"), 303)
-    return (
-        render_template("organisations/settings.html", organisation=organisation, form=form),
-        422,
-    )
+    return _page(organisation, form, 422)
+
+
+@bp.post("/app/settings/fatigue-cap")
+@login_required
+def save_fatigue_cap() -> Any:
+    """Save "at most N questions a month per panel member" (blank: no limit)."""
+    _require_admin()
+    session = db.session()
+    organisation = _organisation()
+    value = (request.form.get("fatigue_cap") or "").strip()
+    try:
+        cap = set_fatigue_cap(organisation, value)
+    except StoopError as exc:
+        origins = organisation.setting(EMBED_ORIGINS_SETTING, []) or []
+        form = EmbedOriginsForm(formdata=None, origins="\n".join(origins))
+        return _page(organisation, form, 422, value=value[:10], error=exc.message)
+    session.commit()
+    if cap is None:
+        flash(_("Saved: no limit on questions a month."), "success")
+    else:
+        flash(_("Saved: at most %(num)s questions a month per member.", num=cap), "success")
+    return redirect(url_for(".settings", _anchor="fatigue"), 303)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from panel.contacts.models import Contact
 from panel.contacts.service import ConsentInput, record_consent
 from panel.core.db import utcnow
-from panel.core.errors import NotFound, ValidationError
+from panel.core.errors import Conflict, NotFound, ValidationError
 from panel.core.i18n import lazy_text as _l
 from panel.core.routing import parse_id
 from panel.organisations.models import Organisation
@@ -140,7 +140,7 @@ def update_panel(
         panel.is_open = is_open
     if consent_text is not None and consent_text_clean != (current.text if current else ""):
         if not consent_text_clean:
-            raise ValidationError(
+            raise Conflict(
                 _l("A panel's consent text cannot be emptied once it has one; change it instead."),
                 code="consent_required",
                 details={"consent_text": [_l("Required.")]},

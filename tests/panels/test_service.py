@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from panel.contacts.bulk import UpsertItem, upsert_contacts
 from panel.contacts.models import ConsentEvent, Contact
-from panel.core.errors import NotFound, ValidationError
+from panel.core.errors import Conflict, NotFound
 from panel.core.scoping import scoped_to
 from panel.panels import segments, service
 from panel.panels.models import MemberStatus, PanelConsentVersion, PanelMember
@@ -73,7 +73,7 @@ def test_a_changed_consent_text_is_a_new_version(scoped, organisation):
     ).all()
     assert versions == ["Version ett.", "Version två, längre och tydligare."]
     assert service.current_consent(scoped, panel).label == f"{panel.slug} v2"
-    with pytest.raises(ValidationError):
+    with pytest.raises(Conflict):
         service.update_panel(scoped, panel, consent_text="   ")
 
 
