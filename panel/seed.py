@@ -42,6 +42,7 @@ def seed_demo() -> bool:
             )
         seed_places_and_contacts(session, organisation)
         seed_questions(session, organisation)
+        seed_rooms(session, organisation)
         session.commit()
     return True
 
@@ -58,3 +59,14 @@ def seed_questions(session: sa.orm.Session, organisation: Organisation) -> None:
     from panel.questions.demo import seed_demo_questions
 
     seed_demo_questions(session, organisation)
+
+
+def seed_rooms(session: sa.orm.Session, organisation: Organisation) -> None:
+    """What each room adds to the demo (``Room.demo``): rooms above panel, such as touchpoints,
+    seed themselves without panel naming them."""
+    from panel.app import ROOMS
+    from panel.core.rooms import load_rooms, resolve
+
+    for room in load_rooms(ROOMS):
+        for target in room.demo:
+            resolve(target)(session, organisation)

@@ -9,4 +9,5 @@ room = Room(
     blueprints=("touchpoints.public:bp", "touchpoints.views:bp"),
     api=(ApiBlueprint("touchpoints.api:blp", "touchpoints"),),
     nav=(NavItem("touchpoints.index", _l("Touchpoints"), order=25),),
+    demo=("touchpoints.demo:seed_demo_touchpoints",),
 )

@@ -59,6 +59,9 @@ class Room:
     tasks: tuple[str, ...] = ()
     periodic: tuple[Periodic, ...] = ()
     nav: tuple[NavItem, ...] = ()
+    # ``"module:function"``s the demo seed calls with (session, organisation), in ROOMS order,
+    # after the organisation, its logins, places, contacts and questions exist.
+    demo: tuple[str, ...] = ()
 
 
 def resolve(target: str) -> Any:
