@@ -39,6 +39,7 @@ class StaffSite:
     contact_id: int
     mail_name: str
     touchpoint_id: int = 0
+    touchpoint_slug: str = ""
     urls: list[str] = field(default_factory=list)
 
 
@@ -153,6 +154,7 @@ def seed_staff_site(server: Any) -> StaffSite:
             contact_id=contacts[0].id,
             mail_name=mail_name,
             touchpoint_id=touchpoint.id,
+            touchpoint_slug=touchpoint.slug,
         )
     site.urls = staff_page_urls(server.app, site)
     return site
