@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 # libzbar0: pyzbar reads QR codes back in tests; pango, harfbuzz-subset and DejaVu: WeasyPrint's
 # flyer PDFs (poppler-utils renders them back in tests).
-DEB_PACKAGES := chromium ffmpeg libzbar0 espeak-ng poppler-utils libpango-1.0-0 \
+DEB_PACKAGES := chromium ffmpeg libzbar0 espeak-ng poppler-utils spamassassin libpango-1.0-0 \
 	libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=

@@ -38,6 +38,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from notifications import throttle
 from notifications.channels import open_channel
 from notifications.channels.base import (
     DeliveryChannel,
@@ -219,14 +220,21 @@ def deliver_claimed(
     )
     channels: dict[Channel, DeliveryChannel] = {}
     failures: dict[Channel, int] = {}
+    every = throttle.interval(settings)
+    clock: throttle.SlotClock | None = None
     try:
         for row in rows:
             if failures.get(row.channel, 0) >= TRANSIENT_FAILURES_PER_BATCH:
                 continue  # left claimed, put back with a back-off at the end
-            if not run.mark(row):
-                continue  # lost: erased, or our lease ran out and another worker has it
             if row.channel not in channels:
                 channels[row.channel] = _open(row.channel, settings, sender)
+            paced_by = getattr(channels[row.channel], "paced_by", None)
+            if paced_by and every > 0:
+                # Before the mark: a worker killed while it waits leaves the row unstarted.
+                clock = clock or throttle.slot_clock(settings, *_slot_bind(session))
+                throttle.wait_for_slot(clock, paced_by, every, renew=run.renew)
+            if not run.mark(row):
+                continue  # lost: erased, or our lease ran out and another worker has it
             values = _hand_over(channels[row.channel], row)
             run.pending = (row, values)
             state = values["state"]
@@ -244,6 +252,13 @@ def deliver_claimed(
             next_attempt_at=utcnow() + backoff(1) if failing else None,
         )
     return outcomes
+
+
+def _slot_bind(session: Session) -> tuple[Any, Any]:
+    """Where SMS slots are claimed without Redis: short connections of the engine, or the
+    session's one connection (tests' outer transaction), committed through the session."""
+    bind = session.get_bind()
+    return (bind, None) if isinstance(bind, sa.Engine) else (session.connection(), session.commit)
 
 
 def _open(channel: Channel, settings: Settings, sender: Any) -> DeliveryChannel:

@@ -9,7 +9,9 @@ recipient's language. Templates see:
 - the ``context`` given to :func:`queue` (anything; shared by every recipient),
 - ``brand`` — the organisation's sender identity (``brand.name``, ``brand.colour``,
   ``brand.text_on_colour``),
-- ``to`` — the recipient's own values (``to.name``, ``to.link``; ``to.address`` always).
+- ``to`` — the recipient's own values (``to.name``, ``to.link``; ``to.address`` always;
+  ``to.unsubscribe`` in a bulk e-mail, which the shared layouts put in the footer).
+- ``bulk`` — True when the message is queued by :func:`queue_bulk`.
 
 Rendering ten thousand personal e-mails one by one spent most of its time in Jinja and
 gettext, saying the same sentences over and over. So a template is rendered **once per
@@ -22,26 +24,38 @@ e-mails do).
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app
 from flask_babel import force_locale
 from jinja2 import Template, TemplateNotFound
 from markupsafe import escape
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from notifications.dispatch import Outgoing, queue_messages
-from notifications.models import Channel
-from notifications.senders import SenderIdentity, sender_identity
+from notifications import optouts
+from notifications.dispatch import Outgoing, email_address, phone_number, queue_messages
+from notifications.models import Channel, UnsubscribeToken
+from notifications.senders import SenderIdentity, organisation_slug, sender_identity
 from panel.core.config import Settings
+from panel.core.db import utcnow
 from panel.core.errors import ValidationError
 
 # Registered by the room only for its template folder (notifications/templates).
 bp = Blueprint("notification_templates", __name__, template_folder="templates")
 
 OPEN, CLOSE = "\ue000", "\ue001"  # private-use characters: never in a template or a value
+# A list key goes into the List-Id header as a dot-atom label: lower-case letters, digits, '-'.
+LIST_KEY = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
+UNSUBSCRIBE_PATH = "/unsubscribe/"
+TOKENS = UnsubscribeToken.__table__
 
 
 @dataclass(frozen=True)
@@ -165,16 +179,186 @@ def queue(
     settings: Settings = current_app.config["STOOP"]
     sender = sender_identity(session, organisation_id, settings)
     wanted = [(r, r.language or settings.default_language) for r in recipients]
-    rendered: dict[str, Rendered] = {}
-    for language in {language for _, language in wanted}:
-        rendered[language] = render(
-            template, language=language, sender=sender, context=context, channel=channel
-        )
+    rendered = _render_languages(wanted, template, sender, context, channel)
     messages = (
         _message(r, language, rendered[language], channel, purpose, ref, headers)
         for r, language in wanted
     )
     return queue_messages(session, organisation_id, messages)
+
+
+def _render_languages(
+    wanted: list[tuple[Recipient, str]],
+    template: str,
+    sender: SenderIdentity,
+    context: Mapping[str, Any] | None,
+    channel: Channel,
+) -> dict[str, Rendered]:
+    return {
+        language: render(
+            template, language=language, sender=sender, context=context, channel=channel
+        )
+        for language in {language for _, language in wanted}
+    }
+
+
+@dataclass(frozen=True)
+class BulkQueued:
+    """What :func:`queue_bulk` did: the rows it wrote, and whom it held back because they
+    opted out of the channel (a send's page shows how many)."""
+
+    ids: list[int]
+    skipped: int
+    skipped_contact_ids: frozenset[int]
+
+
+def queue_bulk(
+    session: Session,
+    *,
+    organisation_id: int,
+    template: str,
+    purpose: str,
+    list_key: str,
+    recipients: Iterable[Recipient],
+    context: Mapping[str, Any] | None = None,
+    channel: Channel = Channel.EMAIL,
+    ref: str | None = None,
+) -> BulkQueued:
+    """:func:`queue` for a bulk message (a question to a panel, a reminder, an area blast):
+    the same rendering and outbox, plus the rules of bulk messaging.
+
+    - A recipient who opted out of ``channel`` (by contact, ``Recipient.contact_id``, or by
+      address) is not queued: no row is written for them, and they count in ``skipped``.
+    - Each e-mail carries ``List-Id`` (``<list_key.organisation.domain>``), a personal
+      ``List-Unsubscribe`` link with one-click ``List-Unsubscribe-Post`` (RFC 8058), and the
+      same link in the footer of its text and HTML parts (``to.unsubscribe`` in templates).
+      The link's token stands for the contact (or the address) and ``list_key``; unsubscribing
+      opts them out of bulk e-mail and calls the handler registered for the list key
+      (:func:`notifications.optouts.register_unsubscribe_handler`).
+
+    ``list_key`` names the list within the organisation: ``panel-12``, ``area-7``.
+    """
+    if not LIST_KEY.match(list_key or ""):
+        raise ValidationError(
+            f"list_key must be 1 to 60 lower-case letters, digits and hyphens: {list_key!r}"
+        )
+    settings: Settings = current_app.config["STOOP"]
+    held = optouts.suppressed(session, organisation_id, channel)
+    wanted: list[tuple[Recipient, str]] = []
+    skipped: set[int] = set()
+    skipped_count = 0
+    for recipient in recipients:
+        address = _normalised(channel, recipient.address)
+        if held.holds(recipient.contact_id, address):
+            skipped_count += 1
+            if recipient.contact_id is not None:
+                skipped.add(recipient.contact_id)
+            continue
+        wanted.append((recipient, recipient.language or settings.default_language))
+    if not wanted:
+        return BulkQueued([], skipped_count, frozenset(skipped))
+    sender = sender_identity(session, organisation_id, settings)
+    # The layouts add the unsubscribe link to an e-mail's footer (an SMS has no room for it).
+    bulk_context = {**(context or {}), "bulk": True, "unsubscribe": channel == Channel.EMAIL}
+    if channel != Channel.EMAIL:
+        rendered = _render_languages(wanted, template, sender, bulk_context, channel)
+        messages = [
+            _message(r, language, rendered[language], channel, purpose, ref, None)
+            for r, language in wanted
+        ]
+        return BulkQueued(
+            queue_messages(session, organisation_id, messages), skipped_count, frozenset(skipped)
+        )
+    slug = organisation_slug(session, organisation_id)
+    list_id = f"<{list_key}.{slug}.{_list_domain(settings, sender)}>"
+    links = _unsubscribe_links(session, settings, organisation_id, list_key, wanted)
+    rendered = _render_languages(wanted, template, sender, bulk_context, channel)
+    messages = []
+    for (recipient, language), link in zip(wanted, links, strict=True):
+        headers = {
+            "List-Id": list_id,
+            "List-Unsubscribe": f"<{link}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+        with_link = Recipient(
+            address=recipient.address,
+            dedupe_key=recipient.dedupe_key,
+            language=recipient.language,
+            values={**recipient.values, "unsubscribe": link},
+            contact_id=recipient.contact_id,
+            ref=recipient.ref,
+        )
+        messages.append(
+            _message(with_link, language, rendered[language], channel, purpose, ref, headers)
+        )
+    return BulkQueued(
+        queue_messages(session, organisation_id, messages), skipped_count, frozenset(skipped)
+    )
+
+
+def unsubscribe_token(secret: str, organisation_id: int, who: str, list_key: str) -> str:
+    """The token of one person's unsubscribe link for one list: the same every time (so every
+    message of a list carries the same link), 256 bits of HMAC that reveal nothing."""
+    message = f"unsubscribe:{organisation_id}:{who}:{list_key}".encode()
+    digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def token_hash(token: str) -> str:
+    """What is stored of a token: its SHA-256 (a leaked table unsubscribes no one)."""
+    return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
+
+
+def _unsubscribe_links(
+    session: Session,
+    settings: Settings,
+    organisation_id: int,
+    list_key: str,
+    wanted: list[tuple[Recipient, str]],
+) -> list[str]:
+    """Each recipient's unsubscribe link, its token written (once) in one statement."""
+    now = utcnow()
+    links, rows = [], {}
+    for recipient, language in wanted:
+        address = email_address(recipient.address)
+        who = f"c{recipient.contact_id}" if recipient.contact_id is not None else f"a{address}"
+        token = unsubscribe_token(settings.secret_key, organisation_id, who, list_key)
+        links.append(settings.base_url + UNSUBSCRIBE_PATH + token)
+        hashed = token_hash(token)
+        rows[hashed] = {
+            "organisation_id": organisation_id,
+            "token_hash": hashed,
+            "list_key": list_key,
+            "address": address,
+            "contact_id": recipient.contact_id,
+            "language": language,
+            "created_at": now,
+        }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(TOKENS).on_conflict_do_nothing(index_elements=["token_hash"]), list(rows.values())
+    )
+    return links
+
+
+def _list_domain(settings: Settings, sender: SenderIdentity) -> str:
+    """The domain List-Ids end in: Stoop's own host name, or the sender's mail domain where the
+    base URL is an address (a test, a laptop)."""
+    host = (urlsplit(settings.base_url).hostname or "").lower()
+    if host and any(c.isalpha() for c in host) and "." in host and host.isascii():
+        return host
+    domain = sender.email_address.rpartition("@")[2].lower()
+    return domain if domain.isascii() and "." in domain else "stoop.localhost"
+
+
+def _normalised(channel: Channel, address: str) -> str:
+    # The opt-out list holds addresses as the outbox writes them; a malformed one fails later
+    # with the outbox's own message.
+    try:
+        return email_address(address) if channel == Channel.EMAIL else phone_number(address)
+    except ValidationError:
+        return address
 
 
 def _message(

@@ -190,3 +190,56 @@ class SenderNumber(OrgScoped, Base):
     sms: Mapped[bool] = mapped_column(default=True)
     voice: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[timestamp]
+
+
+class OptOut(OrgScoped, Base):
+    """Someone said "no more" on a channel: an SMS STOP, an unsubscribe link, staff on their
+    behalf. One row per organisation, channel and address (what the person wrote from or was
+    written to), with the contact when one is known; bulk messages are not queued to a contact
+    or address that has one. Saying yes again (START) deletes the row: the history is the
+    domain's consent log, which hears of every change (``notifications.optouts``)."""
+
+    __tablename__ = "opt_out"
+    __table_args__ = (sa.UniqueConstraint("organisation_id", "channel", "address"),)
+
+    id: Mapped[intpk]
+    channel: Mapped[Channel] = mapped_column(_enum(Channel))
+    address: Mapped[str] = mapped_column(sa.String(254))
+    contact_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("contact.id", ondelete="CASCADE"), index=True
+    )
+    # sms_keyword | unsubscribe_link | one_click | staff | api
+    method: Mapped[str] = mapped_column(sa.String(20))
+    detail: Mapped[str] = mapped_column(sa.String(120), default="")  # "STOPP", a list key
+    opted_out_at: Mapped[timestamp]
+
+
+class UnsubscribeToken(OrgScoped, Base):
+    """The secret in a bulk e-mail's unsubscribe link, kept only as its SHA-256: it stands for
+    one contact (or, without one, the address) and one list (``list_key``, e.g. ``panel-12``).
+    Written once per contact and list; every later message of the list carries the same link."""
+
+    __tablename__ = "unsubscribe_token"
+    __table_args__ = (sa.UniqueConstraint("token_hash"),)
+
+    id: Mapped[intpk]
+    token_hash: Mapped[str] = mapped_column(sa.String(64))
+    list_key: Mapped[str] = mapped_column(sa.String(60))
+    address: Mapped[str] = mapped_column(sa.String(254))
+    contact_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("contact.id", ondelete="CASCADE"), index=True
+    )
+    language: Mapped[str] = mapped_column(sa.String(2), default="en")
+    created_at: Mapped[timestamp]
+    used_at: Mapped[dt.datetime | None]
+
+
+class SmsSlot(Base):
+    """The SMS throughput cap's shared clock without Redis: per sender (a number or messaging
+    service), the earliest moment the next message may go. A worker claims a slot with one
+    atomic ``UPDATE … RETURNING`` (``notifications.throttle``)."""
+
+    __tablename__ = "sms_slot"
+
+    sender: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    next_free_at: Mapped[float] = mapped_column(sa.Float, default=0.0)  # Unix time, seconds

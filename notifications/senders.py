@@ -28,7 +28,7 @@ E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 MESSAGING_SERVICE = re.compile(r"^MG[0-9a-fA-F]{32}$")
 DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 # The organisation's name, read by table name: notifications may not import the domain.
-ORGANISATION = sa.table("organisation", sa.column("id"), sa.column("name"))
+ORGANISATION = sa.table("organisation", sa.column("id"), sa.column("name"), sa.column("slug"))
 
 
 @dataclass(frozen=True)
@@ -141,6 +141,14 @@ def organisation_for_number(session: Session, phone_number: str) -> int | None:
         sa.select(SenderNumber.organisation_id)
         .where(SenderNumber.phone_number == phone_number)
         .execution_options(**{ALL_ORGS_OPTION: True})
+    )
+
+
+def organisation_slug(session: Session, organisation_id: int) -> str:
+    """The organisation's short name in URLs (``angsbacken``), as a List-Id takes it."""
+    return (
+        session.scalar(sa.select(ORGANISATION.c.slug).where(ORGANISATION.c.id == organisation_id))
+        or f"org-{organisation_id}"
     )
 
 

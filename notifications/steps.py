@@ -88,6 +88,11 @@ class BatchSteps:
         self.started += marked
         return marked
 
+    def renew(self) -> None:
+        """Extend the lease now if it is due (a worker waiting for an SMS slot)."""
+        if self._renewal_due():
+            self._run([(renew_statement(), {**self.guard, "lease_until": self.lease_until})])
+
     def finish(self, *, unstarted: int, next_attempt_at: dt.datetime | None) -> None:
         """Record the last outcome; put rows never started back in the queue (due at
         ``next_attempt_at``, or at once). Never raises: a row left behind is settled by the

@@ -4,7 +4,9 @@ provider's signature instead, checked before anything else).
 - ``/hooks/twilio/status`` receives Twilio's message status callbacks and moves the outbox row
   through the state machine in ``notifications.status``;
 - ``/hooks/twilio/sms`` receives an SMS sent to one of the organisations' numbers, stores it
-  (once per MessageSid) and hands it to the registered inbound handler.
+  (once per MessageSid) and hands it to the registered inbound handler — except STOP, START
+  and their Swedish and Dutch words, which opt the sender out of (or back into) the
+  organisation's SMS and are answered with a short confirmation.
 
 Twilio reads TwiML, not our JSON API errors: every answer here, refusals and failures included,
 is what Twilio understands — TwiML for the messaging webhook (an empty ``<Response/>`` sends no
@@ -18,16 +20,20 @@ import logging
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.exceptions import HTTPException
 
+from notifications import optouts
 from notifications.inbound import Received, receive
 from notifications.models import Channel, DeliveryState
-from notifications.senders import organisation_for_number
+from notifications.senders import organisation_for_number, sender_identity
 from notifications.status import TWILIO_STATUSES, apply_provider_status
 from panel.core.config import Settings
 from panel.core.db import get_session, utcnow
+from panel.core.scoping import scoped_to
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +41,16 @@ bp = Blueprint("hooks", __name__)
 
 TWIML = "text/xml"
 MAX_SMS_BODY = 1600  # Twilio's own limit for one (concatenated) message
+# Words that say which language their writer reads (STOP and START are everyone's).
+KEYWORD_LANGUAGES = {
+    "STOPP": "sv",
+    "SLUTA": "sv",
+    "AVSLUTA": "sv",
+    "STARTA": "sv",
+    "STOPPEN": "nl",
+    "AFMELDEN": "nl",
+    "AANMELDEN": "nl",
+}
 
 
 def twilio_request_url(settings: Settings) -> str:
@@ -134,11 +150,57 @@ def twilio_sms() -> Any:
         body=body,
         payload={key: form.get(key, "") for key in form},
     )
-    stored = receive(session, received, organisation_id=organisation_for_number(session, to))
+    organisation_id = organisation_for_number(session, to)
+    stored = receive(session, received, organisation_id=organisation_id)
+    word = optouts.keyword(body)
+    reply = None
+    if word is not None and organisation_id is not None:
+        if stored is not None:
+            stored.handled_at = utcnow()  # the keyword is the whole message: no handler's work
+        reply = _keyword(session, organisation_id, received, word, apply=stored is not None)
     session.commit()
     if stored is None:
         log.info("inbound SMS %s delivered again: already stored", sid)
-    return twiml()
+    if reply is None:
+        return twiml()
+    response = MessagingResponse()
+    response.message(reply)
+    return Response(str(response), mimetype=TWIML)
+
+
+def _keyword(
+    session: Any, organisation_id: int, received: Received, word: str, *, apply: bool
+) -> str:
+    """Opt the sender out of (``stop``) or back into (``start``) the organisation's SMS, unless
+    this MessageSid was seen before (``apply`` False); the confirmation to answer with, in the
+    contact's language (or the keyword's)."""
+    with scoped_to(session, organisation_id):
+        person = optouts.find_person(session, organisation_id, Channel.SMS, received.sender)
+        contact_id = person.contact_id if person else None
+        if apply:
+            change = optouts.opt_out if word == "stop" else optouts.opt_in
+            change(
+                session,
+                organisation_id,
+                Channel.SMS,
+                received.sender,
+                contact_id=contact_id,
+                method="sms_keyword",
+                detail=" ".join(received.body.split()).upper(),
+            )
+        name = sender_identity(session, organisation_id, _settings()).name
+    spoken = KEYWORD_LANGUAGES.get(" ".join(received.body.split()).upper())
+    language = (person.language if person else None) or spoken or _settings().default_language
+    with force_locale(language):
+        if word == "stop":
+            return _(
+                "You will get no more SMS from %(organisation)s. Reply START to get them again.",
+                organisation=name,
+            )
+        return _(
+            "You will get SMS from %(organisation)s again. Reply STOP to stop them.",
+            organisation=name,
+        )
 
 
 def _twilio_error(state: DeliveryState) -> str | None:

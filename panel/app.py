@@ -29,7 +29,15 @@ from panel.core.errors import register_error_handlers
 from panel.core.extensions import babel, csrf, db, limiter, login_manager
 from panel.core.i18n import init_template_gettext, select_locale
 from panel.core.navigation import init_navigation
-from panel.core.rooms import Room, beat_schedule, import_models, load_rooms, resolve, task_modules
+from panel.core.rooms import (
+    Room,
+    beat_schedule,
+    import_models,
+    load_rooms,
+    resolve,
+    set_up,
+    task_modules,
+)
 from panel.core.routing import init_routing
 from panel.core.scoping import scope_session
 
@@ -42,6 +50,8 @@ ROOMS = (
     "panel.home",
     "panel.places",
     "panel.contacts",
+    "panel.panels",
+    "panel.sends",
     "panel.questions",
     "panel.dev",
     "media",
@@ -94,6 +104,7 @@ def create_app(config: Settings | dict[str, Any] | None = None, *, serving: bool
     _register_blueprints(app, rooms)
     # No domain takes answers yet: inbound messages are kept, and handled by keeping them.
     register_handler(app, store_only)
+    set_up(app, rooms)
     # After the blueprints: flask-smorest installs its own HTTPException handler; ours wins.
     register_error_handlers(app)
     _register_request_hooks(app)

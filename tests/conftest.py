@@ -114,6 +114,8 @@ def make_test_settings(tmp_path: Path, database_url: str, **overrides: Any) -> S
         "base_url": "http://127.0.0.1:5000",
         "tasks_inline": True,
         "log_json": True,
+        # No SMS throughput cap: tests of the cap set it (tests/notifications/test_throttle.py).
+        "sms_per_second": 0,
     }
     values.update(overrides)
     return Settings.from_env(environ={}, **values)

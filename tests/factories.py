@@ -111,3 +111,19 @@ def api_headers(user: User, name: str = "test") -> dict[str, str]:
     _row, secret = create_token(session, user, name)
     session.commit()
     return {"Authorization": f"Bearer {secret}"}
+
+
+def make_panel(organisation: Organisation, name: str = "Tillsammans", **kwargs: Any) -> Any:
+    """A panel of ``organisation`` with a consent text, made by the service (committed)."""
+    from panel.core.scoping import scoped_to
+    from panel.panels.service import create_panel
+
+    session = system_session()
+    kwargs.setdefault("description", "Hyresgäster som vill tycka till om sitt boende.")
+    kwargs.setdefault(
+        "consent_text", "Jag vill vara med i panelen och få frågor via e-post och sms."
+    )
+    with scoped_to(session, organisation.id):
+        panel = create_panel(session, organisation, name=name, **kwargs)
+        session.commit()
+    return panel

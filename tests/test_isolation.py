@@ -42,6 +42,7 @@ from flask.testing import FlaskClient
 from flask_login import login_required
 from sqlalchemy.orm import Session
 
+from panel.core.db import utcnow
 from panel.core.scoping import ALL_ORGS_KEY, OrgScoped
 from panel.models import Base
 from tests.factories import OrganisationFactory, UserFactory, api_headers, login
@@ -78,6 +79,10 @@ KNOWN_VALUES: dict[str, Callable[[str], Any]] = {
     "email": lambda marker: f"{marker.lower()}-{secrets.token_hex(4)}@example.org",
     "recipient": lambda marker: f"{marker.lower()}-{secrets.token_hex(4)}@example.org",
     "sender": lambda marker: f"{marker.lower()}-{secrets.token_hex(4)}@example.org",
+    "scheduled_at": lambda _: utcnow(),
+    "expires_at": lambda _: utcnow() + dt.timedelta(days=30),
+    "channels": lambda _: ["email"],
+    "token": lambda _: secrets.token_urlsafe(24),
 }
 
 # Per table: column values that replace the generic ones (for rules a later table brings).

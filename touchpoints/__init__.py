@@ -7,7 +7,10 @@ room = Room(
     "touchpoints",
     models=("touchpoints.models",),
     blueprints=("touchpoints.public:bp", "touchpoints.views:bp"),
-    api=(ApiBlueprint("touchpoints.api:blp", "touchpoints"),),
+    api=(
+        ApiBlueprint("touchpoints.api:blp", "touchpoints"),
+        ApiBlueprint("touchpoints.trigger:blp", "touchpoints"),
+    ),
     nav=(NavItem("touchpoints.index", _l("Touchpoints"), order=25),),
     demo=("touchpoints.demo:seed_demo_touchpoints",),
 )

@@ -13,11 +13,9 @@ import random
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from panel.accounts.models import User
 from panel.organisations.models import Organisation
 from panel.organisations.service import EMBED_ORIGINS_SETTING
 from panel.places.models import Place
-from panel.questions import service as questions
 from panel.questions.models import Question, QuestionStatus
 from touchpoints.models import FunnelCount, Touchpoint
 from touchpoints.service import create_touchpoint, organisation_today
@@ -25,14 +23,7 @@ from touchpoints.service import create_touchpoint, organisation_today
 # A page served from here (``python -m http.server 8000``) may embed the demo's touchpoints.
 DEMO_EMBED_ORIGINS = ["http://127.0.0.1:8000", "http://localhost:8000"]
 FUNNEL_DAYS = 21
-EXTRA_QUESTION = {
-    "title": "Hur upplever du belysningen i entrén?",
-    "prompt": "Vi har bytt lampor i entréerna. Känns det tryggare när du kommer hem på kvällen? "
-    "Ge ett betyg och berätta gärna vad som kan bli bättre.",
-    "language": "sv",
-    "answer_modes": ["score", "text"],
-    "choices": [],
-}
+NEXT_QUESTION = "Tryggheten i området på kvällen"
 
 
 def _question(session: Session, title: str) -> Question | None:
@@ -43,15 +34,6 @@ def _stairwell(session: Session) -> Place | None:
     return session.scalar(
         sa.select(Place).where(Place.path == "Norra Ängby / Ängbyplan 3 / Trapphus B")
     )
-
-
-def _lighting_question(session: Session) -> Question | None:
-    owner = session.scalar(sa.select(User).order_by(User.id).limit(1))
-    if owner is None:
-        return None
-    question = questions.create_question(session, owner, EXTRA_QUESTION)
-    questions.publish_question(session, question)
-    return question
 
 
 def seed_demo_touchpoints(session: Session, organisation: Organisation) -> None:
@@ -67,16 +49,16 @@ def seed_demo_touchpoints(session: Session, organisation: Organisation) -> None:
     stairs = _question(session, "Hur trivs du i ditt trapphus?")
     laundry = _question(session, "Tvättstugans nya tider")
     bikes = _question(session, "Cykelrummet på Storgatan")
-    lighting = _lighting_question(session)
-    live = [q for q in (stairs, lighting) if q is not None and q.status == QuestionStatus.LIVE]
+    evening = _question(session, NEXT_QUESTION)
+    live = [q for q in (stairs, evening) if q is not None and q.status == QuestionStatus.LIVE]
     if not live:
-        return
+        return  # the questions' demo could not publish any: nothing to place
     current = live[0]
     timeline = [(current.id, month)]
     if laundry is not None:
         timeline.insert(0, (laundry.id, last_month))
-    if lighting is not None and lighting is not current:
-        timeline.append((lighting.id, next_month))
+    if evening is not None and evening is not current:
+        timeline.append((evening.id, next_month))
     stairwell = _stairwell(session)
     made = [
         create_touchpoint(

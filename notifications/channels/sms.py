@@ -81,6 +81,11 @@ class TwilioSmsChannel:
         self.settings = settings
         self.sender = sender
 
+    @property
+    def paced_by(self) -> str | None:
+        """The sender the throughput cap counts this channel's messages against."""
+        return self.sender.twilio_from or None
+
     def send(self, message: Message) -> Receipt:
         params: dict[str, Any] = {
             "to": message.recipient,

@@ -9,4 +9,5 @@ room = Room(
     blueprints=("panel.contacts.views:bp",),
     api=(ApiBlueprint("panel.contacts.api:blp", "contacts"),),
     nav=(NavItem("contacts.index", _l("Contacts"), order=30),),
+    setup=("panel.contacts.reach:init_app",),
 )

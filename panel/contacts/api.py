@@ -14,6 +14,7 @@ from flask.views import MethodView
 
 from panel.contacts.bulk import UpsertItem, item_label, upsert_contacts
 from panel.contacts.models import Contact
+from panel.contacts.reach import prefetch_opt_outs
 from panel.contacts.schemas import (
     ContactBulkInSchema,
     ContactBulkOutSchema,
@@ -92,7 +93,9 @@ class Contacts(MethodView):
             region=region_of(g.api_user.organisation),
         )
         query = sa.select(Contact).where(*filters)
-        return keyset_page(session, query, Contact.id, limit=args["limit"], after=args.get("after"))
+        page = keyset_page(session, query, Contact.id, limit=args["limit"], after=args.get("after"))
+        prefetch_opt_outs(session, list(page.items))
+        return page
 
     @blp.arguments(ContactCreateSchema)
     @blp.response(201, ContactDetailSchema)

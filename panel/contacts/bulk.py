@@ -205,6 +205,7 @@ def _plan(batch: _Batch, index: int, existing: dict | None) -> None:
             "language": default_language(batch.organisation),
             "place_id": None,
             "tags": [],
+            "age_band": None,
             "external_ref": None,
         }
         row.update(item.values)

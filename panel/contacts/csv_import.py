@@ -1,7 +1,7 @@
 """Importing contacts from a CSV file, with a report row by row.
 
 Columns (header row, any order, any case, ``,`` ``;`` or tab): name, email, phone, language,
-place, tags, consent_basis, consent_text. A row needs an e-mail or a phone. It updates the
+place, tags, age_band, consent_basis, consent_text. A row needs an e-mail or a phone. It updates the
 contact with the same e-mail, else the one with the same phone, else creates one; blank cells
 leave what is stored alone, so importing the same file twice changes nothing the second time.
 
@@ -11,6 +11,7 @@ problems are imported together in one transaction. A problem with the whole file
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import IO, Any
 
 from sqlalchemy.orm import Session
@@ -30,6 +31,7 @@ COLUMNS = (
     "language",
     "place",
     "tags",
+    "age_band",
     "consent_basis",
     "consent_text",
 )
@@ -66,7 +68,9 @@ def _raw_fields(
     """The row's cells as the fields :func:`clean_contact` takes (blank cells left out)."""
     values = row.values
     raw: dict[str, Any] = {
-        key: values[key] for key in ("name", "email", "phone", "language", "tags") if key in values
+        key: values[key]
+        for key in ("name", "email", "phone", "language", "tags", "age_band")
+        if key in values
     }
     problems: list[tuple[str, LazyText]] = []
     if "place" in values:
@@ -124,8 +128,13 @@ def import_contacts(
     stream: IO[bytes],
     *,
     user_id: int | None = None,
+    on_batch: Callable[[list[int]], None] | None = None,
 ) -> ImportReport:
-    """Import a CSV upload into the organisation and commit; CsvFileError imports nothing."""
+    """Import a CSV upload into the organisation and commit; CsvFileError imports nothing.
+
+    ``on_batch`` is given the contact ids of each batch's imported rows, in the same
+    transaction (a panel adds them as members: all or nothing with the contacts).
+    """
     reader = CsvReader(stream, COLUMNS, _needs_email_or_phone)
     places = PlaceLookup.load(session)
     region = region_of(organisation)
@@ -133,7 +142,9 @@ def import_contacts(
     report = ImportReport()
     try:
         for rows in batched(reader.rows(), BATCH_SIZE):
-            _import_batch(session, organisation, rows, places, region, seen, report, user_id)
+            ids = _import_batch(session, organisation, rows, places, region, seen, report, user_id)
+            if on_batch is not None and ids:
+                on_batch(ids)
     except BaseException:
         session.rollback()  # a file-level error (or any other) imports nothing
         raise
@@ -150,7 +161,7 @@ def _import_batch(
     seen: _SeenKeys,
     report: ImportReport,
     user_id: int | None,
-) -> None:
+) -> list[int]:
     items: list[UpsertItem] = []
     numbers: list[int] = []
     for row in rows:
@@ -177,6 +188,7 @@ def _import_batch(
             report.skip(numbers[index], problems_by_index.get(index, not_imported))
         else:
             report.count(outcome)
+    return [i for i in result.ids if i is not None]
 
 
 def _column(field_name: str | None) -> str | None:

@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField, TelField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from panel.contacts.service import MAX_CONSENT_TEXT, MAX_NAME, MAX_TEXT_VERSION
+from panel.contacts.service import AGE_BANDS, MAX_CONSENT_TEXT, MAX_NAME, MAX_TEXT_VERSION
 from panel.places.forms import ImportForm
 
 __all__ = ["ConsentForm", "ContactForm", "ImportForm", "NewContactForm"]
@@ -44,6 +44,11 @@ class ContactForm(FlaskForm):
     )
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
     place_id = SelectField(_l("Place"), choices=[], validate_choice=False)
+    age_band = SelectField(
+        _l("Age band"),
+        choices=[("", _l("Not known")), *((b, b) for b in AGE_BANDS)],
+        validate_choice=False,  # checked by the service, which explains what it takes
+    )
     tags = StringField(
         _l("Tags"),
         validators=[Optional(), Length(max=900)],

@@ -29,6 +29,7 @@ class Contact(OrgScoped, TimestampMixin, Base):
         sa.ForeignKey("place.id", ondelete="SET NULL"), index=True
     )
     tags: Mapped[list[str]] = mapped_column(default=list)
+    age_band: Mapped[str | None] = mapped_column(sa.String(10))  # see service.AGE_BANDS
     external_ref: Mapped[str | None] = mapped_column(sa.String(120))
 
     place: Mapped[Place | None] = relationship(lazy="joined")

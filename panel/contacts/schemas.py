@@ -14,7 +14,9 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from panel.contacts.phones import MAX_INPUT_LENGTH as MAX_PHONE
+from panel.contacts.reach import opt_outs_cached
 from panel.contacts.service import (
+    AGE_BANDS,
     CONSENT_BASES,
     CONSENT_CHANNELS,
     LANGUAGES,
@@ -27,6 +29,7 @@ from panel.contacts.service import (
     MAX_TEXT_VERSION,
 )
 from panel.core.api.schemas import Email, Flag, Formatted, Id, Text
+from panel.core.extensions import db
 from panel.core.i18n import lazy_text as _l
 from panel.core.pagination import PageQuerySchema, page_schema
 
@@ -61,6 +64,29 @@ class ConsentEventSchema(Schema):
     recorded_at = fields.DateTime()
 
 
+class OptOutSchema(Schema):
+    channel = fields.String(metadata={"description": "email or sms"})
+    method = fields.String(
+        metadata={
+            "description": "How: sms_keyword (replied STOP), unsubscribe_link, one_click "
+            "(from the mail program), staff, api"
+        }
+    )
+    detail = fields.String(metadata={"description": "The keyword sent, or the list left"})
+    opted_out_at = fields.DateTime()
+
+
+class OptOutsField(fields.List):
+    """The contact's opt-outs, read from notifications' list (documented as a list of
+    OptOut)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(fields.Nested(OptOutSchema), dump_only=True, **kwargs)
+
+    def serialize(self, attr: str, obj: Any, accessor: Any = None, **kwargs: Any) -> Any:
+        return self._serialize(opt_outs_cached(db.session(), obj), attr, obj, **kwargs)
+
+
 class ContactSchema(Schema):
     id = fields.Integer()
     name = fields.String(allow_none=True)
@@ -74,7 +100,14 @@ class ContactSchema(Schema):
         metadata={"type": "string", "description": "Area / Building / Stairwell"},
     )
     tags = fields.List(fields.String())
+    age_band = fields.String(allow_none=True, metadata={"enum": [*AGE_BANDS, None]})
     external_ref = fields.String(allow_none=True)
+    opt_outs = OptOutsField(
+        metadata={
+            "description": "Channels the contact said no more bulk messages on (an SMS STOP, an "
+            "unsubscribe link); sends leave them out there. Empty when none.",
+        },
+    )
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 
@@ -103,6 +136,7 @@ class ContactInSchema(Schema):
     tags = fields.List(
         Text(validate=validate.Length(1, MAX_TAG)), validate=validate.Length(max=MAX_TAGS)
     )
+    age_band = fields.String(allow_none=True, validate=validate.OneOf(AGE_BANDS))
     external_ref = Text(
         allow_none=True,
         validate=validate.Length(max=MAX_EXTERNAL_REF),

@@ -28,6 +28,7 @@ from panel.organisations.models import Organisation
 from panel.places.service import PlaceLookup
 
 LANGUAGES = ("sv", "nl", "en")
+AGE_BANDS = ("16-29", "30-44", "45-64", "65-79", "80+")
 CONSENT_BASES = ("consent", "contract", "legitimate_interest")
 CONSENT_CHANNELS = ("any", "email", "sms")
 CONSENT_METHODS = ("app", "api", "csv", "join", "touchpoint")
@@ -38,7 +39,7 @@ MAX_TAG = 40
 MAX_EXTERNAL_REF = 120
 MAX_CONSENT_TEXT = 5_000
 MAX_TEXT_VERSION = 40
-EDITABLE = ("name", "email", "phone", "language", "place_id", "tags", "external_ref")
+EDITABLE = ("name", "email", "phone", "language", "place_id", "tags", "age_band", "external_ref")
 
 
 class FieldInvalid(ValueError):
@@ -57,6 +58,7 @@ LABELS = {
     "phone": _l("The phone number"),
     "language": _l("The language"),
     "tag": _l("A tag"),
+    "age_band": _l("The age band"),
     "external_ref": _l("The external reference"),
     "consent_basis": _l("The consent basis"),
     "consent_channel": _l("The consent channel"),
@@ -133,6 +135,24 @@ def clean_language(value: Any) -> str | None:
     if text.lower() not in LANGUAGES:
         raise FieldInvalid(_l("The language must be sv, nl or en, not “%(value)s”.", value=text))
     return text.lower()
+
+
+def clean_age_band(value: Any) -> str | None:
+    """One of :data:`AGE_BANDS` ("65-79"); blank means unknown. "65 - 79" (and an en dash) is
+    read as "65-79" too."""
+    text = _text(value, "age_band", 20)
+    if text is None:
+        return None
+    band = text.replace("\u2013", "-").replace(" ", "")
+    if band not in AGE_BANDS:
+        raise FieldInvalid(
+            _l(
+                "The age band must be one of %(bands)s, not “%(value)s”.",
+                bands=", ".join(AGE_BANDS),
+                value=text,
+            )
+        )
+    return band
 
 
 def clean_tags(value: Any) -> list[str]:
@@ -221,6 +241,7 @@ def clean_contact(raw: Mapping[str, Any], *, region: str, places: PlaceLookup) -
         "language": clean_language,
         "place_id": lambda v: clean_place_id(v, places),
         "tags": clean_tags,
+        "age_band": clean_age_band,
         "external_ref": lambda v: _text(v, "external_ref", MAX_EXTERNAL_REF),
     }
     for field, cleaner in cleaners.items():

@@ -10,7 +10,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from panel.contacts import csv_import, service
+from panel.contacts import csv_import, reach, service
 from panel.contacts.forms import ConsentForm, ContactForm, ImportForm, NewContactForm
 from panel.contacts.models import Contact
 from panel.contacts.phones import display_phone
@@ -113,6 +113,7 @@ def _form_values(form: ContactForm) -> dict[str, Any]:
         "language": form.language.data,
         "place_id": int(place) if place and place.isdigit() else None,
         "tags": form.tags.data or "",
+        "age_band": form.age_band.data or None,
     }
 
 
@@ -194,6 +195,7 @@ def _detail_page(
             consent_form=consent_form,
             consents=service.consent_log(session, contact.id),
             recorders=_recorders(session, contact),
+            opt_outs=reach.opt_outs(session, contact),
             who=_who(contact),
         ),
         status,
@@ -219,6 +221,7 @@ def _edit_form(contact: Contact, formdata: Any = None) -> ContactForm:
         language=contact.language,
         place_id=str(contact.place_id or ""),
         tags=", ".join(contact.tags or []),
+        age_band=contact.age_band or "",
     )
     form.set_places(_places(db.session()))
     return form

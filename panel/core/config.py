@@ -48,6 +48,8 @@ class Settings:
     twilio_api_base: str = ""
     inbound_email_secret: str = ""
     claim_lease_seconds: int = 60  # a claimed batch (outbox) is another worker's once this runs out
+    # SMS handed to Twilio per second per sender number, across all workers; 0: no cap.
+    sms_per_second: float = 1.0
     proxy_count: int = 0  # reverse proxies in front that set X-Forwarded-For/-Proto/-Host
     allow_insecure: bool = False  # let a production start use SQLite or the default key
     max_upload_mb: int = 60  # request bodies other than media uploads (CSV imports)
@@ -86,6 +88,11 @@ class Settings:
                     values[f.name] = int(raw)
                 except ValueError as exc:
                     raise ConfigError(f"STOOP_{f.name.upper()} must be a whole number") from exc
+            elif f.type in ("float", float):
+                try:
+                    values[f.name] = float(raw)
+                except ValueError as exc:
+                    raise ConfigError(f"STOOP_{f.name.upper()} must be a number") from exc
             else:
                 values[f.name] = raw
         values.update(overrides)
@@ -164,6 +171,8 @@ class Settings:
             )
         if self.claim_lease_seconds < 5:
             raise ConfigError("STOOP_CLAIM_LEASE_SECONDS must be at least 5")
+        if not 0 <= self.sms_per_second <= 1000:
+            raise ConfigError("STOOP_SMS_PER_SECOND must be 0 (no cap) to 1000")
         if self.default_language not in {"en", "sv", "nl"}:
             raise ConfigError("STOOP_DEFAULT_LANGUAGE must be en, sv or nl")
         self.metrics_allowed_networks()  # malformed networks fail at start, not per scrape

@@ -59,6 +59,9 @@ class Room:
     tasks: tuple[str, ...] = ()
     periodic: tuple[Periodic, ...] = ()
     nav: tuple[NavItem, ...] = ()
+    # "module:function" names called with the app once it is built: seams a room plugs into
+    # (a contact finder for notifications, a handler for unsubscribes from its lists).
+    setup: tuple[str, ...] = ()
     # ``"module:function"``s the demo seed calls with (session, organisation), in ROOMS order,
     # after the organisation, its logins, places, contacts and questions exist.
     demo: tuple[str, ...] = ()
@@ -86,6 +89,13 @@ def import_models(rooms: Iterable[Room]) -> None:
     for room in rooms:
         for module in room.models:
             importlib.import_module(module)
+
+
+def set_up(app: Any, rooms: Iterable[Room]) -> None:
+    """Call every room's ``setup`` functions with the app."""
+    for room in rooms:
+        for target in room.setup:
+            resolve(target)(app)
 
 
 def task_modules(rooms: Iterable[Room]) -> list[str]:

@@ -66,6 +66,15 @@ def current_organisation_id(session: Session) -> int | None:
     return session.info.get(ORG_KEY)
 
 
+def required_organisation(session: Session, what: str) -> int:
+    """The organisation this session is scoped to, for a Core statement that must filter it
+    itself (the scoping event sees only ORM execution); refuses an unscoped session."""
+    organisation_id = current_organisation_id(session)
+    if organisation_id is None:
+        raise _refuse_unscoped(what)
+    return organisation_id
+
+
 def scope_session(session: Session, organisation_id: int | None) -> None:
     """Scope (or, with None, unscope) every later query and write of this session."""
     if organisation_id is None:

@@ -20,6 +20,8 @@ class Organisation(Base):
     slug: Mapped[str40] = mapped_column(unique=True)
     default_language: Mapped[str] = mapped_column(sa.String(2), default="sv")
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # At most this many questions a month reach one panel member (None: no cap); sends honour it.
+    fatigue_cap: Mapped[int | None] = mapped_column(default=None)
     created_at: Mapped[timestamp]
 
     def setting(self, key: str, default: Any = None) -> Any:

@@ -62,7 +62,7 @@ class Questions(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """List questions, ordered by id, a page at a time; filter by status or owner."""
         filters = service.question_filters(status=args.get("status"), owner_id=args.get("owner_id"))
-        query = list_statement(with_owner=False).where(*filters)
+        query = list_statement().where(*filters)
         last = decode_cursor(args.get("after"))
         if last is not None:
             query = query.where(Question.id > last)

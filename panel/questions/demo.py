@@ -68,6 +68,13 @@ QUESTIONS = (
         spoken=True,
     ),
     DemoQuestion(
+        title="Tryggheten i området på kvällen",
+        prompt="Känner du dig trygg när du går hem genom området på kvällen? Ge ett betyg från "
+        "ett till tio, och berätta gärna var det känns otryggt.",
+        answer_modes=["score", "text"],
+        state="live",
+    ),
+    DemoQuestion(
         title="Cykelrummet på Storgatan",
         prompt="Vi planerar ett nytt cykelrum. Vad behöver du för att det ska fungera för dig?",
         answer_modes=["text", "video", "audio"],

@@ -30,6 +30,7 @@ from panel.core.errors import Conflict, Forbidden, NotFound, ValidationError
 from panel.core.i18n import LazyText
 from panel.core.i18n import lazy_text as _l
 from panel.core.routing import parse_id
+from panel.core.scoping import required_organisation
 from panel.organisations.models import Organisation
 from panel.questions.models import AnswerMode, Question, QuestionStatus
 
@@ -281,10 +282,15 @@ def status_counts_with_everyone(
         if owner_id is None
         else sa.func.count(sa.case((Question.owner_id == owner_id, Question.id)))
     )
-    query = sa.select(Question.status, mine, sa.func.count(Question.id)).group_by(Question.status)
+    query = (
+        sa.select(Question.status, mine, sa.func.count(Question.id))
+        .where(Question.organisation_id == required_organisation(session, "Counting questions"))
+        .group_by(Question.status)
+    )
     counts = {status: 0 for status in STATUSES}
     everyone = 0
-    for status, count, total in session.execute(query):
+    # On the connection, past the ORM's execution path: the organisation is filtered above.
+    for status, count, total in session.connection().execute(query):
         counts[QuestionStatus(status).value] = count
         everyone += total
     counts["all"] = sum(counts.values())

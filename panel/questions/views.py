@@ -16,7 +16,7 @@ from panel.core.pagination import decode_cursor, encode_cursor
 from panel.questions import service
 from panel.questions.cards import question_cards
 from panel.questions.forms import DEFAULT_TIMEZONE, QuestionForm, local_day
-from panel.questions.listing import list_questions, list_statement
+from panel.questions.listing import list_page, list_statement
 from panel.questions.models import Question
 from panel.questions.playback import caption_cues, player_for, transcript_as_cues
 from panel.questions.readiness import WARNING, can_publish, publish_checklist
@@ -44,14 +44,16 @@ def index() -> Any:
     status = request.args.get("status") if request.args.get("status") in service.STATUSES else None
     mine = request.args.get("owner") == "me"
     owner_id = current_user.id if mine else None
-    query = list_statement(with_owner=True).where(
+    query = list_statement(page=True).where(
         *service.question_filters(status=status, owner_id=owner_id)
     )
     after = decode_cursor(request.args.get("after"))
     if after is not None:
         query = query.where(Question.id < after)
-    questions, more = list_questions(session, query.order_by(Question.id.desc()), limit=PAGE_SIZE)
-    counts, everyone = service.status_counts_with_everyone(session, owner_id)
+    query = query.order_by(Question.id.desc())
+    questions, more, counts, everyone = list_page(
+        session, query, limit=PAGE_SIZE, owner_id=owner_id
+    )
     return render_template(
         "questions/index.html",
         questions=questions,

@@ -18,9 +18,19 @@ from notifications import mailbox
 from notifications.dispatch import queue_email, queue_sms
 from panel.core.db import utcnow
 from panel.core.scoping import scoped_to
+from panel.panels.segments import create_segment
+from panel.panels.service import add_members
 from panel.places.service import ensure_path
 from panel.questions.models import QuestionStatus
-from tests.factories import PASSWORD, ContactFactory, OrganisationFactory, UserFactory, api_headers
+from panel.sends.service import create_send
+from tests.factories import (
+    PASSWORD,
+    ContactFactory,
+    OrganisationFactory,
+    UserFactory,
+    api_headers,
+    make_panel,
+)
 from tests.questions.conftest import make_media, make_question
 from touchpoints import funnel
 from touchpoints.service import create_touchpoint
@@ -38,8 +48,10 @@ class StaffSite:
     questions: dict[str, int]
     contact_id: int
     mail_name: str
+    panel_id: int = 0
     touchpoint_id: int = 0
     touchpoint_slug: str = ""
+    send_id: int = 0
     urls: list[str] = field(default_factory=list)
 
 
@@ -110,6 +122,22 @@ def seed_staff_site(server: Any) -> StaffSite:
                 closed_at=utcnow(),
             ),
         }
+        panel = make_panel(
+            org,
+            name="Tillsammans – hyresgästpanelen för Norra Ängbyområdet med Kvarteret Björken",
+            description="Vi frågar ungefär en gång i månaden om livet i ditt trapphus. " * 3,
+        )
+        with scoped_to(session, org.id):
+            add_members(session, panel, [c.id for c in contacts], source="contacts")
+            create_segment(
+                session,
+                panel,
+                "Seniorer i Ängsbacksvägen 112 B med tvättstugeansvar",
+                place_id=stairwell.id,
+                tags=["styrelsen", "trapphus-c"],
+                age_bands=["65-79", "80+"],
+            )
+            session.commit()
         long_subject = "Påminnelse: " + "tvättstugans nya tider och bokningsregler " * 4
         queue_email(
             session,
@@ -145,6 +173,15 @@ def seed_staff_site(server: Any) -> StaffSite:
             )
             funnel.record(session, touchpoint.id, "qr", "view")
             funnel.record(session, touchpoint.id, "embed", "view")
+            send = create_send(
+                session,
+                admin,
+                questions["live"],
+                session.merge(panel),
+                channels=["email", "sms"],
+                remind_after_days=3,
+                max_reminders=2,
+            )
         session.commit()
         outbox = server.app.config["STOOP"].outbox_dir
         mail_name = next(m.name for m in mailbox.list_mail(outbox) if m.to == contacts[0].email)
@@ -153,8 +190,10 @@ def seed_staff_site(server: Any) -> StaffSite:
             questions={state: q.id for state, q in questions.items()},
             contact_id=contacts[0].id,
             mail_name=mail_name,
+            panel_id=panel.id,
             touchpoint_id=touchpoint.id,
             touchpoint_slug=touchpoint.slug,
+            send_id=send.id,
         )
     site.urls = staff_page_urls(server.app, site)
     return site
@@ -175,6 +214,11 @@ def staff_page_urls(app: Any, site: StaffSite) -> list[str]:
             ]
         elif names == ["contact_id"]:
             urls.append(rule.rule.replace("<int:contact_id>", str(site.contact_id)))
+        elif names == ["panel_id"]:
+            urls.append(rule.rule.replace("<int:panel_id>", str(site.panel_id)))
+        elif names == ["send_id"]:
+            if rule.endpoint != "sends.progress":  # the progress view's JSON
+                urls.append(rule.rule.replace("<int:send_id>", str(site.send_id)))
         elif names == ["touchpoint_id"]:
             urls.append(rule.rule.replace("<int:touchpoint_id>", str(site.touchpoint_id)))
         elif names == ["name"]:

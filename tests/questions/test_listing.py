@@ -25,6 +25,31 @@ def test_one_query_counts_mine_and_everyone_s(scoped, staff, colleague, question
     assert everyone == total == 4
 
 
+def test_the_page_s_one_statement_counts_as_the_count_query_does(
+    scoped, staff, colleague, question_factory
+):
+    """The page reads its counts with its list; filtered to nothing, the list is empty and
+    the counts are still right."""
+    from panel.questions.listing import list_page, list_statement
+
+    question_factory(staff, status=QuestionStatus.LIVE)
+    question_factory(staff)
+    question_factory(colleague, status=QuestionStatus.CLOSED)
+    question_factory(colleague, status=QuestionStatus.LIVE)
+    page = list_statement(page=True).order_by(Question.id.desc())
+
+    for owner_id in (None, staff.id, colleague.id):
+        records, more, counts, everyone = list_page(scoped, page, limit=3, owner_id=owner_id)
+        assert (counts, everyone) == status_counts_with_everyone(scoped, owner_id)
+        assert len(records) == 3 and more
+    nothing = page.where(Question.status == QuestionStatus.CLOSED, Question.owner_id == staff.id)
+    records, more, counts, everyone = list_page(scoped, nothing, limit=3, owner_id=staff.id)
+    assert (records, more) == ([], False)
+    assert (counts, everyone) == ({"draft": 1, "live": 1, "closed": 0, "all": 2}, 4)
+    first = list_page(scoped, page, limit=1, owner_id=None)[0][0]
+    assert first.owner_name == colleague.display_name and first.title
+
+
 def test_the_list_page_shows_owners_and_modes_in_the_reader_s_language(
     staff_client, staff, colleague, question_factory, db_session
 ):
@@ -91,11 +116,17 @@ def test_the_hand_written_dump_equals_the_schema(scoped, staff, question_factory
     from panel.questions.listing import list_questions, list_statement
 
     schema = QuestionSchema()
-    listed, more = list_questions(
-        scoped, list_statement(with_owner=True).order_by(Question.id), limit=10
-    )
+    listed, more = list_questions(scoped, list_statement().order_by(Question.id), limit=10)
     assert not more and [q.id for q in listed] == [q.id for q in questions]
     for question, record in zip(questions, listed, strict=True):
         scoped.refresh(question)
         assert dump_question(question) == schema.dump(question) == dump_question(record)
-        assert record.owner_name == staff.display_name
+
+
+def test_records_are_filled_by_position_in_column_order():
+    from dataclasses import fields
+
+    from panel.questions.listing import CLIP_COLUMNS, QUESTION_COLUMNS, ListedClip, ListedQuestion
+
+    for record, columns in ((ListedQuestion, QUESTION_COLUMNS), (ListedClip, CLIP_COLUMNS)):
+        assert tuple(f.name for f in fields(record))[: len(columns)] == columns

@@ -3,8 +3,8 @@
 A touchpoint's schedule (question A from one day, B from a later one) and its funnel: daily
 counters of views, starts and answers per source, with nothing about who.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-01 02:05:33.477057
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0004'
-down_revision = '0003'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,179 @@
+"""Every message template Stoop sends scores ≤ 0 with SpamAssassin's local rules
+(``spamassassin -L -t``), as the exact bytes the SMTP server receives: realistic data (long
+Swedish text, the organisation's name and colour), rendered and delivered through the real path
+to the loopback SMTP server.
+
+A new e-mail template gets a case in :data:`CASES`; :func:`test_every_e_mail_template_has_a_case`
+fails until it has one.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from notifications import messages
+from notifications.senders import configure_sender
+from panel.accounts import emails
+from tests.factories import ContactFactory, OrganisationFactory, UserFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+SPAMASSASSIN = shutil.which("spamassassin")
+pytestmark = pytest.mark.skipif(
+    SPAMASSASSIN is None,
+    reason="spamassassin is not installed (Debian package spamassassin: make sysdeps)",
+)
+MAX_SCORE = 0.0
+
+QUESTION_TEXT = [
+    "Vi på Bostadsstiftelsen Ängsbacken planerar att rusta upp innergården mellan Gårdsvägen 3 "
+    "och 5 under våren, och vi vill gärna höra vad du som bor här tycker innan vi bestämmer "
+    "något. I den korta filmen berättar Märta Lindqvist från förvaltningen om de tre förslagen: "
+    "fler bänkar och bord i solläget, en större lekplats med gungor för de minsta, eller "
+    "odlingslådor som alla hyresgäster kan dela på.",
+    "Du svarar direkt i webbläsaren med en kort video, ett ljudklipp eller några rader text, "
+    "precis som det passar dig. Det tar ett par minuter. Vi läser alla svar och du får ett "
+    "personligt svar från förvaltningen inom två veckor. Sista dag att svara är den 15 mars.",
+]
+
+
+def score(raw: bytes) -> tuple[float, str]:
+    """SpamAssassin's score of ``raw`` with local rules only, and its report."""
+    done = subprocess.run(
+        [SPAMASSASSIN or "spamassassin", "-L", "-t"],
+        input=raw,
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    out = done.stdout.decode("utf-8", "replace")
+    found = re.search(r"^X-Spam-Status: \w+, score=(-?\d+(?:\.\d+)?)", out, re.MULTILINE)
+    assert found, out[:2000]
+    report = out[out.find("Content analysis details") :]
+    return float(found.group(1)), report
+
+
+@pytest.fixture
+def org(db_session, monkeypatch, settings):
+    # Links as in production: https, no port (a port of its own costs points: WEIRD_PORT).
+    monkeypatch.setattr(settings, "base_url", "https://stoop.angsbacken.se")
+    org = OrganisationFactory(name="Bostadsstiftelsen Ängsbacken", slug="angsbacken")
+    configure_sender(
+        db_session,
+        org.id,
+        email_from_name="Bostadsstiftelsen Ängsbacken",
+        email_from_address="hyresgaster@angsbacken.se",
+        brand_colour="#7a1f3d",
+    )
+    db_session.commit()
+    return org
+
+
+def reset(db_session, org) -> None:
+    user = UserFactory(
+        organisation=org, name="Märta Lindqvist", email="marta.lindqvist@angsbacken.se", locale="sv"
+    )
+    emails.send_password_reset(db_session, user)
+
+
+def invite(db_session, org) -> None:
+    inviter = UserFactory(
+        organisation=org, name="Göran Åberg", email="goran.aberg@angsbacken.se", locale="sv"
+    )
+    user = UserFactory(
+        organisation=org, name="Sofia Öhman", email="sofia.ohman@angsbacken.se", locale="sv"
+    )
+    emails.send_invitation(db_session, user, inviter)
+
+
+def invite_elsewhere(db_session, org) -> None:
+    inviter = UserFactory(
+        organisation=org, name="Göran Åberg", email="goran.aberg@angsbacken.se", locale="sv"
+    )
+    elsewhere = OrganisationFactory(name="Hyresbostäder i Norrköping")
+    owner = UserFactory(
+        organisation=elsewhere, name="Sofia Öhman", email="sofia.ohman@example.se", locale="sv"
+    )
+    emails.send_invitation_elsewhere(db_session, owner, inviter)
+
+
+def bulk_question(db_session, org) -> None:
+    contact = ContactFactory(
+        organisation=org, name="Åsa Öberg", email="asa.oberg@example.se", language="sv"
+    )
+    messages.queue_bulk(
+        db_session,
+        organisation_id=org.id,
+        template="notifications/personal",
+        purpose="question",
+        list_key="panel-12",
+        recipients=[
+            messages.Recipient(
+                address=contact.email,
+                dedupe_key=f"question:1:{contact.id}",
+                language="sv",
+                values={"name": contact.name, "link": "https://stoop.example/a/kR4p9xQ2mZ7tLw"},
+                contact_id=contact.id,
+            )
+        ],
+        context={
+            "subject": "Hur vill du att innergården ska bli?",
+            "paragraphs": QUESTION_TEXT,
+            "button": "Svara på frågan",
+            "footer": "Du får det här mejlet eftersom du är med i hyresgästpanelen Tillsammans.",
+        },
+    )
+
+
+# template → how to make Stoop send it
+CASES: dict[str, Callable[..., None]] = {
+    "accounts/email/reset": reset,
+    "accounts/email/invite": invite,
+    "accounts/email/invite_elsewhere": invite_elsewhere,
+    "notifications/personal": bulk_question,
+}
+
+
+@pytest.mark.parametrize("template", sorted(CASES))
+def test_the_message_scores_at_most_zero(db_session, org, use_smtp, template):
+    CASES[template](db_session, org)
+    db_session.commit()  # delivered after the commit, to the loopback SMTP server
+
+    [received] = use_smtp.received
+    value, report = score(received.raw)
+    assert value <= MAX_SCORE, f"{template} scored {value}:\n{report}"
+
+
+def test_the_check_sees_a_message_without_date_and_message_id(db_session, org, use_smtp):
+    """The harness works: the same message without the headers Stoop sets scores above 0."""
+    reset(db_session, org)
+    db_session.commit()
+    [received] = use_smtp.received
+    lines = received.raw.split(b"\r\n")
+    stripped = b"\r\n".join(
+        line for line in lines if not line.startswith((b"Date:", b"Message-ID:"))
+    )
+
+    value, _report = score(stripped)
+
+    assert value > MAX_SCORE
+
+
+def test_every_e_mail_template_has_a_case():
+    """Every message template with a subject and an HTML part (an e-mail) is in :data:`CASES`."""
+    names = set()
+    for room in ("panel", "notifications", "touchpoints"):
+        for text in (ROOT / room).rglob("*.txt"):
+            parts = text.relative_to(ROOT).parts
+            if "templates" not in parts or not text.with_suffix(".html").exists():
+                continue
+            if "{% block subject %}" in text.read_text(encoding="utf-8"):
+                inside = parts[parts.index("templates") + 1 :]
+                names.add(str(Path(*inside).with_suffix("")))
+    assert names, "found no e-mail templates"
+    assert names <= set(CASES), f"add a case for {sorted(names - set(CASES))}"
