@@ -11,9 +11,7 @@ function show(figures) {
   for (const stat of box.querySelectorAll("[data-stat='failed'], [data-stat='unknown']")) {
     stat.classList.toggle("stat-warn", Number(figures[stat.dataset.stat]) > 0);
   }
-  const bar = box.querySelector("[role=progressbar]");
-  bar.setAttribute("aria-valuenow", String(figures.done_percent));
-  bar.firstElementChild.style.width = `${figures.done_percent}%`;
+  box.querySelector("progress[data-progress]").value = figures.done_percent;
 }
 
 async function poll(delay) {
