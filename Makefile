@@ -7,7 +7,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
-DEB_PACKAGES := chromium ffmpeg libzbar0 espeak-ng poppler-utils spamassassin
+# libzbar0: pyzbar reads QR codes back in tests; pango, harfbuzz-subset and DejaVu: WeasyPrint's
+# flyer PDFs (poppler-utils renders them back in tests).
+DEB_PACKAGES := chromium ffmpeg libzbar0 espeak-ng poppler-utils spamassassin libpango-1.0-0 \
+	libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 

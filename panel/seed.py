@@ -44,6 +44,7 @@ def seed_demo() -> bool:
         seed_places_and_contacts(session, organisation)
         seed_questions(session, organisation)
         seed_panels(session, organisation)
+        seed_rooms(session, organisation)
         session.commit()
     return True
 
@@ -67,3 +68,12 @@ def seed_panels(session: sa.orm.Session, organisation: Organisation) -> None:
     from panel.panels.demo import seed_demo_panel
 
     seed_demo_panel(session, organisation)
+def seed_rooms(session: sa.orm.Session, organisation: Organisation) -> None:
+    """What each room adds to the demo (``Room.demo``): rooms above panel, such as touchpoints,
+    seed themselves without panel naming them."""
+    from panel.app import ROOMS
+    from panel.core.rooms import load_rooms, resolve
+
+    for room in load_rooms(ROOMS):
+        for target in room.demo:
+            resolve(target)(session, organisation)

@@ -12,4 +12,5 @@ room = Room(
         ApiBlueprint("touchpoints.trigger:blp", "touchpoints"),
     ),
     nav=(NavItem("touchpoints.index", _l("Touchpoints"), order=25),),
+    demo=("touchpoints.demo:seed_demo_touchpoints",),
 )

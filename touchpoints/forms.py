@@ -66,7 +66,8 @@ class Row:
 
     @property
     def is_blank(self) -> bool:
-        return not self.question_id and not self.starts_on
+        # The empty row comes with a suggested day: without a question it adds nothing.
+        return not self.question_id
 
 
 def rows_from_form(form: MultiDict[str, str]) -> list[Row]:
@@ -91,8 +92,8 @@ def rows_from_entries(entries: list[Any]) -> list[Row]:
 
 
 def schedule_pairs(rows: list[Row]) -> list[tuple[str, str]]:
-    """The filled rows as (question_id, starts_on); a half-filled row is kept so that the
-    service names what is missing."""
+    """The rows with a question as (question_id, starts_on); one without a day is kept so
+    that the service names what is missing."""
     return [(r.question_id, r.starts_on) for r in rows if not r.is_blank]
 
 

@@ -15,7 +15,7 @@ from flask import Blueprint, Response, g, make_response, render_template, reques
 from flask_babel import refresh
 
 from panel.core.errors import NotFound
-from panel.core.extensions import db
+from panel.core.extensions import db, limiter
 from panel.core.i18n import lazy_text as _l
 from panel.core.scoping import scope_session
 from panel.organisations.models import Organisation
@@ -111,7 +111,9 @@ def qr_png_file(slug: str) -> Response:
     return _asset(qr_png(links.public_url(touchpoint, "qr")), "image/png")
 
 
+# A flyer costs ~0.1 s of CPU to lay out: enough for anyone printing, too little to be a lever.
 @bp.get("/t/<slug>/flyer.pdf")
+@limiter.limit("20 per minute")
 def flyer(slug: str) -> Response:
     """A printable A4 flyer of the question shown today, in its language."""
     touchpoint, organisation = _touchpoint(slug)

@@ -25,7 +25,7 @@ from touchpoints.forms import (
     rows_from_form,
     schedule_pairs,
 )
-from touchpoints.models import Touchpoint, TouchpointKind
+from touchpoints.models import PLACEABLE_KINDS, Touchpoint
 
 bp = Blueprint("touchpoints", __name__, template_folder="templates")
 FUNNEL_DAYS = 30
@@ -90,7 +90,7 @@ def _render_form(
 def new() -> Any:
     """The form for a new touchpoint, kind preset from ``?kind=``."""
     kind = request.args.get("kind")
-    form = TouchpointForm(kind=kind if kind in TouchpointKind.__members__.values() else "qr")
+    form = TouchpointForm(kind=kind if kind in {k.value for k in PLACEABLE_KINDS} else "qr")
     return _render_form(form, [], None)
 
 

@@ -62,6 +62,9 @@ class Room:
     # "module:function" names called with the app once it is built: seams a room plugs into
     # (a contact finder for notifications, a handler for unsubscribes from its lists).
     setup: tuple[str, ...] = ()
+    # ``"module:function"``s the demo seed calls with (session, organisation), in ROOMS order,
+    # after the organisation, its logins, places, contacts and questions exist.
+    demo: tuple[str, ...] = ()
 
 
 def resolve(target: str) -> Any:

@@ -18,4 +18,5 @@ room = Room(
         Periodic("send-reminders", "panel.sends.tasks.remind", 900.0),
     ),
     nav=(NavItem("sends.index", _l("Sends"), order=37),),
+    demo=("panel.sends.demo:seed_demo_sends",),
 )

@@ -50,6 +50,7 @@ class StaffSite:
     mail_name: str
     panel_id: int = 0
     touchpoint_id: int = 0
+    touchpoint_slug: str = ""
     send_id: int = 0
     urls: list[str] = field(default_factory=list)
 
@@ -191,6 +192,7 @@ def seed_staff_site(server: Any) -> StaffSite:
             mail_name=mail_name,
             panel_id=panel.id,
             touchpoint_id=touchpoint.id,
+            touchpoint_slug=touchpoint.slug,
             send_id=send.id,
         )
     site.urls = staff_page_urls(server.app, site)

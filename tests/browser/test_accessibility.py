@@ -78,3 +78,24 @@ def test_login_and_question_pages_have_no_axe_violations(live_server, site, devi
         page.wait_for_load_state("networkidle")
         problems += [f"{url}: {v}" for v in axe_violations(page)]
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("device", ["page", "phone_page"])
+def test_touchpoint_pages_have_no_axe_violations(live_server, site, device, request):
+    """The staff pages of touchpoints and the settings, and the tenant page (alone and as
+    the frame /embed.js opens)."""
+    page = request.getfixturevalue(device)
+    tenant = [f"/t/{site.touchpoint_slug}?src=qr", f"/t/{site.touchpoint_slug}?embed=1"]
+    problems = []
+    for url in tenant:
+        page.goto(url)
+        page.wait_for_load_state("networkidle")
+        problems += [f"{url}: {v}" for v in axe_violations(page)]
+    log_in(page, site.email)
+    staff = [u for u in site.urls if u.startswith(("/app/touchpoints", "/app/settings"))]
+    assert len(staff) >= 4, staff
+    for url in staff:
+        page.goto(url)
+        page.wait_for_load_state("networkidle")
+        problems += [f"{url}: {v}" for v in axe_violations(page)]
+    assert not problems, "\n".join(problems)

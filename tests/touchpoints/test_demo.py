@@ -1,0 +1,38 @@
+"""The demo seed's touchpoints: one of each kind, a QR flyer in a stairwell, schedules of past,
+current and coming questions, funnel figures, and the origins a local page may embed from."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from panel.core.scoping import scoped_to
+from panel.organisations.models import Organisation
+from panel.seed import DEMO_ORG_NAME, seed_demo
+from tests.factories import system_session
+from touchpoints.funnel import funnel
+from touchpoints.models import Touchpoint
+from touchpoints.service import current_question, organisation_today
+
+
+def test_the_demo_has_a_touchpoint_of_each_kind(app, db_session):
+    assert seed_demo()
+    session = system_session()
+    organisation = session.scalar(sa.select(Organisation).where(Organisation.name == DEMO_ORG_NAME))
+    assert organisation.settings["embed_origins"] == [
+        "http://127.0.0.1:8000",
+        "http://localhost:8000",
+    ]
+    today = organisation_today(organisation)
+    with scoped_to(session, organisation.id):
+        touchpoints = session.scalars(sa.select(Touchpoint)).unique().all()
+        kinds = sorted(t.kind.value for t in touchpoints)
+        assert kinds == ["email", "embed", "link", "qr", "sms"]
+        flyer = next(t for t in touchpoints if t.kind.value == "qr")
+        assert flyer.place.kind == "stairwell"
+        assert flyer.place.path == "Norra Ängby / Ängbyplan 3 / Trapphus B"
+        assert len(flyer.entries) == 3
+        assert current_question(session, flyer, today) is not None
+        assert (
+            funnel(session, flyer, today.replace(day=1).replace(year=today.year - 1)).totals["view"]
+            > 0
+        )
