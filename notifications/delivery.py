@@ -38,7 +38,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from notifications import throttle
+from notifications import optouts, throttle
 from notifications.channels import open_channel
 from notifications.channels.base import (
     DeliveryChannel,
@@ -72,6 +72,7 @@ DUE_BATCH = 100
 # Transient failures in one batch before the rest of it is put back for later (SMTP is down:
 # no point in waiting out a timeout for every row).
 TRANSIENT_FAILURES_PER_BATCH = 3
+OPTED_OUT = "not sent: the recipient opted out of this channel after the message was queued"
 INTERRUPTED = "the delivery was interrupted; it may or may not have reached the recipient"
 T = OutboundMessage
 TABLE = OutboundMessage.__table__
@@ -89,6 +90,8 @@ MESSAGE_COLUMNS = tuple(
         "body_html",
         "headers",
         "attempts",
+        "contact_id",
+        "list_key",
     )
 )
 
@@ -209,6 +212,9 @@ def deliver_claimed(
     channel that keeps failing (after a back-off)."""
     settings = settings or current_app.config["STOOP"]
     outcomes: dict[DeliveryState, int] = {}
+    rows, suppressed = suppress_opted_out(session, found, rows)
+    if suppressed:
+        outcomes[DeliveryState.SUPPRESSED] = suppressed
     sender = sender_identity(session, found.organisation_id, settings)
     session.commit()  # end the read: on SQLite a stale read could not write later
     run = BatchSteps(
@@ -252,6 +258,51 @@ def deliver_claimed(
             next_attempt_at=utcnow() + backoff(1) if failing else None,
         )
     return outcomes
+
+
+def suppress_opted_out(
+    session: Session, found: Claim, rows: Sequence[Message]
+) -> tuple[list[Message], int]:
+    """Settle the bulk rows of the claim whose recipient opted out since they were queued (a
+    STOP in the middle of a send) as ``suppressed``, in one committed statement: they are never
+    handed over. Returns the rows left to deliver and how many were suppressed."""
+    bulk = [row for row in rows if getattr(row, "list_key", None)]
+    if not bulk:
+        return list(rows), 0
+    held = {
+        channel: optouts.suppressed(session, found.organisation_id, channel)
+        for channel in {row.channel for row in bulk}
+        if channel in optouts.BULK_CHANNELS
+    }
+    ids = [
+        row.id
+        for row in bulk
+        if row.channel in held and held[row.channel].holds(row.contact_id, row.recipient)
+    ]
+    if not ids:
+        session.commit()
+        return list(rows), 0
+    done = set(
+        session.scalars(
+            sa.update(TABLE)
+            .where(
+                TABLE.c.organisation_id == found.organisation_id,
+                TABLE.c.claim_token == found.token,
+                TABLE.c.state == DeliveryState.CLAIMED,
+                TABLE.c.id.in_(ids),
+            )
+            .values(
+                state=DeliveryState.SUPPRESSED,
+                lease_until=None,
+                status_at=utcnow(),
+                error=OPTED_OUT,
+            )
+            .returning(TABLE.c.id)
+        )
+    )
+    session.commit()
+    log.info("%s outbound bulk messages suppressed: their recipients opted out", len(done))
+    return [row for row in rows if row.id not in done], len(done)
 
 
 def _slot_bind(session: Session) -> tuple[Any, Any]:

@@ -59,6 +59,7 @@ ROW_COLUMNS = (
     "headers",
     "contact_id",
     "ref",
+    "list_key",
 )
 
 
@@ -77,6 +78,7 @@ class Outgoing:
     headers: Mapping[str, Any] = field(default_factory=dict)
     contact_id: int | None = None
     ref: str | None = None
+    list_key: str | None = None  # a bulk message's list (see messages.queue_bulk)
 
 
 def queue_messages(
@@ -241,6 +243,7 @@ def _row(organisation_id: int, message: Outgoing) -> dict[str, Any]:
         "headers": headers,
         "contact_id": message.contact_id,
         "ref": message.ref,
+        "list_key": message.list_key,
     }
 
 

@@ -263,7 +263,7 @@ def queue_bulk(
     if channel != Channel.EMAIL:
         rendered = _render_languages(wanted, template, sender, bulk_context, channel)
         messages = [
-            _message(r, language, rendered[language], channel, purpose, ref, None)
+            _message(r, language, rendered[language], channel, purpose, ref, None, list_key)
             for r, language in wanted
         ]
         return BulkQueued(
@@ -289,7 +289,9 @@ def queue_bulk(
             ref=recipient.ref,
         )
         messages.append(
-            _message(with_link, language, rendered[language], channel, purpose, ref, headers)
+            _message(
+                with_link, language, rendered[language], channel, purpose, ref, headers, list_key
+            )
         )
     return BulkQueued(
         queue_messages(session, organisation_id, messages), skipped_count, frozenset(skipped)
@@ -369,6 +371,7 @@ def _message(
     purpose: str,
     ref: str | None,
     headers: Mapping[str, str] | None,
+    list_key: str | None = None,
 ) -> Outgoing:
     values = _values(recipient, rendered.slots)
     escaped = {name: str(escape(value)) for name, value in values.items()}
@@ -384,6 +387,7 @@ def _message(
         headers=headers or {},
         contact_id=recipient.contact_id,
         ref=recipient.ref or ref,
+        list_key=list_key,
     )
 
 

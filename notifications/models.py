@@ -30,7 +30,9 @@ class DeliveryState(enum.StrEnum):
     """queued → claimed (leased by a worker's batch) → sending (being handed over) → sent →
     delivered or undelivered (as the provider reports); or failed; or unknown when the worker
     handing it over died before recording the outcome. A claim whose lease runs out goes back
-    to queued; a row that was being handed over becomes unknown and is never resent."""
+    to queued; a row that was being handed over becomes unknown and is never resent. A bulk
+    message whose recipient opted out after it was queued (STOP in the middle of a send) is
+    suppressed when its batch is claimed: never handed over."""
 
     QUEUED = "queued"
     CLAIMED = "claimed"
@@ -40,6 +42,7 @@ class DeliveryState(enum.StrEnum):
     UNDELIVERED = "undelivered"
     FAILED = "failed"
     UNKNOWN = "unknown"
+    SUPPRESSED = "suppressed"
 
 
 def _enum(cls: type[enum.Enum]) -> sa.Enum:
@@ -112,6 +115,9 @@ class OutboundMessage(OrgScoped, Base):
     recipient: Mapped[str] = mapped_column(sa.String(254))
     contact_id: Mapped[int | None] = _contact_id()
     ref: Mapped[str | None] = mapped_column(sa.String(60), index=True)
+    # The list of a bulk message (``panel-12``; ``notifications.messages.queue_bulk``); None for
+    # a transactional one, which opt-outs never hold back.
+    list_key: Mapped[str | None] = mapped_column(sa.String(60))
     language: Mapped[str] = mapped_column(sa.String(2), default="en")
     subject: Mapped[str] = mapped_column(sa.String(300), default="")
     body_text: Mapped[str] = mapped_column(sa.Text, default="")

@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 FINDER_KEY = "notifications.contact_finder"
 LISTENERS_KEY = "notifications.opt_out_listeners"
 UNSUBSCRIBE_KEY = "notifications.unsubscribe_handlers"
-METHODS = ("sms_keyword", "unsubscribe_link", "one_click", "staff", "api")
+METHODS = ("sms_keyword", "unsubscribe_link", "one_click", "staff", "api", "import")
 BULK_CHANNELS = (Channel.EMAIL, Channel.SMS)
 TABLE = OptOut.__table__
 
@@ -131,9 +131,12 @@ def opt_out(
     contact_id: int | None = None,
     method: str,
     detail: str = "",
+    notify: bool = True,
 ) -> bool:
     """Record that ``address`` (and its contact) wants no more bulk messages on ``channel``,
-    and tell the listeners. Returns False, changing nothing, when it was recorded before."""
+    and tell the listeners (unless ``notify`` is False: the domain recorded it itself, as a
+    withdrawal in the consent log). Returns False, changing nothing, when it was recorded
+    before."""
     _check(channel, method)
     values = {
         "organisation_id": organisation_id,
@@ -163,8 +166,9 @@ def opt_out(
         ).first()
         if contact_id is None or linked is None:
             return False
-    change = OptOutChange(organisation_id, channel, address, contact_id, True, method, detail)
-    _tell(session, change)
+    if notify:
+        change = OptOutChange(organisation_id, channel, address, contact_id, True, method, detail)
+        _tell(session, change)
     return True
 
 

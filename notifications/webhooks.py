@@ -173,7 +173,13 @@ def _keyword(
 ) -> str:
     """Opt the sender out of (``stop``) or back into (``start``) the organisation's SMS, unless
     this MessageSid was seen before (``apply`` False); the confirmation to answer with, in the
-    contact's language (or the keyword's)."""
+    contact's language (or the keyword's).
+
+    Twilio handles its own English keywords on long codes as well: after STOP it blocks every
+    message from the number to that person (its own confirmation goes out, ours may not), and
+    START lifts that. So the reply promises what both together do — no more SMS from the
+    organisation, START to undo — and nothing about messages Stoop would still send (a
+    confirmation code), which Twilio would block anyway."""
     with scoped_to(session, organisation_id):
         person = optouts.find_person(session, organisation_id, Channel.SMS, received.sender)
         contact_id = person.contact_id if person else None

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from panel.contacts.models import ConsentEvent, Contact
+from panel.contacts.reach import honour_withdrawals
 from panel.contacts.service import EDITABLE, ConsentInput, consent_differs, default_language
 from panel.core.db import utcnow
 from panel.core.i18n import LazyText
@@ -298,6 +299,27 @@ def _write_consents(session: Session, batch: _Batch, method: str, user_id: int |
             batch.result.outcomes[index] = "updated"  # its consent log changed
     if rows:
         session.execute(sa.insert(ConsentEvent), rows)
+        _honour_withdrawals(session, batch.organisation.id, rows, method)
+
+
+def _honour_withdrawals(
+    session: Session, organisation_id: int, rows: list[dict[str, Any]], method: str
+) -> None:
+    """Withdrawals in the log are opt-outs too (sends honour them)."""
+    withdrawn = {row["contact_id"]: row["channel"] for row in rows if not row["granted"]}
+    if not withdrawn:
+        return
+    found = session.execute(
+        sa.select(Contact.id, Contact.email, Contact.phone).where(
+            Contact.organisation_id == organisation_id, Contact.id.in_(list(withdrawn))
+        )
+    ).all()
+    honour_withdrawals(
+        session,
+        organisation_id,
+        [(row.id, row.email, row.phone, withdrawn[row.id]) for row in found],
+        method=method,
+    )
 
 
 def _plan_each_lookup(session: Session) -> None:

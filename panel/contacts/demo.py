@@ -11,9 +11,13 @@ from __future__ import annotations
 import random
 import unicodedata
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from notifications import optouts
+from notifications.models import Channel
 from panel.contacts.bulk import UpsertItem, upsert_contacts
+from panel.contacts.models import Contact
 from panel.contacts.service import ConsentInput
 from panel.core.scoping import scoped_to
 from panel.organisations.models import Organisation
@@ -124,3 +128,36 @@ def seed_directory(session: Session, organisation: Organisation) -> None:
         # Most came from the landlord's register, the rest joined on the panel page.
         upsert_contacts(session, organisation, items[:220], method="csv")
         upsert_contacts(session, organisation, items[220:], method="join")
+        seed_opt_outs(session, organisation)
+
+
+def seed_opt_outs(session: Session, organisation: Organisation) -> None:
+    """Two tenants said no more: one replied STOPP to an SMS, one used an e-mail's one-click
+    unsubscribe (their pages show it; sends leave them out)."""
+    first = (
+        sa.select(Contact).where(Contact.organisation_id == organisation.id).order_by(Contact.id)
+    )
+    by_sms = session.scalar(first.where(Contact.phone.is_not(None)).limit(1))
+    by_email = session.scalar(
+        first.where(Contact.email.is_not(None), Contact.id != (by_sms.id if by_sms else 0)).limit(1)
+    )
+    if by_sms is not None and by_sms.phone:
+        optouts.opt_out(
+            session,
+            organisation.id,
+            Channel.SMS,
+            by_sms.phone,
+            contact_id=by_sms.id,
+            method="sms_keyword",
+            detail="STOPP",
+        )
+    if by_email is not None and by_email.email:
+        optouts.opt_out(
+            session,
+            organisation.id,
+            Channel.EMAIL,
+            by_email.email,
+            contact_id=by_email.id,
+            method="one_click",
+            detail="panel-1",
+        )

@@ -18,6 +18,8 @@ from notifications import optouts
 from notifications.models import Channel
 from panel.contacts.models import ConsentEvent, Contact
 
+# How a withdrawal in the consent log (its ``method``) is written as an opt-out.
+OPT_OUT_METHODS = {"app": "staff", "api": "api", "csv": "import"}
 # How each way of opting out is written in the consent log's ``method``.
 CONSENT_METHODS = {
     "sms_keyword": "sms",
@@ -64,6 +66,34 @@ def log_change(session: Session, change: optouts.OptOutChange) -> None:
         )
     )
     session.flush()
+
+
+def honour_withdrawals(
+    session: Session,
+    organisation_id: int,
+    withdrawals: list[tuple[int, str | None, str | None, str]],
+    *,
+    method: str,
+) -> None:
+    """Turn withdrawals written in the consent log — (contact id, e-mail, phone, channel
+    ``email``/``sms``/``any``) — into opt-outs, so that sends honour them. Giving consent
+    again in the log does not lift an opt-out: only the tenant does (START, or a join page),
+    so that a nightly import cannot undo a STOP."""
+    how = OPT_OUT_METHODS.get(method, "staff")
+    for contact_id, email, phone, channel in withdrawals:
+        wanted = (Channel.EMAIL, Channel.SMS) if channel == "any" else (Channel(channel),)
+        for one in wanted:
+            address = email if one == Channel.EMAIL else phone
+            optouts.opt_out(
+                session,
+                organisation_id,
+                one,
+                # A contact without an address on the channel is held back by its id.
+                address or f"contact:{contact_id}",
+                contact_id=contact_id,
+                method=how,
+                notify=False,
+            )
 
 
 @dataclass(frozen=True)

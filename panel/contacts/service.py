@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from panel.contacts.models import ConsentEvent, Contact
 from panel.contacts.phones import PhoneNumberError, normalise_phone, region_for_language
+from panel.contacts.reach import honour_withdrawals
 from panel.core.errors import Conflict, NotFound, ValidationError
 from panel.core.i18n import LazyText
 from panel.core.i18n import lazy_text as _l
@@ -422,6 +423,9 @@ def record_consent(
     )
     session.add(event)
     session.flush()
+    if not consent.granted:
+        withdrawal = (contact.id, contact.email, contact.phone, consent.channel)
+        honour_withdrawals(session, contact.organisation_id, [withdrawal], method=method)
     return event
 
 

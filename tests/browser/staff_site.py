@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from media.models import MediaStatus
-from notifications import mailbox
+from notifications import mailbox, optouts
 from notifications.dispatch import queue_email, queue_sms
+from notifications.models import Channel
 from panel.core.db import utcnow
 from panel.core.scoping import scoped_to
 from panel.panels.segments import create_segment
@@ -91,6 +92,23 @@ def seed_staff_site(server: Any) -> StaffSite:
             )
             for i in range(25)
         ]
+        # The first said STOP by SMS and unsubscribed from e-mail: both badges on their page.
+        contacts[0].phone = "+46709876543"
+        with scoped_to(session, org.id):
+            for channel, address, method, detail in (
+                (Channel.SMS, contacts[0].phone, "sms_keyword", "STOPP"),
+                (Channel.EMAIL, contacts[0].email, "one_click", "panel-12"),
+            ):
+                optouts.opt_out(
+                    session,
+                    org.id,
+                    channel,
+                    address,
+                    contact_id=contacts[0].id,
+                    method=method,
+                    detail=detail,
+                )
+            session.commit()
         prompt = "Hej! Jag heter Anna. Hur trivs du i ditt trapphus, och vad kan vi göra bättre?"
         ready = make_media(org.id, captions_vtt=VTT)
         questions = {

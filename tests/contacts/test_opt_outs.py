@@ -99,3 +99,79 @@ def test_an_opt_out_of_the_number_shows_on_the_contact_who_has_it(client, db_ses
     body = client.get(f"/api/v1/contacts/{later.id}", headers=headers).json
 
     assert [o["channel"] for o in body["opt_outs"]] == ["sms"]
+
+
+def bulk_email(db_session, organisation, contacts, key):
+    from notifications import messages
+
+    queued = messages.queue_bulk(
+        db_session,
+        organisation_id=organisation.id,
+        template="notifications/personal",
+        purpose="question",
+        list_key="panel-1",
+        recipients=[
+            messages.Recipient(
+                address=c.email,
+                dedupe_key=f"{key}:{c.id}",
+                values={"name": c.name, "link": "https://stoop.example/a/x"},
+                contact_id=c.id,
+            )
+            for c in contacts
+        ],
+        context={"subject": "Gården", "paragraphs": ["Vad tycker du?"], "button": "Svara"},
+    )
+    db_session.commit()
+    return queued
+
+
+def test_a_withdrawal_staff_record_in_the_log_holds_back_sends_once_in_the_log(
+    admin_client, db_session, organisation, åsa
+):
+    response = admin_client.post(
+        f"/app/contacts/{åsa.id}/consent",
+        data={
+            "granted": "0",
+            "basis": "consent",
+            "channel": "any",
+            "text": "Ringde in: inga utskick",
+        },
+        follow_redirects=True,
+    )
+
+    page = response.get_data(as_text=True)
+    assert page.count('<span class="badge danger">Withdrew</span>') == 1  # not twice
+    assert 'data-opt-out="sms"' in page and 'data-opt-out="email"' in page
+    assert bulk_email(db_session, organisation, [åsa], "first").skipped == 1
+
+    # Consent given again in the log does not lift the opt-out: only the tenant does that.
+    admin_client.post(
+        f"/app/contacts/{åsa.id}/consent",
+        data={"granted": "1", "basis": "consent", "channel": "any", "text": "Vill vara med"},
+    )
+    assert bulk_email(db_session, organisation, [åsa], "second").skipped == 1
+
+
+def test_a_withdrawal_in_a_bulk_upsert_is_an_opt_out(client, db_session, organisation):
+    headers = api_headers(UserFactory(organisation=organisation))
+    body = {
+        "items": [
+            {
+                "name": "Karin Ström",
+                "email": "karin.strom@example.se",
+                "consent": {"basis": "consent", "channel": "email", "granted": False},
+            },
+            {"name": "Nils Berg", "email": "nils.berg@example.se"},
+        ]
+    }
+    response = client.post("/api/v1/contacts/bulk", json=body, headers=headers)
+    assert response.status_code == 200, response.json
+    karin, nils = response.json["ids"]
+
+    one = client.get(f"/api/v1/contacts/{karin}", headers=headers).json
+    assert [(o["channel"], o["method"]) for o in one["opt_outs"]] == [("email", "api")]
+    from panel.contacts.models import Contact
+
+    contacts = [db_session.get(Contact, karin), db_session.get(Contact, nils)]
+    queued = bulk_email(db_session, organisation, contacts, "third")
+    assert (queued.skipped, queued.skipped_contact_ids) == (1, frozenset({karin}))

@@ -11,9 +11,10 @@ import sqlalchemy as sa
 
 from notifications import messages, optouts
 from notifications.dispatch import queue_sms
-from notifications.models import Channel, InboundMessage, OptOut
+from notifications.models import Channel, DeliveryState, InboundMessage, OptOut, OutboundMessage
 from notifications.senders import add_sender_number
 from panel.contacts.models import ConsentEvent
+from panel.core.scoping import scoped_to
 from tests.factories import ContactFactory, OrganisationFactory
 
 SMS_PATH = "/hooks/twilio/sms"
@@ -257,3 +258,45 @@ def test_keyword_recognises_whole_messages_only():
     assert optouts.keyword("STOP please") is None
     assert optouts.keyword("Sluta skicka") is None
     assert optouts.keyword("") is None
+
+
+def test_a_stop_after_queueing_suppresses_the_message_before_it_goes(
+    db_session, org, our_number, use_twilio, tenants
+):
+    recipients = [
+        messages.Recipient(
+            address=c.phone, dedupe_key=f"ask:{c.id}", values={"name": c.name}, contact_id=c.id
+        )
+        for c in tenants.values()
+    ]
+    queued = messages.queue_bulk(
+        db_session,
+        organisation_id=org.id,
+        template="notifications/personal",
+        purpose="question",
+        list_key="panel-12",
+        recipients=recipients,
+        context={"subject": "", "paragraphs": [QUESTION.format(name="")], "button": None},
+        channel=Channel.SMS,
+    )
+    assert queued.skipped == 0
+    # Åsa's STOP is recorded after her message was queued, before its batch is delivered.
+    with scoped_to(db_session, org.id):
+        optouts.opt_out(
+            db_session,
+            org.id,
+            Channel.SMS,
+            ÅSA,
+            contact_id=tenants["åsa"].id,
+            method="sms_keyword",
+            detail="STOPP",
+        )
+    db_session.commit()  # delivered inline, after the commit
+
+    assert sorted(m.to for m in use_twilio.messages) == sorted([BERIT, JOOP])
+    db_session.expire_all()
+    [row] = db_session.scalars(
+        sa.select(OutboundMessage).where(OutboundMessage.recipient == ÅSA)
+    ).all()
+    assert (row.state, row.list_key) == (DeliveryState.SUPPRESSED, "panel-12")
+    assert "opted out" in row.error

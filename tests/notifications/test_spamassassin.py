@@ -9,6 +9,7 @@ fails until it has one.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 import subprocess
@@ -130,8 +131,48 @@ def bulk_question(db_session, org) -> None:
     )
 
 
+def question_to_a_panel(template: str) -> Callable[..., None]:
+    """A send's invitation or reminder, rendered as the sends room renders it (its context:
+    title, prompt, poster image, closing date) through the same bulk path."""
+
+    def queue(db_session, org) -> None:
+        contact = ContactFactory(
+            organisation=org, name="Åsa Öberg", email="asa.oberg@example.se", language="sv"
+        )
+        messages.queue_bulk(
+            db_session,
+            organisation_id=org.id,
+            template=template,
+            purpose="send_invitation",
+            list_key="panel-12",
+            recipients=[
+                messages.Recipient(
+                    address=contact.email,
+                    dedupe_key=f"send-1-{contact.id}",
+                    language="sv",
+                    values={
+                        "name": contact.name,
+                        "link": "https://stoop.angsbacken.se/a/kR4p9xQ2mZ7tLwVb3nYd8s",
+                    },
+                    contact_id=contact.id,
+                )
+            ],
+            context={
+                "question_title": "Hur vill du att innergården ska bli?",
+                "question_prompt": " ".join(QUESTION_TEXT),
+                "poster": "https://stoop.angsbacken.se/media/7fK2pQ/poster.jpg",
+                "closes_at": dt.datetime(2027, 3, 15, 12, tzinfo=dt.UTC),
+            },
+            ref="send:1",
+        )
+
+    return queue
+
+
 # template → how to make Stoop send it
 CASES: dict[str, Callable[..., None]] = {
+    "sends/invitation_email": question_to_a_panel("sends/invitation_email"),
+    "sends/reminder_email": question_to_a_panel("sends/reminder_email"),
     "accounts/email/reset": reset,
     "accounts/email/invite": invite,
     "accounts/email/invite_elsewhere": invite_elsewhere,
