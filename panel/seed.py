@@ -68,6 +68,8 @@ def seed_panels(session: sa.orm.Session, organisation: Organisation) -> None:
     from panel.panels.demo import seed_demo_panel
 
     seed_demo_panel(session, organisation)
+
+
 def seed_rooms(session: sa.orm.Session, organisation: Organisation) -> None:
     """What each room adds to the demo (``Room.demo``): rooms above panel, such as touchpoints,
     seed themselves without panel naming them."""

@@ -64,6 +64,9 @@ class FiguresSchema(Schema):
     unknown = fields.Integer(
         metadata={"description": "Handed over when a worker died: may or may not have arrived"}
     )
+    suppressed = fields.Integer(
+        metadata={"description": "Held back: the person opted out after the send queued it"}
+    )
     opened = fields.Integer()
     answered = fields.Integer()
     done_percent = fields.Integer()

@@ -509,7 +509,7 @@ def _remind(session: Session, send: Send, now: dt.datetime) -> int:
 
 # --- progress ------------------------------------------------------------------------------------
 
-STATES = ("queued", "sent", "delivered", "failed", "unknown")
+STATES = ("queued", "sent", "delivered", "failed", "unknown", "suppressed")
 
 
 def progress(session: Session, send: Send) -> dict[str, Any]:
@@ -534,7 +534,8 @@ def progress(session: Session, send: Send) -> dict[str, Any]:
         ).where(INVITATIONS.c.organisation_id == organisation_id, INVITATIONS.c.send_id == send.id)
     ).one()
     invited = send.invited or sum(by_state.values())
-    handed = sum(by_state[s] for s in ("sent", "delivered", "failed", "unknown"))
+    # Held back at delivery (the person opted out after the send queued it): done, not sent.
+    handed = sum(by_state[s] for s in ("sent", "delivered", "failed", "unknown", "suppressed"))
     return {
         "status": send.status.value,
         "invited": invited,

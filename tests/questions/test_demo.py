@@ -32,4 +32,6 @@ def test_demo_questions_in_every_state_with_real_videos(db_session, organisation
     refused = by_title["Gårdsfesten i juni"]
     assert refused.is_draft and refused.media.status == MediaStatus.FAILED
     assert "not a video" in refused.media.error
-    assert db_session.scalar(sa.select(sa.func.count(Question.id))) == 4
+    evening = by_title["Tryggheten i området på kvällen"]
+    assert evening.is_live and evening.media is None and evening.prompt
+    assert db_session.scalar(sa.select(sa.func.count(Question.id))) == 5
