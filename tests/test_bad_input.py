@@ -18,6 +18,7 @@ Run on SQLite and on PostgreSQL (which is the one that refuses NUL and out-of-ra
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -220,7 +221,7 @@ def problems(client: FlaskClient, probe: Probe, response: Any) -> list[str]:
     if status >= 400:
         if is_json and not _json_message(response):
             return [f"{name} answered {status} without a message: {response.get_data()[:300]!r}"]
-        if not is_json and "<h1>" not in response.get_data(as_text=True):
+        if not is_json and not re.search(r"<h1[ >]", response.get_data(as_text=True)):
             return [f"{name} answered {status} without a page: {response.get_data()[:300]!r}"]
     return []
 

@@ -169,6 +169,31 @@ def question_to_a_panel(template: str) -> Callable[..., None]:
     return queue
 
 
+def join_confirmation(db_session, org) -> None:
+    """The double opt-in e-mail of a panel's join page, as the join service queues it."""
+    from tests.factories import make_panel
+
+    panel = make_panel(org, name="Tillsammans", description="Hyresgäster som vill tycka till.")
+    messages.queue(
+        db_session,
+        organisation_id=org.id,
+        template="panels/email/join_confirm",
+        purpose="panel_join",
+        recipients=[
+            messages.Recipient(
+                address="asa.oberg@example.se", dedupe_key="panel_join:1:abc", language="sv"
+            )
+        ],
+        context={
+            "panel": panel,
+            "name": "Åsa Öberg",
+            "link": f"https://stoop.angsbacken.se/join/{panel.slug}/confirm/kR4p9xQ2mZ7tLwVb3nYd8s",
+            "days": 7,
+        },
+        ref=f"panel:{panel.id}",
+    )
+
+
 # template → how to make Stoop send it
 CASES: dict[str, Callable[..., None]] = {
     "sends/invitation_email": question_to_a_panel("sends/invitation_email"),
@@ -177,6 +202,7 @@ CASES: dict[str, Callable[..., None]] = {
     "accounts/email/invite": invite,
     "accounts/email/invite_elsewhere": invite_elsewhere,
     "notifications/personal": bulk_question,
+    "panels/email/join_confirm": join_confirmation,
 }
 
 
