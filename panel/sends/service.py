@@ -36,7 +36,7 @@ from panel.core.scoping import required_organisation
 from panel.organisations.models import Organisation
 from panel.panels.models import Panel, Segment
 from panel.panels.segments import recipient_contact_ids
-from panel.questions.models import Question
+from panel.questions.models import Question, QuestionStatus
 from panel.questions.service import accepts_answers
 from panel.sends.models import Invitation, Send, SendStatus, SkipReason
 
@@ -427,11 +427,15 @@ def send_reminders(session: Session, *, now: dt.datetime | None = None) -> int:
     claimed by a guarded UPDATE and has its own dedupe key: a second run sends none twice."""
     now = now or utcnow()
     organisation_id = required_organisation(session, "Sending reminders")
+    # Only sends whose question still takes answers: the list does not grow with the years.
     sends = session.scalars(
-        sa.select(Send).where(
+        sa.select(Send)
+        .join(Question, Question.id == Send.question_id)
+        .where(
             Send.organisation_id == organisation_id,
             Send.status == SendStatus.SENT,
             Send.max_reminders > 0,
+            Question.status == QuestionStatus.LIVE,
         )
     ).all()
     total = 0

@@ -10,8 +10,9 @@ from flask import Blueprint, flash, g, jsonify, redirect, render_template, reque
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from panel.core.errors import StoopError
+from panel.core.errors import NotFound, StoopError
 from panel.core.extensions import db
+from panel.core.i18n import lazy_text as _l
 from panel.panels.models import Panel, Segment
 from panel.panels.service import get_panel
 from panel.questions import service as questions
@@ -56,6 +57,8 @@ def new(question_id: int) -> Any:
         try:
             panel = get_panel(session, form.panel_id.data)
             segment = session.get(Segment, form.segment_id.data) if form.segment_id.data else None
+            if form.segment_id.data and segment is None:
+                raise NotFound(_l("There is no such segment of this panel."))
             send = service.create_send(
                 session,
                 current_user,
