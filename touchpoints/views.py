@@ -170,3 +170,45 @@ def show(touchpoint_id: int) -> Any:
         links=links,
         embed_origins=_organisation().setting("embed_origins", []),
     )
+
+
+@bp.post("/app/touchpoints/<int:touchpoint_id>/blast")
+@login_required
+def send_blast(touchpoint_id: int) -> Any:
+    """An e-mail or SMS touchpoint: ask every contact of its place today's question now."""
+    from panel.sends.service import blast
+
+    session = db.session()
+    touchpoint = service.get_touchpoint(session, touchpoint_id)
+    question = service.current_question(session, touchpoint, _today())
+    back = redirect(url_for(".show", touchpoint_id=touchpoint.id), 303)
+    if touchpoint.kind.value not in ("email", "sms"):
+        flash(_("Only e-mail and SMS touchpoints send to an area."), "error")
+        return back
+    if question is None:
+        flash(_("No question is shown today: put a live question on the schedule first."), "error")
+        return back
+    try:
+        done = blast(
+            session,
+            touchpoint_id=touchpoint.id,
+            question=question,
+            place_id=touchpoint.place_id,
+            channel=touchpoint.kind.value,
+        )
+    except StoopError as exc:
+        session.rollback()
+        flash(exc.message, "error")
+        return back
+    session.commit()
+    skipped = sum(done.skipped.values())
+    flash(
+        _(
+            "Sent to %(sent)s tenants; %(skipped)s skipped (no address, opted out, asked "
+            "before or at this month's limit).",
+            sent=done.invited,
+            skipped=skipped,
+        ),
+        "success",
+    )
+    return back
