@@ -49,7 +49,11 @@ def test_the_request_does_the_same_work_for_an_unknown_address(make_app, databas
 
     known_ms = statistics.median(timings["known"]) * 1000
     unknown_ms = statistics.median(timings["unknown"]) * 1000
-    assert abs(known_ms - unknown_ms) < max(0.5, 0.15 * unknown_ms), (known_ms, unknown_ms)
+    # Compared in pairs (each known request beside the unknown one right after it), so that a
+    # busy moment of the machine weighs on both sides alike rather than on one median.
+    gaps = [(u - k) * 1000 for k, u in zip(timings["known"], timings["unknown"], strict=True)]
+    gap_ms = statistics.median(gaps)
+    assert abs(gap_ms) < max(0.5, 0.15 * unknown_ms), (gap_ms, known_ms, unknown_ms)
     # And the work was done: one reset e-mail (the rest were the same message, deduplicated).
     deadline = time.monotonic() + 10
     while not mail_to(app, known) and time.monotonic() < deadline:
