@@ -22,8 +22,10 @@ from panel.accounts.passwords import use_cheap_hashing
 from panel.accounts.session import init_login
 from panel.accounts.tokens import authenticate
 from panel.core.api import init_api
+from panel.core.assets import init_assets
 from panel.core.boundary import init_boundary
 from panel.core.celery import celery_init_app
+from panel.core.compression import init_compression
 from panel.core.config import Settings
 from panel.core.errors import register_error_handlers
 from panel.core.extensions import babel, csrf, db, limiter, login_manager
@@ -73,6 +75,7 @@ def create_app(config: Settings | dict[str, Any] | None = None, *, serving: bool
         use_cheap_hashing()
     app = Flask("panel", instance_path=settings.instance_dir, instance_relative_config=False)
     _configure_flask(app, settings)
+    init_compression(app)  # first: its after-request hook then runs last
     if settings.proxy_count:
         # Behind a load balancer: take the client's address (rate limits, logs) and the
         # scheme from the proxy's headers, trusting exactly as many hops as are configured.
@@ -102,6 +105,7 @@ def create_app(config: Settings | dict[str, Any] | None = None, *, serving: bool
     init_metrics(app)
     init_navigation(app, rooms)
     _register_blueprints(app, rooms)
+    init_assets(app)  # after the blueprints: it hashes their static folders too
     # No domain takes answers yet: inbound messages are kept, and handled by keeping them.
     register_handler(app, store_only)
     set_up(app, rooms)

@@ -8,12 +8,12 @@ funnel by source (``?src=``), with no cookie and nothing about the visitor.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, g, make_response, render_template, request
 from flask_babel import refresh
 
+from panel.core.assets import asset
 from panel.core.errors import NotFound
 from panel.core.extensions import db, limiter
 from panel.core.i18n import lazy_text as _l
@@ -27,7 +27,6 @@ from touchpoints.flyer import poster_data_uri, render_flyer
 from touchpoints.models import FunnelEvent, Touchpoint
 from touchpoints.qr import qr_png, qr_svg
 
-HERE = Path(__file__).parent
 bp = Blueprint(
     "touchpoints_public",
     __name__,
@@ -136,8 +135,8 @@ def flyer(slug: str) -> Response:
 @bp.get("/embed.js")
 def embed_js() -> Response:
     """The embed script: a button or an inline card that frames a touchpoint."""
-    body = (HERE / "static" / "embed.js").read_bytes()
-    response = _asset(body, "text/javascript; charset=utf-8")
+    script = asset("touchpoints_public.static", "embed.js")  # read once, at start
+    response = _asset(script.body, "text/javascript; charset=utf-8")
     # Any site may load the script; what it frames is guarded by frame-ancestors.
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
     response.headers["Cache-Control"] = "public, max-age=3600"
