@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, g, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from sqlalchemy.orm import Session
 
 from notifications import optouts
@@ -26,11 +26,11 @@ from notifications.messages import token_hash
 from notifications.models import Channel, UnsubscribeToken
 from notifications.senders import sender_identity
 from panel.core.db import get_session, utcnow
+from panel.core.i18n import use_tenant_language
 from panel.core.scoping import ALL_ORGS_OPTION, scoped_to
 
 bp = Blueprint("unsubscribe", __name__)
 
-LANGUAGES = ("sv", "nl", "en")
 MAX_TOKEN = 100
 ONE_CLICK = "One-Click"
 
@@ -81,7 +81,7 @@ def unsubscribe(session: Session, row: UnsubscribeToken, *, method: str) -> bool
 def _page(template: str, row: UnsubscribeToken | None, status: int = 200, **values: Any) -> Any:
     organisation = None
     if row is not None:
-        g.locale = row.language if row.language in LANGUAGES else None
+        use_tenant_language(row.language, default=current_app.config["STOOP"].default_language)
         organisation = sender_identity(
             get_session(), row.organisation_id, current_app.config["STOOP"]
         ).name

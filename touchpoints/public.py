@@ -17,6 +17,7 @@ from panel.core.assets import asset
 from panel.core.errors import NotFound
 from panel.core.extensions import db, limiter
 from panel.core.i18n import lazy_text as _l
+from panel.core.i18n import use_tenant_language
 from panel.core.scoping import scope_session
 from panel.organisations.models import Organisation
 from panel.questions.models import Question
@@ -52,7 +53,15 @@ def _touchpoint(slug: str) -> tuple[Touchpoint, Organisation]:
 
 
 def _speak(question: Question | None, organisation: Organisation) -> str:
-    """Show the page in the question's language (the organisation's when there is none)."""
+    """The tenant's language (:func:`~panel.core.i18n.use_tenant_language`): the switch, the
+    browser's, else the question's, else the organisation's."""
+    fallback = question.language if question else None
+    return use_tenant_language(fallback=fallback, default=organisation.default_language)
+
+
+def _print_in_question_language(question: Question | None, organisation: Organisation) -> str:
+    """A flyer is printed by staff for a stairwell: it speaks its question's language, never
+    the language of the browser that downloaded it."""
     g.locale = question.language if question else organisation.default_language
     refresh()
     return str(g.locale)
@@ -120,7 +129,7 @@ def flyer(slug: str) -> Response:
     question = service.current_question(
         session, touchpoint, service.organisation_today(organisation)
     )
-    language = _speak(question, organisation)
+    language = _print_in_question_language(question, organisation)
     pdf = render_flyer(
         qr_data=links.public_url(touchpoint, "qr"),
         question=question,

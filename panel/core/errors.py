@@ -21,7 +21,7 @@ from flask_babel import refresh
 from werkzeug.exceptions import HTTPException
 
 from panel.core.field_messages import field_messages_in_our_words
-from panel.core.i18n import LANGUAGES, LazyText, rendered
+from panel.core.i18n import LANGUAGES, TENANT_LANGUAGES, LazyText, is_tenant_page, rendered
 
 log = logging.getLogger(__name__)
 
@@ -248,7 +248,8 @@ def unavailable_response() -> Any:
         g._login_user = login_manager.anonymous_user()
     if "locale" not in g:
         default = current_app.config["STOOP"].default_language
-        g.locale = request.accept_languages.best_match(LANGUAGES) or default
+        languages = TENANT_LANGUAGES if is_tenant_page() else LANGUAGES
+        g.locale = request.accept_languages.best_match(languages) or default
         refresh()
     message = _("The service is briefly unavailable. Please try again in a minute.")
     if wants_json():

@@ -1,9 +1,13 @@
 """Language choice, and messages that are translated where they are shown.
 
-The language of a page is the staff member's own setting, else the browser's, else the
-default. The JSON API has no staff language of its own: it answers in the language of the
-request's ``Accept-Language`` and in English without one, so a client's logs read the same
-whatever the server's default is.
+The language of a staff page is the staff member's own setting, else the browser's, else the
+default: Swedish, Dutch or English (:data:`LANGUAGES`). Tenant pages (:data:`TENANT_PATHS`)
+speak more (:data:`TENANT_LANGUAGES`: also Arabic, right to left, Turkish, Polish and
+Somali); :func:`use_tenant_language` is the one rule that picks theirs.
+
+The JSON API has no staff language of its own: it answers in the language of the request's
+``Accept-Language`` and in English without one, so a client's logs read the same whatever the
+server's default is.
 
 Errors and per-field messages are made far from any request (in services, imports, tasks), so
 they are :class:`LazyText`: a message id and its parameters, translated each time it is turned
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 import flask_babel
 from flask import Flask, current_app, g, has_request_context, request
@@ -21,7 +26,22 @@ from flask_babel import gettext
 from flask_login import current_user
 
 LANGUAGES = ("en", "sv", "nl")
-LANGUAGE_NAMES = {"en": "English", "sv": "Svenska", "nl": "Nederlands"}
+# The tenant pages' languages, in the order the language switch offers them. The last four
+# have catalogues of the tenant pages' strings only (see tests/test_translations.py).
+TENANT_LANGUAGES = ("sv", "nl", "en", "ar", "tr", "pl", "so")
+RIGHT_TO_LEFT = frozenset({"ar"})
+# Each language in its own name: whoever needs the switch cannot read the others.
+LANGUAGE_NAMES = {
+    "en": "English",
+    "sv": "Svenska",
+    "nl": "Nederlands",
+    "ar": "العربية",
+    "tr": "Türkçe",
+    "pl": "Polski",
+    "so": "Soomaali",
+}
+# The pages tenants see (SPEC: public surface); an error on one of them speaks as they do.
+TENANT_PATHS = ("/t/", "/a/", "/join/", "/me/", "/unsubscribe/")
 API_PREFIX = "/api/"
 API_DEFAULT_LANGUAGE = "en"
 
@@ -29,16 +49,58 @@ API_DEFAULT_LANGUAGE = "en"
 def select_locale() -> str:
     """Flask-Babel's locale selector."""
     forced = getattr(g, "locale", None)
-    if forced in LANGUAGES:
+    if forced in TENANT_LANGUAGES:
         return forced
     if not has_request_context():
         return current_app.config["STOOP"].default_language
     if request.path.startswith(API_PREFIX):
         return request.accept_languages.best_match(LANGUAGES) or API_DEFAULT_LANGUAGE
+    if is_tenant_page():
+        asked = request.args.get("lang")
+        if asked in TENANT_LANGUAGES:
+            return asked
+        best = request.accept_languages.best_match(TENANT_LANGUAGES)
+        return best or current_app.config["STOOP"].default_language
     if current_user and getattr(current_user, "is_authenticated", False):
         return current_user.locale
     best = request.accept_languages.best_match(LANGUAGES)
     return best or current_app.config["STOOP"].default_language
+
+
+def is_tenant_page() -> bool:
+    """Whether the current request is for a tenant's page (or an error on one)."""
+    return has_request_context() and request.path.startswith(TENANT_PATHS)
+
+
+def use_tenant_language(*known: str | None, fallback: str | None = None, default: str) -> str:
+    """Pick a tenant page's language, use it for the rest of the request, and return it.
+
+    In this order: the language switch on the page (``?lang=``); what we know of the tenant,
+    ``known`` (the language chosen in a form, the contact's language); the browser's
+    ``Accept-Language``; ``fallback`` (the question's language: a page with no other clue reads
+    like its question); ``default`` (the organisation's). The question's language comes after
+    the browser's on purpose: staff write in one language, the page around it follows the
+    tenant.
+    """
+    choices = (request.args.get("lang"), *known)
+    language = next((c for c in choices if c in TENANT_LANGUAGES), None)
+    language = language or request.accept_languages.best_match(TENANT_LANGUAGES)
+    if language is None:
+        language = fallback if fallback in TENANT_LANGUAGES else default
+    g.locale = language
+    flask_babel.refresh()
+    return language
+
+
+def language_url(language: str) -> str:
+    """This page's address with ``?lang=language``, its other parameters kept (``embed=1``)."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    return f"{request.path}?{urlencode([*args, ('lang', language)])}"
+
+
+def text_direction(language: str) -> str:
+    """``rtl`` for a language written right to left, else ``ltr`` (for ``dir=``)."""
+    return "rtl" if language in RIGHT_TO_LEFT else "ltr"
 
 
 class LazyText:
@@ -131,7 +193,15 @@ def translate(msgid: str, **params: Any) -> str:
 
 
 def init_template_gettext(app: Flask) -> None:
-    """Templates translate through :func:`current_translations` (after ``babel.init_app``)."""
+    """Templates translate through :func:`current_translations` (after ``babel.init_app``),
+    and know the page's writing direction (``text_direction()``) and the tenant languages
+    with their names (``tenant_languages``)."""
+    app.jinja_env.globals.update(
+        text_direction=lambda: text_direction(str(flask_babel.get_locale())),
+        tenant_languages=[(code, LANGUAGE_NAMES[code]) for code in TENANT_LANGUAGES],
+        language_url=language_url,
+        is_tenant_page=is_tenant_page,
+    )
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: current_translations().ugettext(s),
         ngettext=lambda s, p, n: current_translations().ungettext(s, p, n),

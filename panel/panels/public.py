@@ -11,12 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from panel.contacts.service import LANGUAGES as CONTACT_LANGUAGES
 from panel.core.errors import StoopError
 from panel.core.extensions import db, limiter
-from panel.core.i18n import LANGUAGES
+from panel.core.i18n import use_tenant_language
 from panel.core.scoping import scope_session
 from panel.organisations.models import Organisation
 from panel.panels import join as joining
@@ -34,15 +35,10 @@ def _organisation(organisation_id: int) -> Organisation:
     return db.session().get(Organisation, organisation_id)
 
 
-def _use_language(organisation: Organisation, *preferred: str | None) -> str:
-    """The page's language: asked for (``?lang=``, the form), the browser's, the company's."""
-    for choice in preferred:
-        if choice in LANGUAGES:
-            g.locale = choice
-            return choice
-    best = request.accept_languages.best_match(LANGUAGES)
-    g.locale = best or organisation.default_language
-    return g.locale
+def _use_language(organisation: Organisation, *known: str | None) -> str:
+    """The page's language (:func:`~panel.core.i18n.use_tenant_language`): the switch, what we
+    know of the tenant, the browser's, the company's."""
+    return use_tenant_language(*known, default=organisation.default_language)
 
 
 def _not_found() -> Any:
@@ -75,8 +71,9 @@ def join(slug: str) -> Any:
     session = db.session()
     organisation = _organisation(panel.organisation_id)
     form = {k: (request.form.get(k) or "").strip() for k in ("name", "email", "phone", "language")}
-    language = _use_language(organisation, request.args.get("lang"), form["language"] or None)
-    form["language"] = form["language"] or language
+    language = _use_language(organisation, form["language"] or None)
+    # Questions come in Swedish, Dutch or English: a page read in Arabic leaves the choice open.
+    form["language"] = form["language"] or (language if language in CONTACT_LANGUAGES else "")
     version = service.current_consent(session, panel)
     page = {"panel": panel, "organisation": organisation, "consent": version, "form": form}
     if not panel.is_open or version is None:
@@ -111,7 +108,7 @@ def confirm(slug: str, token: str) -> Any:
         return _not_found()
     session = db.session()
     organisation = _organisation(panel.organisation_id)
-    _use_language(organisation, request.args.get("lang"))
+    _use_language(organisation)
     member = joining.pending_by_ticket(session, panel, token)
     page = {"panel": panel, "organisation": organisation}
     if member is None or member.confirm_code_hash is not None or joining.expired(member):
@@ -136,7 +133,7 @@ def code(slug: str, ticket: str) -> Any:
     member = joining.pending_by_ticket(session, panel, ticket)
     page = {"panel": panel, "organisation": organisation}
     if member is None or member.confirm_code_hash is None:
-        _use_language(organisation, request.args.get("lang"))
+        _use_language(organisation)
         return render_template("panels/join_link_invalid.html", **page), 410
     _use_language(organisation, member.contact.language)
     error = None
@@ -184,7 +181,7 @@ def me(token: str) -> Any:
         return _not_found()
     session = db.session()
     organisation = _organisation(member.organisation_id)
-    _use_language(organisation, request.args.get("lang"), member.contact.language)
+    _use_language(organisation, member.contact.language)
     memberships = list(
         session.scalars(
             sa.select(PanelMember)

@@ -1,18 +1,19 @@
 """The personal link ``/a/<token>``: the question a person was invited to answer.
 
 The answer form itself comes with the answers; this page shows the question as the tenant
-pages do, in the question's language, and records that the link was opened.
+pages do, in the tenant's language (the switch, the contact's, the browser's, else the
+question's), and records that the link was opened.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g, render_template
-from flask_babel import refresh
+from flask import Blueprint, render_template
 
 from panel.core.db import utcnow
 from panel.core.extensions import db
+from panel.core.i18n import use_tenant_language
 from panel.core.scoping import scoped_to
 from panel.organisations.models import Organisation
 from panel.questions.playback import player_for
@@ -31,8 +32,12 @@ def answer(token: str) -> Any:
     with scoped_to(session, invitation.organisation_id):
         organisation = session.get(Organisation, invitation.organisation_id)
         question = invitation.question
-        g.locale = question.language
-        refresh()
+        contact = invitation.contact
+        language = use_tenant_language(
+            contact.language if contact else None,
+            fallback=question.language,
+            default=organisation.default_language,
+        )
         now = utcnow()
         if invitation.expires_at <= now:
             return render_template(
@@ -45,6 +50,6 @@ def answer(token: str) -> Any:
             organisation=organisation,
             question=question,
             player=player_for(question.media),
-            language=question.language,
+            language=language,
         )
     return response, 200, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
