@@ -5,7 +5,9 @@ hex digits of its SHA-256 in it: ``stoop.css`` is linked as ``stoop.3f2a9c1b0d.c
 keep calling ``url_for('static', filename='stoop.css')``: a URL-defaults callback swaps in the
 hashed name, so a page always links the files it was made with. Hashed URLs are cached for a
 year (``immutable``: a phone never asks again); the plain name still works, with a five-minute
-cache and a validator, for anything that kept an old link.
+cache and a validator, for anything that kept an old link. Text files go out compressed at the
+highest brotli or gzip level, compressed once per process on first request (the
+per-request compression of pages uses a cheaper level; a stylesheet can afford the best).
 
 ES modules import each other by relative path (``import { x } from "./uploader.js"``). Those
 specifiers are rewritten to the hashed names too, and a module's hash is taken of its rewritten
@@ -21,14 +23,17 @@ development server has no reloader either).
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import mimetypes
 import re
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import brotli
 from flask import Flask, Response, abort, current_app, request
 
 EXTENSION_KEY = "stoop_assets"
@@ -42,6 +47,9 @@ IMPORT = re.compile(
     r"""(?P<head>\b(?:from|import)\s*\(?\s*)(?P<q>["'])(?P<spec>\.{1,2}/[^"'\s]+)(?P=q)"""
 )
 TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css"}
+COMPRESSIBLE = frozenset({"text/css", "text/javascript", "image/svg+xml"})
+MIN_COMPRESS_SIZE = 500
+_compressing = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,28 @@ class Asset:
     body: bytes
     mimetype: str
     digest: str
+    encoded: dict[str, bytes] = field(default_factory=dict, compare=False)
+
+    def encoding_for(self, accepted: Any) -> str | None:
+        """``br`` or ``gzip`` when the browser takes it and the file is worth compressing."""
+        if self.mimetype not in COMPRESSIBLE or len(self.body) < MIN_COMPRESS_SIZE:
+            return None
+        return next((e for e in ("br", "gzip") if accepted[e]), None)
+
+    def body_in(self, encoding: str) -> bytes:
+        """The file compressed with ``encoding``, at the best level, made once."""
+        found = self.encoded.get(encoding)
+        if found is None:
+            with _compressing:
+                found = self.encoded.get(encoding)
+                if found is None:
+                    found = (
+                        brotli.compress(self.body, quality=11)
+                        if encoding == "br"
+                        else gzip.compress(self.body, compresslevel=9, mtime=0)
+                    )
+                    self.encoded[encoding] = found
+        return found
 
 
 @dataclass
@@ -176,7 +206,12 @@ def serve(table: AssetTable, filename: str) -> Response:
             found = table.by_name.get(older["stem"] + older["suffix"])
     if found is None:
         abort(404)
-    response = Response(found.body, mimetype=found.mimetype)
+    encoding = found.encoding_for(request.accept_encodings)
+    body = found.body_in(encoding) if encoding else found.body
+    response = Response(body, mimetype=found.mimetype)
+    if encoding:
+        response.headers["Content-Encoding"] = encoding
+    response.headers["Vary"] = "Accept-Encoding"
     response.headers["Cache-Control"] = cache
     # Weak: the gzip and the plain bytes are the same file, and the compression keeps it as it is.
     response.set_etag(found.digest, weak=True)

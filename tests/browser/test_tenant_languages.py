@@ -1,0 +1,114 @@
+"""The touchpoint page in Chromium on a phone whose browser asks for Arabic: the page is laid out
+right to left, its headings run right to left, nothing sticks out sideways at 390 px, and the
+video shows its poster without loading the clip.
+
+Screenshots go to ``test-artifacts/tenant_<language>_phone.png`` to be looked at.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+
+import pytest
+from PIL import Image, ImageDraw
+
+from media.storage import current_storage
+from panel.core.scoping import scoped_to
+from panel.questions.models import QuestionStatus
+from tests.browser.test_phone_layout import OVERFLOW
+from tests.factories import OrganisationFactory, UserFactory
+from tests.fixtures.browser import PHONE, screenshot
+from tests.questions.conftest import make_media, make_question
+from touchpoints.service import create_touchpoint
+
+pytestmark = pytest.mark.browser
+ARABIC_LETTERS = re.compile("[\u0600-\u06ff]")
+
+
+def _poster() -> bytes:
+    image = Image.new("RGB", (1280, 720), (32, 92, 120))
+    ImageDraw.Draw(image).rectangle((560, 280, 720, 440), fill=(240, 240, 240))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=70)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def slug(live_server):
+    with live_server.app_context() as session:
+        org = OrganisationFactory(name="Bostadsstiftelsen Ängsbacken", default_language="sv")
+        staff = UserFactory(organisation=org, name="Anna Öberg")
+        media = make_media(org.id)
+        current_storage().put(
+            media.renditions["poster"], io.BytesIO(_poster()), content_type="image/jpeg"
+        )
+        question = make_question(
+            staff,
+            title="Hur trivs du i trapphuset på Ängsbacksvägen 112 B?",
+            status=QuestionStatus.LIVE,
+            media_id=media.id,
+            answer_modes=["text", "score", "choice", "audio"],
+            choices=["Mycket bra", "Ganska bra", "Dåligt"],
+        )
+        with scoped_to(session, org.id):
+            touchpoint = create_touchpoint(
+                session, {"name": "Trapphus 3B", "kind": "qr"}, [(question.id, dt.date(2020, 1, 1))]
+            )
+        session.commit()
+        return touchpoint.slug
+
+
+@pytest.fixture
+def phone_in(browser, live_server):
+    """A phone whose browser asks for the given language first."""
+    contexts = []
+
+    def make(locale: str):
+        context = browser.new_context(
+            base_url=live_server.url,
+            viewport=PHONE,
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+            locale=locale,
+        )
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def test_the_arabic_page_runs_right_to_left_and_fits_the_phone(live_server, slug, phone_in):
+    page = phone_in("ar")
+    media_requests: list[str] = []
+    page.on("request", lambda r: media_requests.append(r.url) if "/media/" in r.url else None)
+
+    page.goto(f"/t/{slug}")
+
+    assert page.evaluate("document.documentElement.lang") == "ar"
+    assert page.evaluate("document.documentElement.dir") == "rtl"
+    assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
+    headings = page.eval_on_selector_all(
+        "h1, h2", "els => els.map(e => [e.textContent, getComputedStyle(e).direction])"
+    )
+    arabic = [(text, way) for text, way in headings if ARABIC_LETTERS.search(text)]
+    assert arabic and all(way == "rtl" for _text, way in arabic), headings
+    assert page.evaluate(OVERFLOW) == []
+    # Only the poster: the clip itself waits until it is played.
+    assert [url for url in media_requests if not url.endswith("/poster.jpg")] == []
+    screenshot(page, "tenant_ar_phone")
+
+
+@pytest.mark.parametrize("language", ["so", "pl", "tr"])
+def test_the_other_tenant_languages_fit_the_phone_too(live_server, slug, phone_in, language):
+    page = phone_in(language)
+    page.goto(f"/t/{slug}")
+
+    assert page.evaluate("document.documentElement.lang") == language
+    assert page.evaluate("document.documentElement.dir") == ""
+    assert page.evaluate(OVERFLOW) == []
+    screenshot(page, f"tenant_{language}_phone")
