@@ -1,6 +1,7 @@
 """The touchpoint page in Chromium on a phone whose browser asks for Arabic: the page is laid out
 right to left, its headings run right to left, nothing sticks out sideways at 390 px, and the
-video shows its poster without loading the clip.
+video shows its poster without loading the clip. axe-core finds nothing wrong in any of them,
+nor on the join page with its language switch.
 
 Screenshots go to ``test-artifacts/tenant_<language>_phone.png`` to be looked at.
 """
@@ -17,8 +18,9 @@ from PIL import Image, ImageDraw
 from media.storage import current_storage
 from panel.core.scoping import scoped_to
 from panel.questions.models import QuestionStatus
+from tests.browser.test_accessibility import axe_violations
 from tests.browser.test_phone_layout import OVERFLOW
-from tests.factories import OrganisationFactory, UserFactory
+from tests.factories import OrganisationFactory, UserFactory, make_panel
 from tests.fixtures.browser import PHONE, screenshot
 from tests.questions.conftest import make_media, make_question
 from touchpoints.service import create_touchpoint
@@ -36,9 +38,15 @@ def _poster() -> bytes:
 
 
 @pytest.fixture(scope="module")
-def slug(live_server):
+def organisation(live_server):
+    with live_server.app_context():
+        return OrganisationFactory(name="Bostadsstiftelsen Ängsbacken", default_language="sv")
+
+
+@pytest.fixture(scope="module")
+def slug(live_server, organisation):
     with live_server.app_context() as session:
-        org = OrganisationFactory(name="Bostadsstiftelsen Ängsbacken", default_language="sv")
+        org = session.merge(organisation)
         staff = UserFactory(organisation=org, name="Anna Öberg")
         media = make_media(org.id)
         current_storage().put(
@@ -101,6 +109,7 @@ def test_the_arabic_page_runs_right_to_left_and_fits_the_phone(live_server, slug
     # Only the poster: the clip itself waits until it is played.
     assert [url for url in media_requests if not url.endswith("/poster.jpg")] == []
     screenshot(page, "tenant_ar_phone")
+    assert axe_violations(page) == []
 
 
 @pytest.mark.parametrize("language", ["so", "pl", "tr"])
@@ -112,3 +121,23 @@ def test_the_other_tenant_languages_fit_the_phone_too(live_server, slug, phone_i
     assert page.evaluate("document.documentElement.dir") == ""
     assert page.evaluate(OVERFLOW) == []
     screenshot(page, f"tenant_{language}_phone")
+    assert axe_violations(page) == []
+
+
+def test_the_arabic_join_page_and_its_language_switch(live_server, organisation, phone_in):
+    with live_server.app_context():
+        panel = make_panel(organisation, name="Ängsbackens hyresgästpanel")
+    page = phone_in("ar")
+
+    page.goto(f"/join/{panel.slug}")
+
+    assert page.evaluate("document.documentElement.dir") == "rtl"
+    switch = page.locator("nav.tenant-languages a")
+    assert switch.count() == 7
+    assert page.evaluate(OVERFLOW) == []
+    screenshot(page, "tenant_join_ar_phone")
+    assert axe_violations(page) == []
+    switch.filter(has_text="Polski").click()
+    page.wait_for_url("**lang=pl")
+    assert page.evaluate("document.documentElement.lang") == "pl"
+    assert page.get_by_role("button", name="Dołącz").is_visible()
