@@ -177,8 +177,12 @@ def check_preview(page: Any, question_id: int) -> dict[str, Any]:
     source = video.locator("source[type='video/mp4']").get_attribute("src")
     poster = video.get_attribute("poster")
     assert source and poster, "the preview's video needs an MP4 source and a poster"
+    # As on the tenant pages, nothing of the clip loads before it is played: ask for it here.
+    assert page.evaluate("document.querySelector('video.tenant-player').readyState") == 0
+    assert video.get_attribute("preload") == "none"
+    video.evaluate("v => { v.preload = 'metadata'; v.load(); }")
     page.wait_for_function(
-        "document.querySelector('video.tenant-player').readyState >= 1", timeout=15_000
+        "() => document.querySelector('video.tenant-player').readyState >= 1", timeout=15_000
     )
     played = page.evaluate("document.querySelector('video.tenant-player').duration")
     poster_ok = page.evaluate(
