@@ -52,6 +52,7 @@ ROOMS = (
     "panel.contacts",
     "panel.panels",
     "panel.sends",
+    "panel.answers",
     "panel.questions",
     "panel.dev",
     "media",

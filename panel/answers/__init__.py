@@ -1,0 +1,10 @@
+"""Answers: one tenant's reply to one question, by any channel, stored before anything else
+happens to it; the tenant's thank-you page and their own page ``/me/<token>``."""
+
+from panel.core.rooms import Room
+
+room = Room(
+    "answers",
+    models=("panel.answers.models",),
+    blueprints=("panel.answers.public:bp",),
+)

@@ -1,0 +1,120 @@
+"""The tenant's side of answers: the thank-you page after an answer, and ``/me/<token>``, the
+tenant's own page with their answers (and, later, the replies), their panels, and their consent
+to each answer, which they can change at any time.
+
+Public: no login. A token is all a visitor has; an unknown one gets the same plain 404 page,
+which tells nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask_babel import refresh
+
+from panel.answers import mine, web
+from panel.answers.models import Answer
+from panel.answers.service import Consent, set_consent
+from panel.core.extensions import csrf, db, limiter
+from panel.core.i18n import LANGUAGES
+from panel.organisations.models import Organisation
+from panel.panels.models import MemberStatus, PanelConsentVersion
+
+bp = Blueprint("answers_public", __name__)
+
+NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+def _not_found() -> Any:
+    return render_template("panels/tenant_404.html"), 404
+
+
+def _speak(organisation: Organisation, *preferred: str | None) -> str:
+    """The page's language: asked for (``?lang=``), the person's, the browser's, the company's."""
+    choice = next((p for p in preferred if p in LANGUAGES), None)
+    g.locale = (
+        choice or request.accept_languages.best_match(LANGUAGES) or (organisation.default_language)
+    )
+    refresh()
+    return str(g.locale)
+
+
+def _owner(token: str) -> tuple[mine.Owner | None, Organisation | None]:
+    session = db.session()
+    owner = mine.owner_of(session, token)
+    if owner is None:
+        return None, None
+    return owner, session.get(Organisation, owner.organisation_id)
+
+
+@bp.get("/thanks/<token>")
+def thanks(token: str) -> Any:
+    """Thank you: the answer is safe; the tenant's own page is where replies will show."""
+    owner, organisation = _owner(token)
+    if owner is None or owner.answer is None:
+        return _not_found()
+    answer = owner.answer
+    _speak(organisation, request.args.get("lang"), answer.language)
+    page = render_template(
+        "answers/thanks.html", organisation=organisation, answer=answer, token=token
+    )
+    return page, 200, NO_STORE
+
+
+@bp.get("/me/<token>")
+def me(token: str) -> Any:
+    """The tenant's own page: their answers with their consent, their panels, a way out."""
+    owner, organisation = _owner(token)
+    if owner is None:
+        return _not_found()
+    session = db.session()
+    contact = owner.contact
+    _speak(
+        organisation,
+        request.args.get("lang"),
+        contact.language if contact else (owner.answer.language if owner.answer else None),
+    )
+    memberships = mine.memberships_of(session, owner)
+    version_ids = {m.consent_version_id for m in memberships if m.consent_version_id}
+    versions = {
+        v.id: v
+        for v in session.scalars(
+            sa.select(PanelConsentVersion).where(PanelConsentVersion.id.in_(version_ids))
+        )
+    }
+    page = render_template(
+        "answers/me.html",
+        organisation=organisation,
+        contact=contact,
+        token=token,
+        answers=mine.answers_of(session, owner),
+        memberships=memberships,
+        versions=versions,
+        welcome=request.args.get("welcome", type=int),
+        left=request.args.get("left", type=int),
+        saved=request.args.get("saved", type=int),
+        active=MemberStatus.ACTIVE,
+    )
+    return page, 200, NO_STORE
+
+
+@bp.post("/me/<token>/answers/<int:answer_id>/consent")
+@csrf.exempt  # the page's token is the credential; a forged POST would need it
+@limiter.limit("30 per minute")
+def consent(token: str, answer_id: int) -> Any:
+    """Change what the tenant allows for one of their answers."""
+    owner, _organisation = _owner(token)
+    if owner is None:
+        return _not_found()
+    session = db.session()
+    answer = session.get(Answer, answer_id)
+    if answer is None or answer not in mine.answers_of(session, owner):
+        return _not_found()
+    form = web.given_from(request.form).consent
+    set_consent(answer, Consent(form.identity, form.quote, form.show_clip))
+    session.commit()
+    return redirect(
+        url_for(".me", token=token, saved=answer.id, _anchor=f"answer-{answer.id}"), 303
+    )
