@@ -148,6 +148,7 @@ def answer(slug: str) -> Any:
     session = db.session()
     form = request.form
     question = _today(touchpoint, organisation)
+    language = _speak(question, organisation)
     if web.is_bot(form):
         # Say nothing a robot could learn from; store nothing.
         return render_template("answers/thanks_anonymous.html", organisation=organisation)
@@ -156,7 +157,6 @@ def answer(slug: str) -> Any:
     source = funnel.source_of(request.args.get("src"))
     embedded = request.args.get("embed") == "1"
     given = web.given_from(form)
-    language = _speak(question, organisation)
     try:
         recorded = record_answer(
             session,

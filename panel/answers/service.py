@@ -171,8 +171,10 @@ def clean_place(session: Session, place_id: Any) -> int | None:
         number = int(str(place_id))
     except (TypeError, ValueError):
         return None
-    place = session.get(Place, number) if 0 < number < 2**31 else None
-    return place.id if place is not None else None
+    if not 0 < number < 2**31:
+        return None
+    # A query, not get(): the scoped session filters out another organisation's place.
+    return session.scalar(sa.select(Place.id).where(Place.id == number))
 
 
 def find_repeat(
