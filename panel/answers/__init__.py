@@ -1,10 +1,11 @@
 """Answers: one tenant's reply to one question, by any channel, stored before anything else
 happens to it; the tenant's thank-you page and their own page ``/me/<token>``."""
 
-from panel.core.rooms import Room
+from panel.core.rooms import ApiBlueprint, Room
 
 room = Room(
     "answers",
     models=("panel.answers.models",),
     blueprints=("panel.answers.public:bp",),
+    api=(ApiBlueprint("panel.answers.api:blp", "answers"),),
 )
