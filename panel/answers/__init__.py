@@ -8,4 +8,5 @@ room = Room(
     models=("panel.answers.models",),
     blueprints=("panel.answers.public:bp",),
     api=(ApiBlueprint("panel.answers.api:blp", "answers"),),
+    demo=("panel.answers.demo:seed_demo_answers",),
 )
