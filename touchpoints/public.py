@@ -25,7 +25,7 @@ from panel.organisations.models import Organisation
 from panel.questions.models import Question
 from panel.questions.playback import player_for
 from panel.questions.service import accepts_answers
-from panel.sends.public import ANSWER_LIMIT_IP
+from panel.sends.public import answer_limit
 from touchpoints import funnel, links, service
 from touchpoints.embedding import embed_origins, frame_policy
 from touchpoints.flyer import poster_data_uri, render_flyer
@@ -123,7 +123,7 @@ def touchpoint_page(slug: str) -> Any:
 
 @bp.post("/t/<slug>/started")
 @csrf.exempt  # a counter, sent by the page's script with navigator.sendBeacon
-@limiter.limit(ANSWER_LIMIT_IP)
+@limiter.limit(answer_limit)
 def started(slug: str) -> Any:
     """Count that someone began to answer (the funnel's "start"; nothing about who)."""
     touchpoint, _organisation = _touchpoint(slug)
@@ -141,7 +141,7 @@ def _channel(source: str, embedded: bool) -> AnswerChannel:
 
 @bp.post("/t/<slug>")
 @csrf.exempt  # anyone may answer a touchpoint: there is no session to forge a request for
-@limiter.limit(ANSWER_LIMIT_IP)
+@limiter.limit(answer_limit)
 def answer(slug: str) -> Any:
     """Store an answer to the touchpoint's question of today, then thank the tenant."""
     touchpoint, organisation = _touchpoint(slug)

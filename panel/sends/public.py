@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask_babel import refresh
 
 from panel.answers import web
@@ -30,9 +30,15 @@ from panel.sends.service import find_invitation, mark_opened
 bp = Blueprint("sends_public", __name__)
 
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
-# Per address (a household or a building's Wi-Fi shares one) and per link.
-ANSWER_LIMIT_IP = "30 per minute;300 per hour"
-ANSWER_LIMIT_PER_LINK = "10 per minute"
+
+
+def answer_limit() -> str:
+    """Answers a minute from one address (``STOOP_ANSWER_RATE_LIMIT``)."""
+    return current_app.config["STOOP"].answer_rate_limit
+
+
+def _link_limit() -> str:
+    return current_app.config["STOOP"].answer_link_rate_limit
 
 
 def _link_key() -> str:
@@ -113,8 +119,8 @@ def answer(token: str) -> Any:
 
 @bp.post("/a/<token>")
 @csrf.exempt  # the link's token is the credential; a forged POST would need it
-@limiter.limit(ANSWER_LIMIT_IP)
-@limiter.limit(ANSWER_LIMIT_PER_LINK, key_func=_link_key)
+@limiter.limit(answer_limit)
+@limiter.limit(_link_limit, key_func=_link_key)
 def submit(token: str) -> Any:
     """Store the answer, then thank the tenant. A form with a mistake comes back with what was
     typed and says what to change; a closed question says so."""

@@ -275,3 +275,18 @@ def test_tokens_open_only_their_own_answers(
     assert "Anonymt svar" not in client.get(f"/me/{mine.me_token}").get_data(as_text=True)
     for bad in ("/me/" + "x" * 40, "/thanks/" + "x" * 40, "/me/%00", "/thanks/" + "y" * 500):
         assert client.get(bad).status_code in (400, 404)
+
+
+def test_a_flood_through_one_link_is_stopped_politely(client, question, tenant, invitation_of):
+    invitation = invitation_of(question, tenant)
+    url = f"/a/{invitation.token}"
+    statuses = [
+        client.post(url, data={"submission": f"key-{n:02d}-" + "k" * 16, "score": "5"}).status_code
+        for n in range(12)
+    ]
+    assert statuses[:10] == [303] * 10 and statuses[10:] == [429, 429]
+    refused = client.post(url, data={"submission": "another-" + "k" * 16, "score": "5"})
+    page = refused.get_data(as_text=True)
+    # A tenant's page: in their browser's language here (Swedish), no way into the staff app.
+    assert refused.status_code == 429 and "tenant-card" in page and "/login" not in page
+    assert len(_answers()) == 1
