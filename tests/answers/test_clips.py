@@ -7,6 +7,7 @@ one, once, within a day, of a kind its question takes."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -350,3 +351,25 @@ def _touchpoint(session: Any, organisation_id: int, question_id: int) -> Any:
         )
         session.commit()
     return touchpoint
+
+
+def test_the_recorder_speaks_the_page_language_and_keeps_the_organisations_limit(
+    client, question, tenant, invitation_of, organisation, scoped
+):
+    organisation = scoped.merge(organisation)
+    organisation.settings = {"max_recording_seconds": 90}
+    scoped.commit()
+    invitation = invitation_of(question, tenant)
+
+    page = client.get(f"/a/{invitation.token}").get_data(as_text=True)
+
+    assert 'data-max-seconds="90"' in page
+    assert "Svara med en video" in page and "Eller skicka en inspelning från din telefon" in page
+    assert 'accept="video/*,audio/*"' in page
+    words = re.search(
+        r"<script type=\"application/json\" data-clip-messages>(.*?)</script>", page, re.S
+    )
+    assert words is not None
+    messages = json.loads(words.group(1))
+    assert messages["ready_video"] == "Tryck på ”Starta inspelning” när du är redo. Högst 1:30."
+    assert messages["interrupted"].startswith("Ditt svar är sparat, men inspelningen kom inte fram")
