@@ -411,6 +411,41 @@ def test_an_upload_cut_half_way_is_tried_again_for_the_same_answer(live_server, 
     check_clip(answer, "audio", 2)
 
 
+def test_an_answer_whose_send_was_cut_is_sent_again_with_everything(live_server, site, phone_page):
+    cut: list[str] = []
+
+    def cut_the_first_post(route: Any) -> None:
+        if route.request.method == "POST" and not cut:
+            cut.append(route.request.url)
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    url = site.invitation("email")
+    phone_page.route(re.compile(r"/a/[\w-]+$"), cut_the_first_post)
+    before = answers(live_server)
+    phone_page.goto(url)
+    phone_page.locator(".score-option").filter(has_text=re.compile("^3$")).tap()
+    phone_page.get_by_label("Tell us why (optional)").fill("The bins are always full.")
+    phone_page.get_by_role("button", name="Answer with a video").tap()
+    record(phone_page, 2)
+    phone_page.get_by_role("button", name="Send my answer").tap()
+
+    retry = phone_page.get_by_role("button", name="Try again")
+    retry.wait_for(timeout=30_000)
+    status = phone_page.locator(".answer-upload [role=status]").text_content()
+    assert "Your answer could not be sent" in status and "Nothing you wrote is lost" in status
+    assert not phone_page.get_by_role("link", name="Go on without the recording").is_visible()
+    screenshot(phone_page, "answer-resend-1-not-sent")
+    assert len(answers(live_server)) == len(before) and cut
+
+    retry.tap()
+    phone_page.get_by_role("heading", name="Thank you for your answer!").wait_for(timeout=60_000)
+    answer = new_answer(live_server, before)
+    assert (answer.score, answer.text) == (3, "The bins are always full.")
+    check_clip(answer, "video", 2)
+
+
 def test_a_question_closed_while_recording_says_so(live_server, site, phone_page):
     from panel.questions.models import Question
 

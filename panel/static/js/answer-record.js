@@ -73,6 +73,7 @@ export function setUp(form) {
   const recorderBox = block.querySelector("[data-clip-recorder]");
   const fileBox = block.querySelector("[data-clip-file]");
   const fileInput = fileBox.querySelector("input[type=file]");
+  const accepted = fileInput.accept;
   const recordButtons = [...block.querySelectorAll("[data-record]")];
   const stage = block.querySelector(".clip-stage");
   const live = block.querySelector("[data-live]");
@@ -106,7 +107,8 @@ export function setUp(form) {
   let atLimit = false;
   let tookOver = null; // resolves when a recording stopped by "send" has become a take
   let before = "idle"; // the state to go back to when the form must be corrected
-  const sent = { answer: null, clip: null, bytes: false, busy: false };
+  // What has been sent so far: a retry goes on from there, with the same fields.
+  const sent = { fields: null, answer: null, clip: null, bytes: false, busy: false };
 
   function say(text, tone = "") {
     message.textContent = text || "";
@@ -204,6 +206,7 @@ export function setUp(form) {
     recorder.start(1000);
     startedAt = performance.now();
     timer.textContent = clock(0);
+    hud.classList.remove("is-ending");
     setState("recording");
     say(words.recording);
     button("stop").focus();
@@ -241,6 +244,7 @@ export function setUp(form) {
   }
 
   function reset() {
+    if (recorder) recorder.removeEventListener("stop", finish); // a take no one wants
     stop();
     stopCamera();
     forget();
@@ -260,6 +264,7 @@ export function setUp(form) {
   async function pick() {
     const file = fileInput.files[0];
     fileInput.removeAttribute("capture");
+    fileInput.accept = accepted;
     if (!file) return;
     const type = file.type || BY_EXTENSION[(file.name.split(".").pop() || "").toLowerCase()] || "";
     fileInput.value = "";
@@ -330,7 +335,7 @@ export function setUp(form) {
     if (sent.busy) return;
     sent.busy = true;
     actions.hidden = true;
-    const fields = new URLSearchParams(new FormData(form)); // before the fields are locked
+    if (!sent.fields) sent.fields = new URLSearchParams(new FormData(form)); // before the lock
     lock(true); // once stored, what the page shows is what was sent: nothing changes it now
     if (state !== "sending") {
       before = state;
@@ -340,7 +345,7 @@ export function setUp(form) {
     try {
       if (!sent.answer) {
         showUpload(words.sending, 0);
-        sent.answer = await post(form.action || location.href, fields);
+        sent.answer = await post(form.action || location.href, sent.fields);
       }
       const answer = sent.answer;
       if (answer.awaits_clip && answer.clip) {
@@ -368,14 +373,20 @@ export function setUp(form) {
 
   function failed(error) {
     const stored = !!sent.answer;
+    // An upload that expired or went (a bucket says 403 then) is started again on a retry.
+    const expired = stored && [403, 404, 410].includes(error.status);
+    // A refused file stays refused; a cut connection, a busy server or an early finish may not.
+    const again = error.interrupted || error.status === 0 || error.status === 429
+      || error.status >= 500 || error.code === "not_received" || expired;
     if (!stored && error.status === 422 && error.json) {
       // The form itself is not right (the server's words): fix it, then send again.
+      sent.fields = null;
       lock(false);
       setState(before);
       upload.hidden = true;
       return formErrors(error.message);
     }
-    if (!stored && !error.interrupted) {
+    if (!stored && !again) {
       // Not something the recording can help with (a closed question): the plain form
       // shows the page the app has for it, with what was typed kept.
       take = null;
@@ -383,12 +394,9 @@ export function setUp(form) {
       lock(false);
       return HTMLFormElement.prototype.submit.call(form);
     }
-    if (error.status === 404 || error.status === 410) sent.clip = null; // the upload expired: start again
+    if (expired) sent.clip = null;
     if (error.code === "not_received") sent.bytes = false;
     if (error.code === "clip_not_awaited") return location.assign(sent.answer.thanks);
-    // A refused file stays refused; a cut connection, a busy server or an early finish may not.
-    const again = error.interrupted || error.status === 0 || error.status === 429
-      || error.status >= 500 || error.code === "not_received" || !error.json;
     let text = words.not_sent;
     if (stored) text = again ? words.interrupted : `${words.refused} ${error.message}`.trim();
     upload.hidden = false;
