@@ -334,6 +334,22 @@ def test_every_step_of_the_recorder_is_accessible(live_server, site, phone_page)
     assert not problems, "\n".join(problems)
 
 
+def test_a_blocked_camera_says_what_to_do_instead(live_server, site, phone_page):
+    # A camera the person refused: getUserMedia rejects as browsers do.
+    phone_page.add_init_script(
+        """navigator.mediaDevices.getUserMedia = () =>
+            Promise.reject(new DOMException("Permission denied", "NotAllowedError"));"""
+    )
+    phone_page.goto(f"/t/{site.flyer_slug}?src=qr")
+    phone_page.get_by_role("button", name="Answer with a video").tap()
+    message = phone_page.locator("[data-clip-message].is-error")
+    message.wait_for()
+    assert "did not allow the camera or microphone" in message.text_content()
+    assert phone_page.get_by_label("Or send a recording from your phone").is_visible()
+    assert phone_page.get_by_role("button", name="Answer with your voice").is_visible()
+    screenshot(phone_page, "answer-camera-blocked")
+
+
 # --- without JavaScript, and when the connection breaks ---------------------------------------
 
 
