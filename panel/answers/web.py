@@ -105,14 +105,17 @@ def wants_json() -> bool:
 
 def after_answer(answer: Answer, created: bool) -> Any:
     """Where the tenant goes next: the thank-you page (a plain form), or its address in JSON
-    for the page's script, which then uploads the announced clip."""
+    for the page's script, which then uploads the announced clip to ``clip`` (given while the
+    answer awaits one)."""
     thanks = url_for("answers_public.thanks", token=answer.me_token)
     if wants_json():
-        body = {
+        body: dict[str, Any] = {
             "answer": answer.id,
             "created": created,
             "thanks": thanks,
             "awaits_clip": answer.awaits_clip,
         }
+        if answer.awaits_clip:
+            body["clip"] = url_for("answers_public.clip_start", token=answer.me_token)
         return jsonify(body), 201 if created else 200
     return redirect(thanks, 303)

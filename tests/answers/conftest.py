@@ -16,6 +16,10 @@ from panel.questions.models import QuestionStatus
 from panel.sends.models import Invitation
 from panel.sends.service import new_token
 from tests.factories import OrganisationFactory, UserFactory, system_session
+
+# The media tests' fixtures, for the clips that follow answers: tiny real recordings, and the
+# app in s3 mode on the moto server.
+from tests.media.conftest import clips, s3_app, s3_client, s3_session  # noqa: F401
 from tests.questions.conftest import make_question
 from touchpoints.service import create_touchpoint
 

@@ -1,5 +1,6 @@
 // The answer form on the tenant pages: a character counter, one send per press, and a note to
 // the touchpoint's funnel that someone started answering. The form works without this file.
+// A question that takes recordings loads answer-record.js too (the recorder, the upload).
 const form = document.querySelector("form.tenant-answer");
 
 function counter(textarea) {
@@ -33,9 +34,13 @@ function noteStart() {
 if (form) {
   form.querySelectorAll("textarea[data-counter]").forEach(counter);
   noteStart();
-  form.addEventListener("submit", () => {
-    // The one-time key makes a second press harmless; this only spares the wait.
+  form.addEventListener("submit", (event) => {
+    // The one-time key makes a second press harmless; this only spares the wait. A send the
+    // recorder took over (default prevented) handles its button itself.
     const button = form.querySelector("button[type=submit]");
-    setTimeout(() => { if (button) button.disabled = true; }, 0);
+    setTimeout(() => { if (button && !event.defaultPrevented) button.disabled = true; }, 0);
   });
+  if (form.hasAttribute("data-recordable")) {
+    import("./answer-record.js").then((module) => module.setUp(form));
+  }
 }
