@@ -104,15 +104,18 @@ def create_upload(
     purpose: str = "question",
     max_duration_seconds: int | None = None,
     language: str | None = None,
+    max_bytes: int | None = None,
 ) -> tuple[MediaFile, Upload]:
     """Check what the client declares, create a pending MediaFile, say how to upload.
 
     Raises ``MediaRejected`` (a ``ValidationError``) for a type we do not accept, an empty
     file or one over the size limit. ``max_duration_seconds`` is the clip's recording limit
-    (give :func:`recording_limit` of the organisation). The instructions expire after
-    :data:`~media.capabilities.UPLOAD_LIFETIME`; an upload never completed is deleted later.
+    (give :func:`recording_limit` of the organisation). ``max_bytes`` lowers the size limit
+    for this upload (a tenant's answer takes less than a staff member's question); it can never
+    raise it. The instructions expire after :data:`~media.capabilities.UPLOAD_LIFETIME`; an
+    upload never completed is deleted later.
     """
-    limit = max_upload_bytes()
+    limit = min(max_bytes or max_upload_bytes(), max_upload_bytes())
     declared = uploads.check_declared(filename, content_type, size, limit)
     expires_at = (utcnow() + capabilities.UPLOAD_LIFETIME).replace(microsecond=0)
     media = MediaFile(
@@ -223,12 +226,16 @@ def refuse_upload(session: Session, media: MediaFile, problem: MediaRejected) ->
     raise problem
 
 
-def complete_upload(session: Session, media: MediaFile) -> MediaFile:
+def complete_upload(
+    session: Session, media: MediaFile, *, max_bytes: int | None = None
+) -> MediaFile:
     """Check the object that arrived, mark the clip uploaded, process it after the commit.
 
     A bad object (empty, too large, a web page or text, not a media format) is deleted and the
-    clip failed with the reason. A clip that is no longer pending is returned as it is.
-    Raises ``MediaRejected`` with code ``not_received`` when nothing arrived (still pending).
+    clip failed with the reason; ``max_bytes`` is the lower limit the upload was started with,
+    if any (a bucket may not enforce its POST policy). A clip that is no longer pending is
+    returned as it is. Raises ``MediaRejected`` with code ``not_received`` when nothing arrived
+    (still pending).
     """
     if media.status != MediaStatus.PENDING:
         return media
@@ -240,7 +247,8 @@ def complete_upload(session: Session, media: MediaFile) -> MediaFile:
     except FileNotFoundError:
         raise rejections.not_received() from None
     try:
-        uploads.check_arrived(info, first_bytes, max_upload_bytes())
+        limit = min(max_bytes or max_upload_bytes(), max_upload_bytes())
+        uploads.check_arrived(info, first_bytes, limit)
     except MediaRejected as problem:
         lifecycle.discard_files(storage, media)
         lifecycle.fail(media, problem)

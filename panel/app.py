@@ -54,6 +54,7 @@ ROOMS = (
     "panel.contacts",
     "panel.panels",
     "panel.sends",
+    "panel.answers",
     "panel.questions",
     "panel.dev",
     "media",

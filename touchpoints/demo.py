@@ -13,11 +13,14 @@ import random
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from panel.answers.demo import touchpoint_answer
+from panel.core.db import utcnow
 from panel.organisations.models import Organisation
 from panel.organisations.service import EMBED_ORIGINS_SETTING
 from panel.places.models import Place
 from panel.questions.models import Question, QuestionStatus
 from touchpoints.models import FunnelCount, Touchpoint
+from touchpoints.schedule import current_entry
 from touchpoints.service import create_touchpoint, organisation_today
 
 # A page served from here (``python -m http.server 8000``) may embed the demo's touchpoints.
@@ -96,8 +99,9 @@ def _area(session: Session) -> int | None:
 
 
 def _visits(session: Session, touchpoints: list[Touchpoint], today: dt.date) -> None:
-    """Three weeks of plausible views and starts (answers come with the answers feature)."""
+    """Three weeks of plausible views, starts and answers (each answer a real one)."""
     rng = random.Random(20261201)
+    questions = {q.id: q for q in session.scalars(sa.select(Question))}
     sources = {"qr": ("qr",), "embed": ("embed",), "link": ("link", "direct"), "email": ("email",)}
     for touchpoint in touchpoints:
         for src in sources.get(touchpoint.kind.value, ()):
@@ -105,7 +109,8 @@ def _visits(session: Session, touchpoints: list[Touchpoint], today: dt.date) -> 
                 day = today - dt.timedelta(days=back)
                 views = rng.randint(0, 9)
                 starts = rng.randint(0, min(views, 3))
-                for event, count in (("view", views), ("start", starts)):
+                answers = _answers(session, rng, touchpoint, questions, src, day, starts)
+                for event, count in (("view", views), ("start", starts), ("answer", answers)):
                     if count:
                         session.add(
                             FunnelCount(
@@ -116,3 +121,33 @@ def _visits(session: Session, touchpoints: list[Touchpoint], today: dt.date) -> 
                                 count=count,
                             )
                         )
+
+
+def _answers(
+    session: Session,
+    rng: random.Random,
+    touchpoint: Touchpoint,
+    questions: dict[int, Question],
+    src: str,
+    day: dt.date,
+    starts: int,
+) -> int:
+    """Most who start also answer: their answers to the question shown that day."""
+    entry = current_entry(touchpoint.entries, day)
+    question = questions.get(entry.question_id) if entry else None
+    if question is None or question.status == QuestionStatus.DRAFT or starts == 0:
+        return 0
+    count = rng.randint(max(starts - 1, 0), starts)
+    for _ in range(count):
+        at = dt.datetime.combine(day, dt.time(rng.randint(7, 21), rng.randint(0, 59)), dt.UTC)
+        session.add(
+            touchpoint_answer(
+                rng,
+                question,
+                touchpoint_id=touchpoint.id,
+                source=src,
+                place_id=touchpoint.place_id,
+                at=min(at, utcnow()),
+            )
+        )
+    return count

@@ -63,6 +63,10 @@ class Settings:
     login_account_rate_limit: str = "10 per 15 minutes;30 per day"
     # Failed logins to one account from one browser that has logged in to it before.
     login_device_rate_limit: str = "10 per 15 minutes;30 per day"
+    # Answers sent from one address (a household or a building's Wi-Fi may share one).
+    answer_rate_limit: str = "30 per minute;300 per hour"
+    # Answers sent through one personal link (a second one is refused anyway; this stops floods).
+    answer_link_rate_limit: str = "10 per minute"
     metrics_token: str = ""  # /metrics for `Authorization: Bearer <token>`
     metrics_networks: str = ""  # /metrics for these comma-separated networks (CIDR)
     default_language: str = "en"

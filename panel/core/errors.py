@@ -183,6 +183,18 @@ def _json_http_error(exc: HTTPException, status: int) -> Response:
 LOCATIONS = {"json", "query", "querystring", "form", "files", "headers", "cookies", "view_args"}
 
 
+# The pages tenants see (no login): their errors keep the tenant pages' plain look, and offer
+# no way into the staff app.
+TENANT_BLUEPRINTS = frozenset(
+    {"sends_public", "touchpoints_public", "answers_public", "panels_public", "unsubscribe"}
+)
+
+
+def _error_page(status: int, message: Any) -> str:
+    tenant = request.blueprint in TENANT_BLUEPRINTS
+    return render_template("error.html", status=status, message=message, tenant=tenant)
+
+
 def register_error_handlers(app: Flask) -> None:
     """Install the handlers that keep every error a clear 4xx (or a logged 500)."""
 
@@ -190,7 +202,7 @@ def register_error_handlers(app: Flask) -> None:
     def _stoop_error(exc: StoopError) -> Any:
         if wants_json():
             return error_response(exc.status, exc.code, exc.message, exc.details)
-        return render_template("error.html", status=exc.status, message=exc.message), exc.status
+        return _error_page(exc.status, exc.message), exc.status
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:
@@ -198,7 +210,7 @@ def register_error_handlers(app: Flask) -> None:
         if wants_json():
             response = _json_http_error(exc, status)
         else:
-            page = render_template("error.html", status=status, message=_friendly_message(exc))
+            page = _error_page(status, _friendly_message(exc))
             response = app.make_response((page, status))
         # What the exception says in headers stays (Allow on a 405, Retry-After on a 429).
         for name, value in exc.get_headers():
@@ -222,7 +234,7 @@ def register_error_handlers(app: Flask) -> None:
         if wants_json():
             return error_response(500, "server_error", _("Something went wrong on our side."))
         message = _("Something went wrong on our side. Please try again in a moment.")
-        return render_template("error.html", status=500, message=message), 500
+        return _error_page(500, message), 500
 
 
 def database_unavailable(exc: BaseException) -> bool:

@@ -41,7 +41,7 @@ LANGUAGE_NAMES = {
     "so": "Soomaali",
 }
 # The pages tenants see (SPEC: public surface); an error on one of them speaks as they do.
-TENANT_PATHS = ("/t/", "/a/", "/join/", "/me/", "/unsubscribe/")
+TENANT_PATHS = ("/t/", "/a/", "/thanks/", "/join/", "/me/", "/unsubscribe/")
 API_PREFIX = "/api/"
 API_DEFAULT_LANGUAGE = "en"
 
@@ -56,8 +56,8 @@ def select_locale() -> str:
     if request.path.startswith(API_PREFIX):
         return request.accept_languages.best_match(LANGUAGES) or API_DEFAULT_LANGUAGE
     if is_tenant_page():
-        asked = request.args.get("lang")
-        if asked in TENANT_LANGUAGES:
+        asked = switched_language()
+        if asked:
             return asked
         best = request.accept_languages.best_match(TENANT_LANGUAGES)
         return best or current_app.config["STOOP"].default_language
@@ -82,7 +82,7 @@ def use_tenant_language(*known: str | None, fallback: str | None = None, default
     the browser's on purpose: staff write in one language, the page around it follows the
     tenant.
     """
-    choices = (request.args.get("lang"), *known)
+    choices = (switched_language(), *known)
     language = next((c for c in choices if c in TENANT_LANGUAGES), None)
     language = language or request.accept_languages.best_match(TENANT_LANGUAGES)
     if language is None:
@@ -90,6 +90,13 @@ def use_tenant_language(*known: str | None, fallback: str | None = None, default
     g.locale = language
     flask_babel.refresh()
     return language
+
+
+def switched_language() -> str | None:
+    """The language picked with the page's switch (``?lang=``), if it is a tenant language.
+    An answer form posts to an address that keeps it, so the thank-you page speaks it too."""
+    asked = request.args.get("lang")
+    return asked if asked in TENANT_LANGUAGES else None
 
 
 def language_url(language: str) -> str:

@@ -1,5 +1,5 @@
 """The tenant pages of panels: ``/join/<slug>`` (with its confirmation by e-mail link or SMS
-code) and ``/me/<token>`` (a member's own page, where they can leave).
+code), and leaving a panel from ``/me/<token>`` (the page itself is in panel.answers).
 
 Public: no login. A page finds its panel or member across organisations by slug or token
 (the one look-up allowed to), then scopes the request's session to that organisation.
@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from panel.answers.mine import owner_of
 from panel.contacts.service import LANGUAGES as CONTACT_LANGUAGES
 from panel.core.errors import StoopError
 from panel.core.extensions import db, limiter
@@ -22,7 +23,7 @@ from panel.core.scoping import scope_session
 from panel.organisations.models import Organisation
 from panel.panels import join as joining
 from panel.panels import service
-from panel.panels.models import MemberStatus, Panel, PanelConsentVersion, PanelMember
+from panel.panels.models import Panel, PanelMember
 
 bp = Blueprint("panels_public", __name__)
 
@@ -118,7 +119,7 @@ def confirm(slug: str, token: str) -> Any:
         return render_template("panels/join_confirm.html", token=token, **page)
     joining.confirm(session, member)
     session.commit()
-    return redirect(url_for(".me", token=member.me_token, welcome=panel.id), 303)
+    return redirect(url_for("answers_public.me", token=member.me_token, welcome=panel.id), 303)
 
 
 @bp.route("/join/<slug>/code/<ticket>", methods=["GET", "POST"])
@@ -141,7 +142,9 @@ def code(slug: str, ticket: str) -> Any:
         result = joining.check_code(session, member, ticket, request.form.get("code", ""))
         session.commit()
         if result == joining.CodeResult.CONFIRMED:
-            return redirect(url_for(".me", token=member.me_token, welcome=panel.id), 303)
+            return redirect(
+                url_for("answers_public.me", token=member.me_token, welcome=panel.id), 303
+            )
         if result == joining.CodeResult.EXPIRED:
             return render_template("panels/join_link_invalid.html", expired=True, **page), 410
         if result == joining.CodeResult.EXHAUSTED:
@@ -158,72 +161,20 @@ def code(slug: str, ticket: str) -> Any:
 # --- /me/<token> -------------------------------------------------------------------------------
 
 
-def _member(token: str) -> PanelMember | None:
-    """The membership a ``/me`` token opens, the request then scoped to its organisation."""
-    if not token or len(token) > 64:
-        return None
-    session = db.session()
-    member = session.scalar(
-        sa.select(PanelMember)
-        .where(PanelMember.me_token == token)
-        .execution_options(all_organisations=True)
-    )
-    if member is not None:
-        scope_session(session, member.organisation_id)
-    return member
-
-
-@bp.get("/me/<token>")
-def me(token: str) -> Any:
-    """A member's own page: the panels they are in, their answers and replies, and a way out."""
-    member = _member(token)
-    if member is None:
-        return _not_found()
-    session = db.session()
-    organisation = _organisation(member.organisation_id)
-    _use_language(organisation, member.contact.language)
-    memberships = list(
-        session.scalars(
-            sa.select(PanelMember)
-            .join(Panel, Panel.id == PanelMember.panel_id)
-            .where(PanelMember.contact_id == member.contact_id)
-            .order_by(Panel.name)
-        )
-    )
-    version_ids = {m.consent_version_id for m in memberships if m.consent_version_id}
-    versions = {
-        v.id: v
-        for v in session.scalars(
-            sa.select(PanelConsentVersion).where(PanelConsentVersion.id.in_(version_ids))
-        )
-    }
-    return render_template(
-        "panels/me.html",
-        organisation=organisation,
-        contact=member.contact,
-        token=token,
-        memberships=memberships,
-        versions=versions,
-        welcome=request.args.get("welcome", type=int),
-        left=request.args.get("left", type=int),
-        active=MemberStatus.ACTIVE,
-    )
-
-
 @bp.post("/me/<token>/leave/<int:panel_id>")
 def leave(token: str, panel_id: int) -> Any:
     """Leave one panel (the consent log records the withdrawal)."""
-    member = _member(token)
-    if member is None:
-        return _not_found()
     session = db.session()
+    owner = owner_of(session, token)
+    if owner is None or owner.contact is None:
+        return _not_found()
     target = session.scalar(
         sa.select(PanelMember).where(
-            PanelMember.contact_id == member.contact_id, PanelMember.panel_id == panel_id
+            PanelMember.contact_id == owner.contact.id, PanelMember.panel_id == panel_id
         )
     )
     if target is None:
         return _not_found()
     service.leave(session, target, method="me")
     session.commit()
-    return redirect(url_for(".me", token=token, left=panel_id), 303)
+    return redirect(url_for("answers_public.me", token=token, left=panel_id), 303)

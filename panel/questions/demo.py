@@ -71,7 +71,7 @@ QUESTIONS = (
         title="Tryggheten i området på kvällen",
         prompt="Känner du dig trygg när du går hem genom området på kvällen? Ge ett betyg från "
         "ett till tio, och berätta gärna var det känns otryggt.",
-        answer_modes=["score", "text"],
+        answer_modes=["score", "text", "video", "audio"],
         state="live",
     ),
     DemoQuestion(
@@ -144,7 +144,7 @@ def _spoken_video(session: Session, organisation: Organisation, text: str) -> Me
     with tempfile.TemporaryDirectory(prefix="stoop-demo-") as folder:
         try:
             clip = make_clip(Path(folder), text)
-            media = _store_and_process(session, organisation, clip)
+            media = store_and_process(session, organisation, clip)
         except Exception:
             log.exception("demo questions: the demo video could not be made")
             return None
@@ -158,10 +158,10 @@ def _spoken_video(session: Session, organisation: Organisation, text: str) -> Me
 def make_clip(folder: Path, text: str) -> Path:
     """An MP4 of a 1280x720 test pattern with ``text`` spoken (or a tone), at most 10 s."""
     speech = folder / "prompt.wav"
-    has_speech = _speak(text, speech)
+    has_speech = speak(text, speech)
     clip = folder / "question.mp4"
     audio = ["-i", str(speech)] if has_speech else ["-f", "lavfi", "-i", "sine=frequency=440"]
-    seconds = min(_duration(speech) + 0.6, MAX_SECONDS) if has_speech else 6.0
+    seconds = min(wav_seconds(speech) + 0.6, MAX_SECONDS) if has_speech else 6.0
     subprocess.run(  # noqa: S603 - argv built here, no shell
         [
             shutil.which("ffmpeg") or "ffmpeg", "-v", "error", "-y",
@@ -179,14 +179,15 @@ def make_clip(folder: Path, text: str) -> Path:
     return clip
 
 
-def _speak(text: str, destination: Path) -> bool:
+def speak(text: str, destination: Path, voice: str = "sv") -> bool:
+    """``text`` spoken into a WAV file by espeak-ng; False when it cannot be."""
     espeak = shutil.which("espeak-ng")
     if espeak is None:
         log.info("demo questions: espeak-ng is not installed; the videos get a tone instead")
         return False
     try:
         subprocess.run(  # noqa: S603 - argv built here, no shell
-            [espeak, "-v", "sv", "-s", "160", "-w", str(destination), text],
+            [espeak, "-v", voice, "-s", "160", "-w", str(destination), text],
             check=True,
             capture_output=True,
             timeout=FFMPEG_TIMEOUT,
@@ -197,7 +198,7 @@ def _speak(text: str, destination: Path) -> bool:
     return destination.exists() and destination.stat().st_size > 44
 
 
-def _duration(path: Path) -> float:
+def wav_seconds(path: Path) -> float:
     # A WAV header says it exactly: bytes of sound / bytes per second.
     import wave
 
@@ -205,10 +206,16 @@ def _duration(path: Path) -> float:
         return sound.getnframes() / float(sound.getframerate())
 
 
-def _store_and_process(
-    session: Session, organisation: Organisation, clip: Path
+def store_and_process(
+    session: Session,
+    organisation: Organisation,
+    clip: Path,
+    *,
+    content_type: str = "video/mp4",
+    purpose: str = "question",
 ) -> MediaFile | None:
-    """Store ``clip`` as an upload would be, and run the media pipeline on it right away."""
+    """Store ``clip`` as an upload would be, and run the media pipeline on it right away (the
+    demo seeds of questions and of answers)."""
     from media import processing
     from media.service import create_upload
     from media.storage import current_storage
@@ -217,12 +224,13 @@ def _store_and_process(
         session,
         organisation_id=organisation.id,
         filename=clip.name,
-        content_type="video/mp4",
+        content_type=content_type,
         size=clip.stat().st_size,
+        purpose=purpose,
         language="sv",
     )
     storage = current_storage()
-    storage.put(media.original_key or "", clip, content_type="video/mp4")
+    storage.put(media.original_key or "", clip, content_type=content_type)
     # Marked uploaded by hand rather than through complete_upload, which would also queue
     # the processing task: the seed runs the pipeline itself, now, so the demo starts ready.
     media.status = MediaStatus.UPLOADED

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user, login_required
 
+from panel.answers import summary as answers_summary
 from panel.core.errors import StoopError, ValidationError
 from panel.core.extensions import db
 from panel.core.pagination import decode_cursor, encode_cursor
@@ -156,8 +157,13 @@ def show(question_id: int) -> Any:
     question = service.get_question(db.session(), question_id)
     player = player_for(question.media)
     checklist = publish_checklist(question, player)
+    session = db.session()
     return render_template(
         "questions/show.html",
+        answer_figures=answers_summary.figures(session, question.id),
+        latest_answers=answers_summary.latest(
+            session, question.id, current_user, question.owner_id
+        ),
         question=question,
         player=player,
         cues=caption_cues(player.captions_vtt) if player else [],

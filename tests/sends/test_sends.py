@@ -70,6 +70,8 @@ def test_a_send_to_50_members_reaches_each_once_on_their_channel(
     for sms in twilio.messages:
         (token,) = LINK.findall(sms.body)
         tokens.add(token)
+        # Every bulk SMS says how to stop them, in the word its reader's language uses.
+        assert "STOPP" in sms.body or "STOP" in sms.body
     assert len(tokens) == 50 and all(len(t) >= 32 for t in tokens)
     for token in tokens:
         page = staff_client.get(f"/a/{token}")
@@ -282,7 +284,8 @@ def test_personal_links_reveal_nothing_and_expire(
     invitation.expires_at = utcnow() - dt.timedelta(minutes=1)
     scoped.commit()
     expired = client.get(f"/a/{invitation.token}")
-    assert expired.status_code == 410
+    # An expired link is a friendly 404 that says why, like an unknown one (issue #14).
+    assert expired.status_code == 404
     assert "gått ut" in expired.get_data(as_text=True) or "expired" in expired.get_data(
         as_text=True
     )

@@ -1,10 +1,14 @@
 """The demo seed's touchpoints: one of each kind, a QR flyer in a stairwell, schedules of past,
-current and coming questions, funnel figures, and the origins a local page may embed from."""
+current and coming questions, funnel figures, and the origins a local page may embed from; and
+the demo's answers (a few hundred, across channels, places, languages and modes, with clips),
+checked in the same seed because seeding the demo takes a while."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
+from media.models import MediaStatus
+from panel.answers.models import Answer
 from panel.core.scoping import scoped_to
 from panel.organisations.models import Organisation
 from panel.seed import DEMO_ORG_NAME, seed_demo
@@ -36,3 +40,15 @@ def test_the_demo_has_a_touchpoint_of_each_kind(app, db_session):
             funnel(session, flyer, today.replace(day=1).replace(year=today.year - 1)).totals["view"]
             > 0
         )
+        answers = session.scalars(sa.select(Answer)).all()
+        assert len(answers) >= 300
+        assert {a.channel for a in answers} == {"email", "sms", "web", "qr", "embed", "voice"}
+        assert {a.language for a in answers} >= {"sv", "en", "nl"}
+        assert len({a.place_id for a in answers if a.place_id}) >= 10
+        assert {a.clip_kind for a in answers if a.clip_kind} == {"video", "audio"}
+        assert all(a.media.status == MediaStatus.READY for a in answers if a.clip_kind)
+        assert any(a.choice for a in answers) and any(a.score for a in answers)
+        on_flyer = [a for a in answers if a.touchpoint_id == flyer.id]
+        assert on_flyer and all(a.place_id == flyer.place_id for a in on_flyer)
+        total = funnel(session, flyer, today.replace(year=today.year - 1)).totals["answer"]
+        assert total == len(on_flyer)

@@ -9,13 +9,15 @@ import html
 import re
 
 import pytest
+import sqlalchemy as sa
 
+from panel.answers.models import Answer
 from panel.core.i18n import language_url
 from tests.factories import make_panel
 from tests.touchpoints.test_public import _pdf_text
 
 LONG_AGO = dt.date(2020, 1, 1)
-ARABIC_MODES = "طرق الإجابة عن هذا السؤال"
+ARABIC_SEND = "أرسل إجابتي"  # "Send my answer"
 
 
 def text(response) -> str:
@@ -31,18 +33,18 @@ def test_an_arabic_browser_gets_the_page_in_arabic_right_to_left(client, placed,
     page = text(client.get(f"/t/{placed.slug}", headers={"Accept-Language": "ar-SA,ar;q=0.9"}))
 
     assert '<html lang="ar" dir="rtl">' in page
-    assert ARABIC_MODES in page
+    assert ARABIC_SEND in page
     assert live_question.title in page  # staff wrote it in Swedish: it stays as written
-    assert "Ways to answer" not in page and "Sätt att svara" not in page
+    assert "Send my answer" not in page and "Skicka mitt svar" not in page
 
 
 @pytest.mark.parametrize(
     ("language", "words"),
     [
-        ("tr", "Bu soruyu cevaplama yolları"),
-        ("pl", "Jak możesz odpowiedzieć na to pytanie"),
-        ("so", "Siyaabaha looga jawaabi karo su'aashan"),
-        ("nl", "Manieren om deze vraag te beantwoorden"),
+        ("tr", "Cevabımı gönder"),
+        ("pl", "Wyślij odpowiedź"),
+        ("so", "Dir jawaabtayda"),
+        ("nl", "Verstuur mijn antwoord"),
     ],
 )
 def test_each_tenant_language_from_the_browser(client, placed, language, words):
@@ -63,7 +65,7 @@ def test_the_switch_wins_over_the_browser_and_nonsense_is_ignored(client, placed
 def test_without_a_clue_from_the_tenant_the_page_reads_like_its_question(client, placed):
     for headers in ({}, {"Accept-Language": "de-DE,de;q=0.9"}):
         page = text(client.get(f"/t/{placed.slug}", headers=headers))
-        assert '<html lang="sv">' in page and "Sätt att svara på frågan" in page
+        assert '<html lang="sv">' in page and "Skicka mitt svar" in page
 
 
 def test_a_wrong_address_says_so_in_the_tenants_language(client):
@@ -117,3 +119,19 @@ def test_the_flyer_is_printed_in_its_questions_language(client, placed, tmp_path
 
     assert response.status_code == 200
     assert "Skanna koden" in " ".join(_pdf_text(response.data, tmp_path).split())
+
+
+def test_an_answer_sent_from_the_switched_page_is_thanked_in_that_language(
+    client, placed, db_session
+):
+    page = text(client.get(f"/t/{placed.slug}?src=qr&lang=ar"))
+    action = re.search(r'<form[^>]*action="([^"]+)"', page)[1]
+    key = re.search(r'name="submission" value="([^"]+)"', page)[1]
+
+    assert "lang=ar" in action
+    sent = client.post(action, data={"submission": key, "score": "8", "text": "جيد"})
+    assert sent.status_code == 303
+    thanks = text(client.get(sent.headers["Location"]))
+    assert '<html lang="ar" dir="rtl">' in thanks and "شكرًا" in thanks
+    (answer,) = db_session.scalars(sa.select(Answer).where(Answer.touchpoint_id == placed.id))
+    assert answer.language == "ar"

@@ -39,8 +39,8 @@ def test_the_page_shows_the_question_current_today(client, placed, organisation)
     assert organisation.name in page
     assert "Hur trivs du i trapphuset på Ängsbacksvägen?" in page
     assert "Hej! Jag heter Anna." in page  # the written question, no video
-    assert "Ways to answer" not in page  # in Swedish: the question's language
-    assert "Sätt att svara på frågan" in page
+    assert "Send my answer" not in page  # in Swedish: the question's language
+    assert "Skicka mitt svar" in page
     assert 'lang="sv"' in page
     assert "Set-Cookie" not in response.headers
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
@@ -96,7 +96,7 @@ def test_a_dutch_question_speaks_dutch(client, touchpoint_factory, staff):
     )
     touchpoint = touchpoint_factory(schedule=[(question.id, LONG_AGO)])
     page = text(client.get(f"/t/{touchpoint.slug}"))
-    assert 'lang="nl"' in page and "Manieren om deze vraag te beantwoorden" in page
+    assert 'lang="nl"' in page and "Verstuur mijn antwoord" in page
 
 
 def test_an_unknown_slug_is_404(client):
