@@ -100,11 +100,15 @@ def test_the_arabic_page_runs_right_to_left_and_fits_the_phone(live_server, slug
     assert page.evaluate("document.documentElement.lang") == "ar"
     assert page.evaluate("document.documentElement.dir") == "rtl"
     assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
-    headings = page.eval_on_selector_all(
-        "h1, h2", "els => els.map(e => [e.textContent, getComputedStyle(e).direction])"
+    # The heading runs right to left (the question's own Swedish words keep their order inside
+    # it, by unicode-bidi: plaintext), and so does every label, legend and button in Arabic.
+    assert page.evaluate("getComputedStyle(document.querySelector('h1')).direction") == "rtl"
+    parts = page.eval_on_selector_all(
+        "h1, h2, legend, label, button",
+        "els => els.map(e => [e.textContent, getComputedStyle(e).direction])",
     )
-    arabic = [(text, way) for text, way in headings if ARABIC_LETTERS.search(text)]
-    assert arabic and all(way == "rtl" for _text, way in arabic), headings
+    arabic = [(text, way) for text, way in parts if ARABIC_LETTERS.search(text)]
+    assert len(arabic) >= 3 and all(way == "rtl" for _text, way in arabic), parts
     assert page.evaluate(OVERFLOW) == []
     # Only the poster: the clip itself waits until it is played.
     assert [url for url in media_requests if not url.endswith("/poster.jpg")] == []
