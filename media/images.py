@@ -10,21 +10,26 @@ pixels) is left behind, and e-mails that show the picture stay small.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
+import threading
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from panel.core.errors import ValidationError
 from panel.core.i18n import lazy_text as _l
 
 MAX_LOGO_BYTES = 2 * 1024 * 1024
 LOGO_BOX = (480, 120)  # at most this wide and this tall, in pixels
-MAX_PIXELS = 40_000_000  # decoded pixels an upload may declare (a 2 MB PNG can declare billions)
-FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "WEBP": "WebP"}
+# Decoded pixels an upload may declare: a 2 MB PNG can declare billions, and 25 million (a
+# 6000 x 4000 photo) already take 100 MB to decode as RGBA.
+MAX_PIXELS = 25_000_000
+_TRUNCATION_LOCK = threading.Lock()
 
 
 class ImageRejected(ValidationError):
@@ -112,12 +117,15 @@ def _decode(data: bytes, kind: str) -> Image.Image:
         _l("That picture could not be read; the file may be damaged. Try another file.")
     )
     try:
-        with warnings.catch_warnings():
+        with _truncation_refused(), warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=[kind])
             if image.width * image.height > MAX_PIXELS:
                 raise _too_many_pixels()
             image.seek(0)  # an animated PNG or WebP: its first frame
+            # A JPEG can be decoded at 1/2 to 1/8 of its size, as much as it will still fit
+            # the box: a big photo costs a fraction of the memory.
+            image.draft(None, (LOGO_BOX[0] * 2, LOGO_BOX[0] * 2))
             image.load()
             image = ImageOps.exif_transpose(image) or image
             has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
@@ -126,6 +134,22 @@ def _decode(data: bytes, kind: str) -> Image.Image:
         raise _too_many_pixels() from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
         raise broken from exc
+
+
+@contextlib.contextmanager
+def _truncation_refused() -> Iterator[None]:
+    """Pillow's decoders refuse a cut-off file, unless ``ImageFile.LOAD_TRUNCATED_IMAGES`` is
+    on, and WeasyPrint (the flyers) turns it on for the whole process when it is imported; a
+    half logo would then be padded with grey and accepted. The switch is a module global: it
+    is held off, under a lock, while one upload decodes (a few milliseconds; another thread's
+    image read in that moment is only held to the stricter rule)."""
+    with _TRUNCATION_LOCK:
+        before = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            yield
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = before
 
 
 def _too_large() -> ImageTooLarge:

@@ -16,8 +16,8 @@ from typing import Any
 
 LOGO_SETTING = "logo"  # Organisation.settings[LOGO_SETTING] = {"key", "digest", "width", "height"}
 DIGEST = re.compile(r"[0-9a-f]{16}")
-EMAIL_BOX = (240, 56)  # the most an e-mail's header draws the logo at, in CSS pixels
-PAGE_BOX = (200, 40)  # the same on a tenant page's header bar
+EMAIL_BOX = (360, 56)  # the most an e-mail's header draws the logo at, in CSS pixels
+PAGE_BOX = (320, 40)  # the same on a tenant page's header bar
 
 
 @dataclass(frozen=True)

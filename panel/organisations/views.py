@@ -30,7 +30,7 @@ from wtforms import StringField, TextAreaField
 
 from media.images import ImageRejected, logo_picture, read_limited
 from media.storage import StorageError, StorageUnavailable, current_storage
-from notifications.brand import LOGO_RULE
+from notifications.brand import EMAIL_BOX, LOGO_RULE
 from panel.core.errors import Forbidden, NotFound, StoopError
 from panel.core.extensions import db
 from panel.organisations import brand
@@ -123,6 +123,7 @@ def _page(
             email_from_address=sender.address,
             brand_colour=sender.colour,
         )
+    logo = brand.logo_of(organisation)
     section = {"value": organisation.fatigue_cap, "error": None, "min": MIN_CAP, "max": MAX_CAP}
     section.update(fatigue)
     page = render_template(
@@ -130,7 +131,8 @@ def _page(
         organisation=organisation,
         form=form,
         brand_form=brand_form,
-        logo=brand.logo_of(organisation),
+        logo=logo,
+        preview_size=logo.fit(EMAIL_BOX) if logo else (0, 0),
         default_address=parseaddr(current_app.config["STOOP"].mail_from)[1],
         fatigue=section,
     )

@@ -94,6 +94,7 @@ def no_logo_files_left(organisation: Any) -> Iterator[None]:
     [
         ("PNG", "logga.png", (1000, 400), (300, 120)),
         ("JPEG", "Logga Ängsbacken.JPG", (800, 600), (160, 120)),
+        ("JPEG", "foto.jpeg", (4000, 3000), (160, 120)),  # decoded at a fraction of its size
         ("WEBP", "logo.webp", (2400, 200), (480, 40)),
         ("PNG", "small.png", (90, 30), (90, 30)),  # never enlarged
     ],
@@ -202,6 +203,29 @@ def test_what_is_no_usable_picture_is_refused_and_nothing_is_stored(
     assert stored_logo(db_session, organisation) is None
     assert brand_files(organisation) == []
     assert sender_settings(db_session, organisation.id) is None  # nor the rest of the form
+
+
+@pytest.mark.parametrize("kind", ["PNG", "JPEG", "WEBP"])
+def test_a_cut_off_picture_is_refused_even_after_weasyprint_allowed_them(
+    admin_client, db_session, organisation, kind
+):
+    """WeasyPrint (the flyers) sets Pillow's LOAD_TRUNCATED_IMAGES for the whole process when
+    imported; an upload still may not be half a picture."""
+    import weasyprint  # noqa: F401 - imported for its side effect on Pillow
+    from PIL import ImageFile
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True
+    noisy = Image.frombytes("RGB", (300, 200), os.urandom(300 * 200 * 3))
+    out = io.BytesIO()
+    noisy.save(out, format=kind)
+    whole = out.getvalue()
+
+    response = upload(admin_client, whole[: len(whole) * 2 // 3], f"logo.{kind.lower()}")
+
+    assert response.status_code == 422, kind
+    assert "could not be read" in text(response)
+    assert stored_logo(db_session, organisation) is None
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # left as WeasyPrint wants it
 
 
 def test_a_picture_that_declares_too_many_pixels_is_refused(admin_client, db_session, organisation):
