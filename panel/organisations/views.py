@@ -81,6 +81,7 @@ class BrandForm(FlaskForm):
 
 
 LOGO_CACHE = "public, max-age=31536000, immutable"  # the URL changes with the file
+BRAND_FORM_MAX_BYTES = 10 * 1024 * 1024
 
 
 def _require_admin() -> None:
@@ -190,6 +191,9 @@ def save_brand() -> Any:
     """Save the sender's name and address, the brand colour and (when one is chosen) a new
     logo. Nothing is saved unless all of it is good: a refused logo keeps the old one."""
     _require_admin()
+    # A logo over 2 MB gets its message beside the field; a body far beyond that (the app's
+    # limit is for videos) is refused before it is read: 413, "That file is too large".
+    request.max_content_length = BRAND_FORM_MAX_BYTES
     session = db.session()
     organisation = _organisation()
     form = BrandForm()

@@ -228,6 +228,17 @@ def test_a_cut_off_picture_is_refused_even_after_weasyprint_allowed_them(
     assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # left as WeasyPrint wants it
 
 
+def test_a_body_far_over_the_limit_is_refused_before_it_is_read(
+    admin_client, db_session, organisation
+):
+    response = upload(admin_client, b"\x89PNG\r\n\x1a\n" + bytes(11 * 1024 * 1024))
+
+    assert response.status_code == 413
+    assert "too large" in text(response)
+    assert stored_logo(db_session, organisation) is None
+    assert brand_files(organisation) == []
+
+
 def test_a_picture_that_declares_too_many_pixels_is_refused(admin_client, db_session, organisation):
     # 10,000 by 10,000 of one colour: a few kilobytes that would decode to 400 MB.
     bomb = picture("PNG", (10_000, 10_000), optimize=True)
