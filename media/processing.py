@@ -42,6 +42,7 @@ CONTENT_TYPES = {
     "audio.m4a": "audio/mp4",
     "poster.jpg": "image/jpeg",
     "audio.mp3": "audio/mpeg",
+    "picture.jpg": "image/jpeg",  # a picture sent with an answer (media.pictures)
 }
 
 

@@ -153,6 +153,10 @@ MESSAGES: dict[str, Callable[[Params], str]] = {
     ),
     "download_failed": _download_failed,
     "download_timeout": _download_timeout,
+    "not_a_picture": lambda params: _(
+        "We take pictures as JPEG, PNG, GIF or WebP; this file is %(type)s.",
+        type=str(params.get("type") or "") or _("of an unknown type"),
+    ),
 }
 
 

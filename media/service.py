@@ -41,7 +41,12 @@ from panel.core.scoping import ALL_ORGS_OPTION
 PUBLIC_ID_BYTES = 24  # 192 bits, 32 URL-safe characters
 PUBLIC_URL = "/media/{public_id}/{rendition}"
 # Names in media_urls() → the rendition part of the public URL.
-URL_RENDITIONS = {"mp4": "mp4", "poster": "poster.jpg", "audio": "audio.mp3"}
+URL_RENDITIONS = {
+    "mp4": "mp4",
+    "poster": "poster.jpg",
+    "audio": "audio.mp3",
+    "picture": "picture.jpg",
+}
 # The one rule for how long a recording may be: an organisation's `max_recording_seconds`
 # setting when it is a whole number in this range, else STOOP_MEDIA_MAX_DURATION_SECONDS.
 RECORDING_SECONDS_RANGE = (5, 900)
@@ -295,9 +300,10 @@ def find_public(session: Session, public_id: str) -> MediaFile | None:
 
 
 def media_urls(media: MediaFile, *, absolute: bool = False) -> dict[str, str]:
-    """URLs of the renditions for ``<video>``/``<audio>``/``<track>``: ``mp4``, ``poster``,
-    ``audio``, ``vtt`` — each only when the clip is ready and has it. Root-relative, or with
-    ``STOOP_BASE_URL`` in front when ``absolute`` (e-mails, SMS, the phone line)."""
+    """URLs of the renditions for ``<video>``/``<audio>``/``<track>``/``<img>``: ``mp4``,
+    ``poster``, ``audio``, ``vtt``, ``picture`` — each only when the clip is ready and has it.
+    Root-relative, or with ``STOOP_BASE_URL`` in front when ``absolute`` (e-mails, SMS, the
+    phone line)."""
     if media.status != MediaStatus.READY:
         return {}
     base = _settings().base_url if absolute else ""

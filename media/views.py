@@ -43,7 +43,12 @@ from panel.core.scoping import scoped_to
 bp = Blueprint("media", __name__)
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
-PUBLIC_RENDITIONS = {"mp4": "mp4", "poster.jpg": "poster", "audio.mp3": "audio"}
+PUBLIC_RENDITIONS = {
+    "mp4": "mp4",
+    "poster.jpg": "poster",
+    "audio.mp3": "audio",
+    "picture.jpg": "picture",
+}
 LANGUAGES = {"en", "sv", "nl"}
 PURPOSE = re.compile(r"[a-z_]{1,20}")
 

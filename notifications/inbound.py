@@ -148,6 +148,7 @@ def handle(session: Session, inbound_id: int, *, app: Flask | None = None) -> bo
         else:
             with scoped_to(session, message.organisation_id):
                 handler(session, message)
+                session.flush()  # what the handler wrote is written in its organisation
                 message.error = None
         message.handled_at = utcnow()
         session.commit()

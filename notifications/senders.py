@@ -9,14 +9,17 @@ organisation's name, ``STOOP_TWILIO_FROM``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import formataddr, parseaddr
+from typing import Any
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
+from notifications.brand import EMAIL_BOX, Logo
 from notifications.models import SenderNumber, SenderSettings
 from panel.core.config import Settings
 from panel.core.errors import Conflict, ValidationError
@@ -27,8 +30,15 @@ COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 MESSAGING_SERVICE = re.compile(r"^MG[0-9a-fA-F]{32}$")
 DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-# The organisation's name, read by table name: notifications may not import the domain.
-ORGANISATION = sa.table("organisation", sa.column("id"), sa.column("name"), sa.column("slug"))
+# The organisation's name, slug and settings (its logo), read by table name: notifications may
+# not import the domain.
+ORGANISATION = sa.table(
+    "organisation",
+    sa.column("id"),
+    sa.column("name"),
+    sa.column("slug"),
+    sa.column("settings", sa.JSON()),
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,11 @@ class SenderIdentity:
     reply_domain: str | None
     twilio_from: str
     colour: str = DEFAULT_COLOUR
+    # The organisation's logo as an absolute URL (e-mails need one), drawn at this size in the
+    # header of e-mails; None when the organisation has no logo.
+    logo_url: str | None = None
+    logo_width: int = 0
+    logo_height: int = 0
 
     @property
     def email_from(self) -> str:
@@ -57,15 +72,23 @@ class SenderIdentity:
         return f"reply+{token}@{self.reply_domain}" if self.reply_domain else None
 
 
-def sender_identity(session: Session, organisation_id: int, settings: Settings) -> SenderIdentity:
-    """The sender identity of one organisation (its own settings over Stoop's defaults)."""
-    row = session.scalar(
+def sender_settings(session: Session, organisation_id: int) -> SenderSettings | None:
+    """The organisation's own sender settings, or None when it has kept Stoop's defaults."""
+    return session.scalar(
         sa.select(SenderSettings)
         .where(SenderSettings.organisation_id == organisation_id)
         .execution_options(**{ALL_ORGS_OPTION: True})
     )
+
+
+def sender_identity(session: Session, organisation_id: int, settings: Settings) -> SenderIdentity:
+    """The sender identity of one organisation (its own settings over Stoop's defaults)."""
+    row = sender_settings(session, organisation_id)
     default_name, default_address = parseaddr(settings.mail_from)
-    name = (row and row.email_from_name) or _organisation_name(session, organisation_id)
+    organisation = _organisation(session, organisation_id)
+    name = (row and row.email_from_name) or (organisation.name if organisation else None)
+    logo = Logo.from_settings(organisation.settings) if organisation else None
+    width, height = logo.fit(EMAIL_BOX) if logo else (0, 0)
     return SenderIdentity(
         organisation_id=organisation_id,
         name=name or default_name or "Stoop",
@@ -75,6 +98,9 @@ def sender_identity(session: Session, organisation_id: int, settings: Settings) 
         or _first_sms_number(session, organisation_id)
         or settings.twilio_from,
         colour=(row and row.brand_colour) or DEFAULT_COLOUR,
+        logo_url=settings.base_url + logo.path(organisation.slug) if logo else None,
+        logo_width=width,
+        logo_height=height,
     )
 
 
@@ -90,19 +116,17 @@ def configure_sender(
 ) -> SenderSettings:
     """Set an organisation's sender settings (None or "" clears a value); refuses malformed
     ones with a message an administrator understands."""
-    row = session.scalar(
-        sa.select(SenderSettings)
-        .where(SenderSettings.organisation_id == organisation_id)
-        .execution_options(**{ALL_ORGS_OPTION: True})
-    )
+    row = sender_settings(session, organisation_id)
     if row is None:
         row = SenderSettings(organisation_id=organisation_id)
         session.add(row)
-    row.email_from_name = _clean_name(email_from_name)
-    row.email_from_address = _clean_address(email_from_address)
-    row.reply_domain = _clean_domain(reply_domain)
-    row.twilio_messaging_service_sid = _clean_service(twilio_messaging_service_sid)
-    row.brand_colour = _clean_colour(brand_colour)
+    row.email_from_name = _field("email_from_name", _clean_name, email_from_name)
+    row.email_from_address = _field("email_from_address", _clean_address, email_from_address)
+    row.reply_domain = _field("reply_domain", _clean_domain, reply_domain)
+    row.twilio_messaging_service_sid = _field(
+        "twilio_messaging_service_sid", _clean_service, twilio_messaging_service_sid
+    )
+    row.brand_colour = _field("brand_colour", _clean_colour, brand_colour)
     session.flush()
     return row
 
@@ -152,10 +176,12 @@ def organisation_slug(session: Session, organisation_id: int) -> str:
     )
 
 
-def _organisation_name(session: Session, organisation_id: int) -> str | None:
-    return session.scalar(
-        sa.select(ORGANISATION.c.name).where(ORGANISATION.c.id == organisation_id)
-    )
+def _organisation(session: Session, organisation_id: int) -> sa.Row[Any] | None:
+    return session.execute(
+        sa.select(ORGANISATION.c.name, ORGANISATION.c.slug, ORGANISATION.c.settings).where(
+            ORGANISATION.c.id == organisation_id
+        )
+    ).first()
 
 
 def _first_sms_number(session: Session, organisation_id: int) -> str | None:
@@ -175,6 +201,16 @@ def _luminance(colour: str) -> float:
 
     red, green, blue = (channel(colour[i : i + 2]) for i in (1, 3, 5))
     return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def _field(name: str, clean: Callable[[str | None], str | None], value: str | None) -> str | None:
+    """``clean(value)``; a refusal names the field in its ``details``, so a form can show the
+    message beside it."""
+    try:
+        return clean(value)
+    except ValidationError as exc:
+        exc.details = {name: exc.text}
+        raise
 
 
 def _clean_name(value: str | None) -> str | None:

@@ -6,7 +6,13 @@ provider's signature instead, checked before anything else).
 - ``/hooks/twilio/sms`` receives an SMS sent to one of the organisations' numbers, stores it
   (once per MessageSid) and hands it to the registered inbound handler — except STOP, START
   and their Swedish and Dutch words, which opt the sender out of (or back into) the
-  organisation's SMS and are answered with a short confirmation.
+  organisation's SMS and are answered with a short confirmation;
+- ``/hooks/twilio/voice`` answers a call to one of the organisations' numbers (and the digits
+  its caller presses) with the TwiML the registered call responder gives
+  (:mod:`notifications.calls`), keeping the call once per CallSid;
+- ``/hooks/twilio/voice/recorded`` is both a ``<Record>``'s action and its
+  ``recordingStatusCallback``: the recording is stored once per RecordingSid and handed to the
+  inbound handler, which fetches it (:mod:`notifications.twilio_files`).
 
 Twilio reads TwiML, not our JSON API errors: every answer here, refusals and failures included,
 is what Twilio understands — TwiML for the messaging webhook (an empty ``<Response/>`` sends no
@@ -26,7 +32,8 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.exceptions import HTTPException
 
-from notifications import optouts
+from notifications import calls, optouts
+from notifications.calls import Call, CallStep
 from notifications.inbound import Received, receive
 from notifications.models import Channel, DeliveryState
 from notifications.senders import organisation_for_number, sender_identity
@@ -41,6 +48,10 @@ bp = Blueprint("hooks", __name__)
 
 TWIML = "text/xml"
 MAX_SMS_BODY = 1600  # Twilio's own limit for one (concatenated) message
+MAX_SID = 120
+MAX_URL = 1000
+# Recording statuses: only a completed recording has audio to fetch.
+RECORDING_DONE = "completed"
 # Words that say which language their writer reads (STOP and START are everyone's).
 KEYWORD_LANGUAGES = {
     "STOPP": "sv",
@@ -217,3 +228,103 @@ def _twilio_error(state: DeliveryState) -> str | None:
     if not (code or message):
         return f"Twilio reported the message {state}"
     return f"Twilio reported the message {state}: {code} {message}".strip()
+
+
+def _required(*names: str) -> tuple[str, ...] | None:
+    """The form's values of ``names`` (None when one is missing or absurdly long)."""
+    values = tuple(request.form.get(name, "") for name in names)
+    limits = [MAX_URL if name.endswith("Url") else MAX_SID for name in names]
+    if not all(values) or any(len(v) > limit for v, limit in zip(values, limits, strict=True)):
+        return None
+    return values
+
+
+def _voice(reply: str, status: int = 200) -> Response:
+    return Response(reply, status=status, mimetype=TWIML)
+
+
+@bp.post("/hooks/twilio/voice")
+def twilio_voice() -> Any:
+    """A call to one of our numbers rings, or its caller pressed keys at a ``<Gather>``: keep
+    the call (once per CallSid, with the digits), ask the call responder what to play."""
+    if not twilio_signature_valid(_settings()):
+        return twiml(403)
+    found = _required("CallSid", "From", "To")
+    if found is None:
+        return twiml(400)
+    sid, caller, called = found
+    session = get_session()
+    organisation_id = organisation_for_number(session, called)
+    if organisation_id is None:
+        log.warning("call %s to %s: no organisation takes calls on it", sid, called)
+        return _voice(calls.hangup_twiml())
+    digits = request.form.get("Digits", "")[: calls.MAX_DIGITS]
+    kept = calls.keep_call(session, organisation_id, request.form)
+    call = Call(
+        organisation_id=organisation_id,
+        call_sid=sid,
+        caller=caller,
+        called=called,
+        step=CallStep.DIGITS if "Digits" in request.form else CallStep.START,
+        digits=digits,
+        ref=kept.ref if kept is not None else None,
+        message_id=kept.id if kept is not None else None,
+    )
+    with scoped_to(session, organisation_id):
+        reply = calls.respond(session, call)
+        session.flush()  # what the responder wrote is written in its organisation
+    if kept is not None and kept.ref is None and reply.ref:
+        kept.ref = reply.ref[:60]
+    session.commit()
+    return _voice(reply.twiml)
+
+
+@bp.post("/hooks/twilio/voice/recorded")
+def twilio_recorded() -> Any:
+    """A recording ended (the ``<Record>``'s action: answered with TwiML) or is ready to fetch
+    (its status callback: Twilio reads no answer). Either way the recording is stored once per
+    RecordingSid for the inbound handler, which fetches it and makes the answer."""
+    if not twilio_signature_valid(_settings()):
+        return twiml(403)
+    found = _required("CallSid", "RecordingSid", "RecordingUrl")
+    if found is None:
+        return twiml(400)
+    call_sid, recording_sid, _recording_url = found
+    form = request.form
+    status = form.get("RecordingStatus")
+    session = get_session()
+    call = calls.find_call(session, call_sid)
+    if call is None or call.organisation_id is None:
+        log.warning("recording %s of an unknown call %s: not kept", recording_sid, call_sid)
+        return twiml()
+    if status in (None, RECORDING_DONE) and form.get("RecordingDuration") != "0":
+        received = Received(
+            channel=Channel.VOICE,
+            provider="twilio",
+            provider_id=recording_sid,
+            sender=call.sender,
+            recipient=call.recipient,
+            payload={key: form.get(key, "") for key in form},
+        )
+        stored = receive(session, received, organisation_id=call.organisation_id)
+        if stored is not None:
+            stored.ref = call.ref
+    else:
+        log.info("recording %s of call %s is %s: nothing to fetch", recording_sid, call_sid, status)
+    reply = None
+    if status is None:  # the <Record>'s action: the caller is still on the line
+        step = Call(
+            organisation_id=call.organisation_id,
+            call_sid=call_sid,
+            caller=call.sender,
+            called=call.recipient,
+            step=CallStep.RECORDED,
+            digits=form.get("Digits", "")[: calls.MAX_DIGITS],
+            ref=call.ref,
+            message_id=call.id,
+        )
+        with scoped_to(session, call.organisation_id):
+            reply = calls.respond(session, step)
+            session.flush()
+    session.commit()
+    return _voice(reply.twiml) if reply is not None else twiml()

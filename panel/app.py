@@ -17,10 +17,13 @@ from flask import Flask, g, request
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from notifications.inbound import register_handler, store_only
+from notifications.calls import register_call_responder
+from notifications.inbound import register_handler
 from panel.accounts.passwords import use_cheap_hashing
 from panel.accounts.session import init_login
 from panel.accounts.tokens import authenticate
+from panel.answers.inbound import handle_message
+from panel.answers.phone import respond_to_call
 from panel.core.api import init_api
 from panel.core.assets import init_assets
 from panel.core.boundary import init_boundary
@@ -107,8 +110,9 @@ def create_app(config: Settings | dict[str, Any] | None = None, *, serving: bool
     init_navigation(app, rooms)
     _register_blueprints(app, rooms)
     init_assets(app)  # after the blueprints: it hashes their static folders too
-    # No domain takes answers yet: inbound messages are kept, and handled by keeping them.
-    register_handler(app, store_only)
+    # An inbound SMS or call recording becomes an answer; a caller hears the question.
+    register_handler(app, handle_message)
+    register_call_responder(app, respond_to_call)
     set_up(app, rooms)
     # After the blueprints: flask-smorest installs its own HTTPException handler; ours wins.
     register_error_handlers(app)

@@ -12,5 +12,7 @@ room = Room(
         ApiBlueprint("touchpoints.trigger:blp", "touchpoints"),
     ),
     nav=(NavItem("touchpoints.index", _l("Touchpoints"), order=25),),
+    # The answers room asks which question a placement shows (an SMS reply, a voice number).
+    setup=("touchpoints.phone:init_app",),
     demo=("touchpoints.demo:seed_demo_touchpoints",),
 )

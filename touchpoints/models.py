@@ -59,6 +59,8 @@ class Touchpoint(OrgScoped, TimestampMixin, Base):
         sa.ForeignKey("place.id", ondelete="SET NULL"), index=True
     )
     is_active: Mapped[bool] = mapped_column(default=True)
+    # A ``voice`` touchpoint's phone number (E.164): a call to it hears the current question.
+    phone_number: Mapped[str | None] = mapped_column(sa.String(20), unique=True)
 
     place: Mapped[Place | None] = relationship(lazy="joined")
     entries: Mapped[list[ScheduleEntry]] = relationship(

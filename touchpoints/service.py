@@ -153,7 +153,7 @@ def create_touchpoint(
     for field in ("name", "kind"):
         if field not in cleaned:
             cleaned.update(clean_values(session, {field: None}))  # raises the field's message
-    touchpoint = Touchpoint(slug=_free_slug(session), **cleaned)
+    touchpoint = Touchpoint(slug=free_slug(session), **cleaned)
     session.add(touchpoint)
     if schedule is not None:
         set_schedule(session, touchpoint, schedule)
@@ -161,7 +161,8 @@ def create_touchpoint(
     return touchpoint
 
 
-def _free_slug(session: Session) -> str:
+def free_slug(session: Session) -> str:
+    """A slug no touchpoint of any organisation has."""
     for _attempt in range(10):
         slug = new_slug()
         taken = session.scalar(

@@ -38,7 +38,11 @@ class Answers(MethodView):
         query = (
             sa.select(Answer)
             .where(*filters_from(args))
-            .options(selectinload(Answer.media), selectinload(Answer.contact))
+            .options(
+                selectinload(Answer.media),
+                selectinload(Answer.contact),
+                selectinload(Answer.pictures),
+            )
         )
         return keyset_page(
             db.session(),

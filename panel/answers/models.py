@@ -92,8 +92,30 @@ class Answer(OrgScoped, Base):
     media: Mapped[MediaFile | None] = relationship()
     place = relationship("Place")
     contact = relationship("Contact")
+    pictures: Mapped[list[AnswerPicture]] = relationship(
+        order_by="AnswerPicture.position",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
 
     @property
     def awaits_clip(self) -> bool:
         """A clip was announced and has not arrived (the upload failed or is under way)."""
         return self.clip_kind is not None and self.media_id is None
+
+
+class AnswerPicture(OrgScoped, Base):
+    """A picture the tenant sent with an answer (the photos of an MMS), in the order sent.
+    The picture is a MediaFile of kind ``picture`` (see :mod:`media.pictures`)."""
+
+    __tablename__ = "answer_picture"
+    __table_args__ = (sa.UniqueConstraint("answer_id", "media_id"),)
+
+    id: Mapped[intpk]
+    answer_id: Mapped[int] = mapped_column(sa.ForeignKey("answer.id", ondelete="CASCADE"))
+    media_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("media_file.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+
+    media: Mapped[MediaFile] = relationship(lazy="joined")

@@ -82,6 +82,12 @@ def _media(answer: Answer) -> dict[str, Any] | None:
     }
 
 
+def _pictures(answer: Answer) -> list[str]:
+    """The URLs of the pictures sent with the answer (an MMS's photos), in the order sent."""
+    urls = (media_urls(picture.media, absolute=True) for picture in answer.pictures)
+    return [found["picture"] for found in urls if "picture" in found]
+
+
 class ClipSchema(Schema):
     kind = fields.String(metadata={"description": "video or audio"})
     status = fields.String(
@@ -113,6 +119,14 @@ class AnswerSchema(Schema):
         metadata={"description": "Only when the tenant allowed the asker to see who answered"},
     )
     clip = fields.Function(_media, allow_none=True)
+    pictures = fields.Function(
+        _pictures,
+        metadata={
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "URLs of the pictures sent with the answer (the photos of an MMS)",
+        },
+    )
 
 
 class AnswerDetailSchema(AnswerSchema):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from panel.answers.models import Answer, AnswerChannel, ClipKind
+from panel.answers.models import Answer, AnswerChannel, AnswerPicture, ClipKind
 from panel.contacts.phones import PhoneNumberError, normalise_phone, region_for_language
 from panel.core.db import utcnow
 from panel.core.errors import Conflict, ValidationError
@@ -82,9 +83,10 @@ def _invalid(errors: dict[str, list[Any]]) -> ValidationError:
     return ValidationError(first, details=errors)
 
 
-def clean(question: Question, given: Given) -> dict[str, Any]:
+def clean(question: Question, given: Given, *, with_pictures: bool = False) -> dict[str, Any]:
     """The answer's fields from ``given``, checked against the question; a ValidationError
-    names every field that is wrong, in words a tenant understands."""
+    names every field that is wrong, in words a tenant understands. An answer may be only
+    pictures (``with_pictures``: the photos of an MMS)."""
     modes = set(question.answer_modes or ())
     errors: dict[str, list[Any]] = {}
     values: dict[str, Any] = {"text": None, "score": None, "choice": None, "clip_kind": None}
@@ -112,7 +114,7 @@ def clean(question: Question, given: Given) -> dict[str, Any]:
         if given.clip_kind not in {k.value for k in ClipKind} or given.clip_kind not in modes:
             errors["clip"] = [_l("This question does not take recordings of that kind.")]
         values["clip_kind"] = given.clip_kind
-    if not errors and not any(values.values()):
+    if not errors and not any(values.values()) and not with_pictures:
         errors["answer"] = [_l("Your answer is empty. Write, choose or record something first.")]
     if errors:
         raise _invalid(errors)
@@ -213,13 +215,15 @@ def record_answer(
     submission_key: str | None = None,
     provider_id: str | None = None,
     media_id: int | None = None,
+    picture_ids: Sequence[int] = (),
     now: dt.datetime | None = None,
 ) -> Recorded:
     """Store one answer in the caller's transaction (the caller commits).
 
     Raises QuestionClosed when the question takes no answers, ValidationError when what was
     given does not fit the question. A repeat (same submission key, provider id or personal
-    link) returns the first answer with ``created=False``.
+    link) returns the first answer with ``created=False``. ``picture_ids`` are pictures sent
+    with the answer (ready MediaFiles of kind ``picture``), kept in that order.
     """
     now = now or utcnow()
     repeat = find_repeat(
@@ -232,7 +236,7 @@ def record_answer(
         return Recorded(repeat, False)
     if not accepts_answers(question, now):
         raise QuestionClosed(_l("This question is closed."))
-    values = clean(question, given)
+    values = clean(question, given, with_pictures=bool(picture_ids))
     if media_id is not None and values["clip_kind"] is None:
         values["clip_kind"] = given.clip_kind or ClipKind.AUDIO.value
     answer = Answer(
@@ -256,6 +260,10 @@ def record_answer(
         provider_id=provider_id,
         me_token=new_token(),
         created_at=now,
+        pictures=[
+            AnswerPicture(organisation_id=question.organisation_id, media_id=media, position=i)
+            for i, media in enumerate(picture_ids)
+        ],
     )
     try:
         with session.begin_nested():

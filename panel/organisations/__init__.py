@@ -8,4 +8,6 @@ room = Room(
     models=("panel.organisations.models",),
     blueprints=("panel.organisations.views:bp",),
     nav=(NavItem("organisations.settings", _l("Settings"), order=92, admins_only=True),),
+    setup=("panel.organisations.brand:init_templates",),
+    demo=("panel.organisations.demo:seed_demo_brand",),
 )

@@ -409,6 +409,8 @@ def _question_context(question: Question) -> dict[str, Any]:
         "question_prompt": question.prompt or "",
         "poster": poster,
         "closes_at": question.closes_at,
+        # A score can be sent back as an SMS reply (panel.answers.inbound reads it).
+        "replies_with_score": "score" in (question.answer_modes or []),
     }
 
 

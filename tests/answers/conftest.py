@@ -4,10 +4,14 @@ a live question, and a touchpoint placed in a stairwell."""
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
+from notifications.senders import add_sender_number
+from panel.answers.models import Answer
 from panel.contacts.models import Contact
 from panel.core.db import utcnow
 from panel.core.scoping import scoped_to
@@ -107,3 +111,37 @@ def touchpoint_factory(scoped, question):
         return touchpoint
 
     return make
+
+
+# --- the phone line: SMS and calls to the organisation's number, through the Twilio double ---
+
+SMS_PATH = "/hooks/twilio/sms"
+VOICE_PATH = "/hooks/twilio/voice"
+RECORDED_PATH = "/hooks/twilio/voice/recorded"
+
+
+@pytest.fixture
+def phone_line(monkeypatch, app, db_session, organisation, twilio_double):
+    """The organisation's number at the Twilio double, for SMS and calls; the app's Twilio
+    settings point at the double (replies go to it, recordings come from it)."""
+    settings = app.config["STOOP"]
+    for name, value in twilio_double.settings().items():
+        monkeypatch.setattr(settings, name, value)
+    add_sender_number(db_session, organisation.id, twilio_double.phone_number, voice=True)
+    db_session.commit()
+    return twilio_double
+
+
+@pytest.fixture
+def hooks(app):
+    """The webhook URLs as Twilio calls them (STOOP_BASE_URL + path)."""
+    base = app.config["STOOP"].base_url
+    return SimpleNamespace(
+        sms=base + SMS_PATH, voice=base + VOICE_PATH, recorded=base + RECORDED_PATH
+    )
+
+
+def stored_answers(session) -> list[Answer]:
+    """Every answer in the database, oldest first (read afresh)."""
+    session.expire_all()
+    return list(session.scalars(sa.select(Answer).order_by(Answer.id)))

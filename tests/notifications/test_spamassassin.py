@@ -216,6 +216,34 @@ def test_the_message_scores_at_most_zero(db_session, org, use_smtp, template):
     assert value <= MAX_SCORE, f"{template} scored {value}:\n{report}"
 
 
+# "invite_elsewhere" speaks for another organisation (made in the case), which has no logo.
+@pytest.mark.parametrize("template", sorted(set(CASES) - {"accounts/email/invite_elsewhere"}))
+def test_with_a_logo_the_message_scores_at_most_zero(db_session, org, use_smtp, template):
+    """The organisation's logo in the header costs no points.
+
+    SpamAssassin's HTML_IMAGE_ONLY_04…32 add up to 2.8 points to any HTML part with an <img>
+    and at most 3,200 characters of HTML source, whatever its text says. The layout's head
+    (Outlook, dark-mode and phone settings) keeps even the shortest e-mail (a password reset)
+    above that; this test notices if a change to a template brings one back under it.
+    """
+    from media.images import logo_picture
+    from media.storage import current_storage
+    from panel.organisations.brand import store_logo
+    from panel.organisations.demo import demo_logo_png
+
+    picture = logo_picture(demo_logo_png(org.name, "#7a1f3d"))
+    store_logo(current_storage(), org, picture)
+    db_session.commit()
+    CASES[template](db_session, org)
+    db_session.commit()
+
+    [received] = use_smtp.received
+    html = received.message.get_body(("html",)).get_content()
+    assert f'src="https://stoop.angsbacken.se/o/angsbacken/logo-{picture.digest}.png"' in html
+    value, report = score(received.raw)
+    assert value <= MAX_SCORE, f"{template} with a logo scored {value}:\n{report}"
+
+
 def test_the_check_sees_a_message_without_date_and_message_id(db_session, org, use_smtp):
     """The harness works: the same message without the headers Stoop sets scores above 0."""
     reset(db_session, org)

@@ -72,6 +72,8 @@ def test_a_send_to_50_members_reaches_each_once_on_their_channel(
         tokens.add(token)
         # Every bulk SMS says how to stop them, in the word its reader's language uses.
         assert "STOPP" in sms.body or "STOP" in sms.body
+        # A score question may be answered by replying with the number.
+        assert any(f"1 {word} 10" in sms.body for word in ("till", "tot", "to"))
     assert len(tokens) == 50 and all(len(t) >= 32 for t in tokens)
     for token in tokens:
         page = staff_client.get(f"/a/{token}")

@@ -7,14 +7,25 @@ OpenAPI document, and refuses what Twilio refuses with Twilio's error shape
 ``{"code", "message", "more_info", "status"}``. It records every request and every accepted
 message, can be told to fail the next requests (retry tests), and sends status callbacks signed
 with the auth token, as Twilio does.
+
+It also serves what Twilio keeps for us: a call's recordings (``GET .../Recordings/{Sid}``, with
+``.wav``, ``.mp3`` or no extension, behind basic auth) and the files of an MMS a tenant sent
+(``GET .../Messages/{MessageSid}/Media/{Sid}``, behind basic auth, answered with a redirect to an
+unauthenticated, short-lived storage URL as Twilio's media URLs are). Phone calls are played by
+:mod:`tests.twilio_double.calls`, which follows our TwiML the way Twilio does.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import math
 import re
 import secrets
+import shutil
+import subprocess
 import threading
+import wave
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from typing import Any
@@ -29,6 +40,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from tests.twilio_double import spec
+from tests.twilio_double.calls import PhoneCall
 
 API_VERSION = "2010-04-01"
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
@@ -62,6 +74,68 @@ def segments(body: str) -> int:
 def new_sid(prefix: str) -> str:
     """A Twilio-shaped id: two letters and 32 hex digits."""
     return prefix + secrets.token_hex(16)
+
+
+def tone_wav(seconds: float = 1.5, frequency: float = 440.0, rate: int = 8000) -> bytes:
+    """A real WAV file as Twilio records a phone call: 8 kHz, mono, 16-bit PCM (a tone)."""
+    frames = bytearray()
+    for i in range(int(seconds * rate)):
+        sample = int(12000 * math.sin(2 * math.pi * frequency * i / rate))
+        frames += sample.to_bytes(2, "little", signed=True)
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(bytes(frames))
+    return out.getvalue()
+
+
+def wav_to_mp3(data: bytes) -> bytes:
+    """The MP3 Twilio serves for ``{RecordingUrl}.mp3`` (made by ffmpeg)."""
+    if shutil.which("ffmpeg") is None:
+        raise TwilioError(404, 20404, path="(no ffmpeg to make an mp3)")
+    done = subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "wav", "-i", "pipe:0", "-f", "mp3", "pipe:1"],
+        input=data,
+        capture_output=True,
+        check=True,
+    )
+    return done.stdout
+
+
+@dataclass
+class Recording:
+    """A recording the double keeps for a call, as ``GET .../Recordings/{Sid}`` serves it."""
+
+    sid: str
+    account_sid: str
+    call_sid: str
+    audio: bytes
+    duration: int
+
+    @property
+    def path(self) -> str:
+        """The path of Twilio's RecordingUrl (without an extension)."""
+        return f"/{API_VERSION}/Accounts/{self.account_sid}/Recordings/{self.sid}"
+
+
+@dataclass
+class MediaItem:
+    """One file of an MMS a tenant sent, as ``GET .../Messages/{Sid}/Media/{Sid}`` serves it."""
+
+    sid: str
+    message_sid: str
+    account_sid: str
+    content: bytes
+    content_type: str
+    storage_token: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+
+    @property
+    def path(self) -> str:
+        """The path of Twilio's MediaUrl{N}."""
+        message = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{self.message_sid}"
+        return f"{message}/Media/{self.sid}"
 
 
 @dataclass
@@ -155,6 +229,8 @@ class TwilioDouble:
         self.messages: list[SentMessage] = []
         self.last_inbound_sid = ""
         self.requests: list[RecordedRequest] = []
+        self.recordings: dict[str, Recording] = {}
+        self.media: dict[str, MediaItem] = {}
         self._failures: list[tuple[int, int | None]] = []
         self._lock = threading.Lock()
         self._server: BaseWSGIServer | None = None
@@ -163,6 +239,13 @@ class TwilioDouble:
             [
                 Rule("/2010-04-01/Accounts/<account>/Messages.json", endpoint="messages"),
                 Rule("/2010-04-01/Accounts/<account>/Messages/<sid>.json", endpoint="message"),
+                Rule("/2010-04-01/Accounts/<account>/Recordings/<sid>", endpoint="recording"),
+                Rule(
+                    "/2010-04-01/Accounts/<account>/Messages/<message>/Media/<sid>",
+                    endpoint="media",
+                ),
+                # Where Twilio's media URLs redirect to: a short-lived URL needing no login.
+                Rule("/mms-storage/<token>", endpoint="media_storage"),
             ]
         )
 
@@ -206,6 +289,34 @@ class TwilioDouble:
             self.messages.clear()
             self.requests.clear()
             self._failures.clear()
+            self.recordings.clear()
+            self.media.clear()
+
+    def add_recording(self, call_sid: str, audio: bytes | None = None) -> Recording:
+        """Keep a recording of call ``call_sid`` (a real short WAV unless ``audio`` is given)
+        to serve at its RecordingUrl, as Twilio does once a ``<Record>`` finishes."""
+        data = tone_wav() if audio is None else audio
+        duration = max(1, round(len(data) / 16000))
+        recording = Recording(new_sid("RE"), self.account_sid, call_sid, data, duration)
+        with self._lock:
+            self.recordings[recording.sid] = recording
+        return recording
+
+    def recording_url(self, recording: Recording) -> str:
+        """The RecordingUrl Twilio reports: no extension; add ``.wav`` or ``.mp3``."""
+        return self.url + recording.path
+
+    def add_media(self, message_sid: str, content: bytes, content_type: str) -> MediaItem:
+        """Keep one file of an incoming MMS to serve at its MediaUrl."""
+        item = MediaItem(new_sid("ME"), message_sid, self.account_sid, content, content_type)
+        with self._lock:
+            self.media[item.sid] = item
+        return item
+
+    def requests_to(self, path_prefix: str) -> list[RecordedRequest]:
+        """The requests received for paths that start with ``path_prefix``."""
+        with self._lock:
+            return [r for r in self.requests if r.path.startswith(path_prefix)]
 
     def fail_next(self, count: int = 1, status: int = 500, code: int | None = None) -> None:
         """Answer the next ``count`` API requests with ``status`` (and Twilio ``code``)."""
@@ -289,6 +400,34 @@ class TwilioDouble:
         sent = {key: value for key, value in params.items() if value is not None}
         return self.post_signed(target, url, sent)
 
+    def send_inbound_mms(
+        self,
+        target: Any,
+        url: str,
+        *,
+        from_: str,
+        body: str = "",
+        files: list[tuple[bytes, str]],
+        to: str | None = None,
+        sid: str | None = None,
+    ) -> Any:
+        """An MMS: ``body`` and ``files`` ((content, content type) each), kept by the double
+        and announced as Twilio does (``NumMedia``, ``MediaUrl{N}``, ``MediaContentType{N}``)."""
+        sid = sid or new_sid("MM")
+        extra: dict[str, str | None] = {"NumMedia": str(len(files))}
+        for number, (content, content_type) in enumerate(files):
+            item = self.add_media(sid, content, content_type)
+            extra[f"MediaUrl{number}"] = self.url + item.path
+            extra[f"MediaContentType{number}"] = content_type
+        return self.send_inbound_sms(target, url, from_=from_, body=body, to=to, sid=sid, **extra)
+
+    def call(self, target: Any, url: str, *, from_: str, to: str | None = None) -> PhoneCall:
+        """A call from ``from_`` to our number ``to``, started: Twilio has asked the number's
+        voice ``url`` what to do; the returned call follows the TwiML we answered."""
+        call = PhoneCall(self, target, url, new_sid("CA"), from_, to or self.phone_number)
+        call.start()
+        return call
+
     def post_signed(self, target: Any, url: str, params: dict[str, str]) -> Any:
         """POST ``params`` to ``url`` with ``X-Twilio-Signature`` computed as Twilio does.
 
@@ -338,8 +477,14 @@ class TwilioDouble:
             endpoint, args = adapter.match()
         except NotFound as exc:
             raise TwilioError(404, 20404, path=request.path) from exc
+        if endpoint == "media_storage":
+            return self._stored_media(args["token"])
         self._authenticate(recorded, args["account"])
         self._maybe_fail()
+        if endpoint == "recording" and request.method == "GET":
+            return self._recording(args["sid"], request.path)
+        if endpoint == "media" and request.method == "GET":
+            return self._media(args["message"], args["sid"], request.path)
         if endpoint == "messages" and request.method == "POST":
             return self._create(recorded)
         if endpoint == "message" and request.method == "GET":
@@ -348,6 +493,43 @@ class TwilioDouble:
             except KeyError as exc:
                 raise TwilioError(404, 20404, path=request.path) from exc
         raise TwilioError(405, 20004)
+
+    def _recording(self, name: str, path: str) -> Response:
+        """A recording's audio: WAV without an extension or with ``.wav``, MP3 with ``.mp3``;
+        ``.json`` is the recording resource."""
+        sid, _dot, extension = name.partition(".")
+        if not spec.matches_sid(spec.RECORDING_PATH, "Sid", sid):
+            raise TwilioError(404, 20404, path=path)
+        recording = self.recordings.get(sid)
+        if recording is None or extension not in ("", "wav", "mp3", "json"):
+            raise TwilioError(404, 20404, path=path)
+        if extension == "json":
+            return _json(
+                {"sid": sid, "call_sid": recording.call_sid, "duration": str(recording.duration),
+                 "status": "completed", "account_sid": recording.account_sid},
+                200,
+            )  # fmt: skip
+        if extension == "mp3":
+            return Response(wav_to_mp3(recording.audio), mimetype="audio/mpeg")
+        return Response(recording.audio, mimetype="audio/x-wav")
+
+    def _media(self, message_sid: str, sid: str, path: str) -> Response:
+        """An MMS file: Twilio answers its media URL with a redirect to its storage."""
+        item = self.media.get(sid)
+        documented = spec.matches_sid(spec.MEDIA_PATH, "Sid", sid) and spec.matches_sid(
+            spec.MEDIA_PATH, "MessageSid", message_sid
+        )
+        if not documented or item is None or item.message_sid != message_sid:
+            raise TwilioError(404, 20404, path=path)
+        response = Response(b"", status=307)
+        response.headers["Location"] = f"{self.url}/mms-storage/{item.storage_token}"
+        return response
+
+    def _stored_media(self, token: str) -> Response:
+        for item in list(self.media.values()):
+            if secrets.compare_digest(item.storage_token, token):
+                return Response(item.content, mimetype=item.content_type)
+        return Response(b"<Error>NoSuchKey</Error>", status=404, mimetype="application/xml")
 
     def _authenticate(self, recorded: RecordedRequest, account: str) -> None:
         if (

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ DOCUMENT = next(
 )
 MESSAGES_PATH = "/2010-04-01/Accounts/{AccountSid}/Messages.json"
 MESSAGE_PATH = "/2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json"
+RECORDING_PATH = "/2010-04-01/Accounts/{AccountSid}/Recordings/{Sid}.json"
+MEDIA_PATH = "/2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media/{Sid}.json"
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -68,6 +71,21 @@ def message_schema() -> dict[str, Any]:
     """The ``api.v2010.account.message`` resource schema, references inlined."""
     doc = document()
     return _resolve(doc["components"]["schemas"]["api.v2010.account.message"], doc)
+
+
+@functools.cache
+def path_parameter_pattern(path: str, name: str) -> re.Pattern[str]:
+    """The documented pattern of path parameter ``name`` of the GET at ``path`` (a
+    recording's ``Sid`` is ``^RE[0-9a-fA-F]{32}$``)."""
+    for parameter in document()["paths"][path]["get"]["parameters"]:
+        if parameter["name"] == name and parameter["in"] == "path":
+            return re.compile(parameter["schema"]["pattern"])
+    raise KeyError(f"{path} documents no path parameter {name}")
+
+
+def matches_sid(path: str, name: str, value: str) -> bool:
+    """True when ``value`` is shaped as the document says path parameter ``name`` is."""
+    return bool(path_parameter_pattern(path, name).fullmatch(value))
 
 
 def message_properties() -> frozenset[str]:

@@ -1,0 +1,103 @@
+"""Touchpoints on the phone: a voice touchpoint owns one of the organisation's own numbers, and
+the answers room finds the question a placement shows today through its seam."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from notifications.senders import add_sender_number
+from panel.answers.placements import FINDER_KEY, placed_question
+from panel.core.errors import ValidationError
+from panel.core.scoping import scoped_to
+from panel.questions.models import QuestionStatus
+from tests.factories import OrganisationFactory
+from touchpoints.phone import create_voice_touchpoint, find_placed
+
+LONG_AGO = dt.date(2020, 1, 1)
+NUMBER = "+46701740605"
+
+
+@pytest.fixture
+def our_number(db_session, organisation):
+    add_sender_number(db_session, organisation.id, NUMBER, voice=True)
+    db_session.commit()
+    return NUMBER
+
+
+def test_create_app_plugs_touchpoints_into_the_answers_seam(app):
+    assert app.extensions[FINDER_KEY] is find_placed
+
+
+def test_a_voice_touchpoint_plays_its_current_question_on_its_number(
+    scoped, organisation, live_question, our_number
+):
+    touchpoint = create_voice_touchpoint(
+        scoped,
+        {"name": "Telefonlinjen"},
+        f" {NUMBER[:4]} {NUMBER[4:]} ",
+        [(live_question.id, LONG_AGO)],
+    )
+    scoped.commit()
+
+    assert (touchpoint.kind, touchpoint.phone_number) == ("voice", NUMBER)
+    placed = placed_question(scoped, organisation.id, ("voice",), phone_number=NUMBER)
+    assert (placed.question.id, placed.touchpoint_id) == (live_question.id, touchpoint.id)
+    assert placed.link.endswith(f"/t/{touchpoint.slug}")
+    assert placed_question(scoped, organisation.id, ("voice",), phone_number="+46700000000") is None
+    assert placed_question(scoped, organisation.id, ("sms", "link")) is None
+
+
+@pytest.mark.parametrize(
+    ("number", "words"),
+    [
+        ("0701740605", "international form"),
+        ("+46812345678", "is not one of your organisation's numbers"),
+    ],
+)
+def test_a_voice_touchpoint_needs_one_of_the_organisations_own_numbers(
+    scoped, our_number, number, words
+):
+    with pytest.raises(ValidationError) as refused:
+        create_voice_touchpoint(scoped, {"name": "Telefonlinjen"}, number)
+
+    assert words in str(refused.value.message)
+    assert "phone_number" in refused.value.details
+
+
+def test_a_number_answers_for_one_touchpoint_only(scoped, our_number):
+    create_voice_touchpoint(scoped, {"name": "Telefonlinjen"}, NUMBER)
+    scoped.commit()
+
+    with pytest.raises(ValidationError) as refused:
+        create_voice_touchpoint(scoped, {"name": "Andra linjen"}, NUMBER)
+
+    assert "already answers calls" in str(refused.value.message)
+
+
+def test_another_organisations_number_is_not_ours(db_session, organisation):
+    other = OrganisationFactory()
+    add_sender_number(db_session, other.id, "+46701740699", voice=True)
+    db_session.commit()
+
+    with scoped_to(db_session, organisation.id), pytest.raises(ValidationError):
+        create_voice_touchpoint(db_session, {"name": "Telefonlinjen"}, "+46701740699")
+
+
+def test_the_first_touchpoint_with_a_live_question_is_offered(
+    scoped, organisation, staff, live_question, touchpoint_factory
+):
+    from tests.questions.conftest import make_question
+
+    closed = make_question(staff, title="Gammal fråga", status=QuestionStatus.CLOSED)
+    touchpoint_factory(name="Gammal länk", kind="link", schedule=[(closed.id, LONG_AGO)])
+    touchpoint_factory(
+        name="Inaktiv", kind="sms", schedule=[(live_question.id, LONG_AGO)], is_active=False
+    )
+    current = touchpoint_factory(name="Länk", kind="link", schedule=[(live_question.id, LONG_AGO)])
+    touchpoint_factory(name="Flygblad", kind="qr", schedule=[(live_question.id, LONG_AGO)])
+
+    placed = placed_question(scoped, organisation.id, ("sms", "link"))
+
+    assert (placed.touchpoint_id, placed.question.id) == (current.id, live_question.id)
