@@ -116,6 +116,9 @@ def make_test_settings(tmp_path: Path, database_url: str, **overrides: Any) -> S
         "log_json": True,
         # No SMS throughput cap: tests of the cap set it (tests/notifications/test_throttle.py).
         "sms_per_second": 0,
+        # Pages drawn afresh: a test that changes a question sees the change at once (the
+        # page cache has its own test, tests/touchpoints/test_page_cache.py).
+        "page_cache_seconds": 0,
     }
     values.update(overrides)
     return Settings.from_env(environ={}, **values)

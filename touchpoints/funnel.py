@@ -36,6 +36,7 @@ def record(
     *,
     day: dt.date | None = None,
     organisation_id: int | None = None,
+    amount: int = 1,
 ) -> None:
     """Add one ``event`` (view, start, answer) from ``src`` to today's counter of the
     touchpoint (today in its organisation's time zone). Part of the caller's transaction.
@@ -65,10 +66,10 @@ def record(
         day=day,
         source=source,
         event=event,
-        count=1,
+        count=amount,
     ).on_conflict_do_update(
         index_elements=["touchpoint_id", "day", "source", "event"],
-        set_={"count": table.c.count + 1},
+        set_={"count": table.c.count + amount},
     )
     session.execute(statement)
 

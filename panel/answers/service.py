@@ -16,8 +16,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from panel.answers.models import Answer, AnswerChannel, AnswerPicture, ClipKind
 from panel.contacts.phones import PhoneNumberError, normalise_phone, region_for_language
@@ -226,62 +226,96 @@ def record_answer(
     with the answer (ready MediaFiles of kind ``picture``), kept in that order.
     """
     now = now or utcnow()
-    repeat = find_repeat(
-        session,
-        submission_key=submission_key,
-        provider_id=provider_id,
-        invitation_id=invitation.id if invitation else None,
-    )
-    if repeat is not None:
-        return Recorded(repeat, False)
+    invitation_id = invitation.id if invitation else None
     if not accepts_answers(question, now):
-        raise QuestionClosed(_l("This question is closed."))
-    values = clean(question, given, with_pictures=bool(picture_ids))
-    if media_id is not None and values["clip_kind"] is None:
-        values["clip_kind"] = given.clip_kind or ClipKind.AUDIO.value
-    answer = Answer(
-        organisation_id=question.organisation_id,
-        question_id=question.id,
-        channel=AnswerChannel(channel).value,
-        language=language,
-        **values,
-        **clean_respondent(given, language),
-        media_id=media_id,
-        place_id=place_id if place_id is not None else _place_of(invitation),
-        contact_id=contact_id if contact_id is not None else _contact_of(invitation),
-        invitation_id=invitation.id if invitation else None,
-        touchpoint_id=touchpoint_id or (invitation.touchpoint_id if invitation else None),
-        source=source,
-        external_ref=external_ref or (invitation.external_ref if invitation else None),
-        consent_identity=given.consent.identity,
-        consent_quote=given.consent.quote,
-        consent_show_clip=given.consent.show_clip,
-        submission_key=submission_key,
-        provider_id=provider_id,
-        me_token=new_token(),
-        created_at=now,
-        pictures=[
-            AnswerPicture(organisation_id=question.organisation_id, media_id=media, position=i)
-            for i, media in enumerate(picture_ids)
-        ],
-    )
-    try:
-        with session.begin_nested():
-            session.add(answer)
-    except IntegrityError:
-        # Another request wrote the same answer between our look-up and our insert.
         repeat = find_repeat(
             session,
             submission_key=submission_key,
             provider_id=provider_id,
-            invitation_id=invitation.id if invitation else None,
+            invitation_id=invitation_id,
+        )
+        if repeat is not None:
+            return Recorded(repeat, False)
+        raise QuestionClosed(_l("This question is closed."))
+    values = clean(question, given, with_pictures=bool(picture_ids))
+    if media_id is not None and values["clip_kind"] is None:
+        values["clip_kind"] = given.clip_kind or ClipKind.AUDIO.value
+    row = {
+        "organisation_id": question.organisation_id,
+        "question_id": question.id,
+        "channel": AnswerChannel(channel).value,
+        "language": language,
+        **values,
+        **clean_respondent(given, language),
+        "media_id": media_id,
+        "place_id": place_id if place_id is not None else _place_of(invitation),
+        "contact_id": contact_id if contact_id is not None else _contact_of(invitation),
+        "invitation_id": invitation_id,
+        "touchpoint_id": touchpoint_id or (invitation.touchpoint_id if invitation else None),
+        "source": source,
+        "external_ref": external_ref or (invitation.external_ref if invitation else None),
+        "consent_identity": given.consent.identity,
+        "consent_quote": given.consent.quote,
+        "consent_show_clip": given.consent.show_clip,
+        "consent_changed_at": None,
+        "submission_key": submission_key,
+        "provider_id": provider_id,
+        "me_token": new_token(),
+        "created_at": now,
+    }
+    answer_id = _insert_once(session, row)
+    if answer_id is None:
+        # The same submission key, provider id or personal link made an answer before (or
+        # at the same moment, in another request): that one stands.
+        repeat = find_repeat(
+            session,
+            submission_key=submission_key,
+            provider_id=provider_id,
+            invitation_id=invitation_id,
         )
         if repeat is None:
-            raise
+            raise Conflict(_l("Your answer could not be stored. Please send it again."))
         return Recorded(repeat, False)
+    answer = _persistent(session, Answer(id=answer_id, **row))
+    for position, media in enumerate(picture_ids):
+        session.add(
+            AnswerPicture(
+                organisation_id=question.organisation_id,
+                answer_id=answer_id,
+                media_id=media,
+                position=position,
+            )
+        )
     if invitation is not None and invitation.answered_at is None:
         invitation.answered_at = now
     return Recorded(answer, True)
+
+
+def _insert_statement(dialect: str) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id, built once per dialect (the values are
+    bound at execution, so the compiled statement is reused)."""
+    found = _INSERTS.get(dialect)
+    if found is None:
+        insert = (postgresql if dialect == "postgresql" else sqlite).insert(Answer.__table__)
+        found = _INSERTS[dialect] = insert.on_conflict_do_nothing().returning(Answer.__table__.c.id)
+    return found
+
+
+_INSERTS: dict[str, Any] = {}
+
+
+def _insert_once(session: Session, row: dict[str, Any]) -> int | None:
+    """Insert the answer unless one with its submission key, provider id or personal link is
+    there: one statement, which a concurrent twin cannot slip past. Its id, or None."""
+    statement = _insert_statement(session.get_bind().dialect.name)
+    return session.execute(statement, row).scalar()
+
+
+def _persistent(session: Session, answer: Answer) -> Answer:
+    """The row just inserted as a session object, without reading it back."""
+    make_transient_to_detached(answer)
+    session.add(answer)
+    return answer
 
 
 def _place_of(invitation: Invitation | None) -> int | None:

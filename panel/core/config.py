@@ -63,6 +63,8 @@ class Settings:
     login_account_rate_limit: str = "10 per 15 minutes;30 per day"
     # Failed logins to one account from one browser that has logged in to it before.
     login_device_rate_limit: str = "10 per 15 minutes;30 per day"
+    # How long a touchpoint's page is kept ready (0: drawn for every visit, as tests do).
+    page_cache_seconds: int = 30
     # Answers sent from one address (a household or a building's Wi-Fi may share one).
     answer_rate_limit: str = "30 per minute;300 per hour"
     # Answers sent through one personal link (a second one is refused anyway; this stops floods).

@@ -249,10 +249,19 @@ def main() -> int:
     database_url, drop = make_database()
     instance = Path(tempfile.mkdtemp(prefix="stoop-bench-instance-"))
     os.environ["STOOP_ANSWER_RATE_LIMIT"] = "1000000 per minute"  # one client sends them all
+    redis = _redis()
+    if redis:
+        # As in production: caches and counters in Redis, and background work for the workers
+        # (none run here), so the web processes do only the requests being measured.
+        os.environ["STOOP_REDIS_URL"] = redis
+        os.environ["STOOP_BROKER_URL"] = redis
     try:
         slug = seed(database_url, instance)
         kind = "PostgreSQL" if database_url.startswith("postgresql") else "SQLite"
-        print(f"a live question on a touchpoint, on {kind}; gunicorn as in the Procfile")
+        shared = "Redis" if redis else "no Redis (in-process cache, counts in the database)"
+        print(
+            f"a live question on a touchpoint, on {kind} with {shared}; gunicorn as in the Procfile"
+        )
         port = _free_port()
         server = start_gunicorn(database_url, instance, port)
         try:
@@ -271,6 +280,20 @@ def main() -> int:
         drop()
         shutil.rmtree(instance, ignore_errors=True)
         os.environ.pop("STOOP_ANSWER_RATE_LIMIT", None)
+        os.environ.pop("STOOP_REDIS_URL", None)
+        os.environ.pop("STOOP_BROKER_URL", None)
+
+
+def _redis() -> str | None:
+    """A Redis database of its own for the run, emptied; None when Redis is not running."""
+    url = os.environ.get("STOOP_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_connect_timeout=1).flushdb()
+    except Exception:  # noqa: BLE001 - no Redis: measure the embedded way
+        return None
+    return url
 
 
 def report(
