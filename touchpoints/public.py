@@ -25,6 +25,7 @@ from panel.core.extensions import csrf, db, limiter
 from panel.core.i18n import lazy_text as _l
 from panel.core.i18n import switched_language, use_tenant_language
 from panel.core.scoping import scope_session
+from panel.organisations.embedding import embed_origins, frame_policy
 from panel.organisations.models import Organisation
 from panel.questions.forms import DEFAULT_TIMEZONE, local_day
 from panel.questions.models import Question
@@ -32,7 +33,6 @@ from panel.questions.playback import player_for
 from panel.questions.service import accepts_answers
 from panel.sends.public import answer_limit
 from touchpoints import counting, funnel, links, page_cache, service
-from touchpoints.embedding import embed_origins, frame_policy
 from touchpoints.flyer import poster_data_uri, render_flyer
 from touchpoints.models import FunnelEvent, Touchpoint
 from touchpoints.qr import qr_png, qr_svg
@@ -105,7 +105,7 @@ def _page(
                 ".answer",
                 slug=touchpoint.slug,
                 src=source,
-                embed=embedded or None,
+                embed="1" if embedded else None,
                 lang=switched_language(),
             ),
             submission=submission or web.new_submission_key(),

@@ -22,6 +22,7 @@ from panel.core.errors import NotFound, ValidationError
 from panel.core.extensions import csrf, db, limiter
 from panel.core.i18n import lazy_text as _l
 from panel.core.i18n import use_tenant_language
+from panel.organisations.embedding import embed_origins, frame_policy
 from panel.organisations.models import Organisation
 from panel.panels.models import MemberStatus, PanelConsentVersion
 
@@ -59,10 +60,19 @@ def thanks(token: str) -> Any:
         return _not_found()
     answer = owner.answer
     _speak(organisation, answer.language)
+    embedded = request.args.get("embed") == "1"
     page = render_template(
-        "answers/thanks.html", organisation=organisation, answer=answer, token=token
+        "answers/thanks.html",
+        organisation=organisation,
+        answer=answer,
+        token=token,
+        embedded=embedded,
     )
-    return page, 200, NO_STORE
+    headers = dict(NO_STORE)
+    if embedded:
+        # Answered inside a website's frame: the thanks shows there too, for the same sites.
+        headers["Content-Security-Policy"] = frame_policy(embed_origins(organisation))
+    return page, 200, headers
 
 
 @bp.get("/me/<token>")

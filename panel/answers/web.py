@@ -107,7 +107,9 @@ def after_answer(answer: Answer, created: bool) -> Any:
     """Where the tenant goes next: the thank-you page (a plain form), or its address in JSON
     for the page's script, which then uploads the announced clip to ``clip`` (given while the
     answer awaits one)."""
-    thanks = url_for("answers_public.thanks", token=answer.me_token)
+    # Inside a website's frame the thank-you page is framed too (it says so to be allowed).
+    embedded = "1" if request.args.get("embed") == "1" else None
+    thanks = url_for("answers_public.thanks", token=answer.me_token, embed=embedded)
     if wants_json():
         body: dict[str, Any] = {
             "answer": answer.id,

@@ -10,10 +10,13 @@ import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import sqlalchemy as sa
 
+from panel.answers.models import Answer
 from panel.core.scoping import scoped_to
 from panel.questions.models import QuestionStatus
 from tests.factories import OrganisationFactory, UserFactory
+from tests.fixtures.browser import artifact_path
 from tests.questions.conftest import make_question
 from touchpoints.service import create_touchpoint
 
@@ -81,6 +84,17 @@ def test_an_allowed_website_shows_the_touchpoint_inline_sized_to_it(live_server,
     )
     inner = frame.locator("html").evaluate("el => Math.ceil(el.getBoundingClientRect().height)")
     assert abs(iframe.bounding_box()["height"] - inner) <= 2
+
+    # The tenant answers inside the frame, and is thanked there.
+    frame.locator("label.score-option", has_text="8").first.click()
+    # The page speaks the browser's language (English here), whatever the question's.
+    frame.get_by_role("button", name="Send my answer").click()
+    thanks = frame.locator("h1", has_text="Thank you for your answer!")
+    thanks.wait_for(timeout=10_000)
+    page.screenshot(path=str(artifact_path("embed_answered")), full_page=True)
+    with live_server.app_context() as session:
+        answer = session.scalar(sa.select(Answer).order_by(Answer.id.desc()).limit(1))
+        assert (answer.channel, answer.score, answer.source) == ("embed", 8, "embed")
 
 
 def test_an_allowed_website_opens_the_touchpoint_from_a_button(live_server, other_site, page):

@@ -74,7 +74,7 @@ def test_every_static_url_a_page_emits_is_hashed(client, app):
         urls = [
             url_for("static", filename="favicon.svg"),
             url_for("static", filename="js/recorder.js"),
-            url_for("touchpoints_public.static", filename="frame.js"),
+            url_for("touchpoints_public.static", filename="embed.js"),
         ]
     for url in urls:
         assert re.search(r"\.[0-9a-f]{10}\.(svg|js)$", url), url

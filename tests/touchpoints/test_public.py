@@ -111,7 +111,7 @@ def test_framed_pages_name_the_allowed_origins_and_only_they(client, placed, org
     framed = client.get(f"/t/{placed.slug}?src=embed&embed=1")
     policy = framed.headers["Content-Security-Policy"]
     assert "frame-ancestors https://www.example.se http://127.0.0.1:8123" in policy
-    assert re.search(r"/touchpoints/static/frame\.[0-9a-f]{10}\.js", text(framed))
+    assert re.search(r"/static/js/frame\.[0-9a-f]{10}\.js", text(framed))
     assert (
         "frame-ancestors 'none'"
         in client.get(f"/t/{placed.slug}").headers["Content-Security-Policy"]
@@ -208,3 +208,22 @@ def test_embed_js_is_small_and_cacheable(client):
 
     assert len(gzip.compress(response.data, 9)) <= 5 * 1024
     assert "data-touchpoint" in text(response)
+
+
+def test_an_answer_given_in_a_frame_is_thanked_in_the_frame(client, placed, organisation):
+    organisation.settings = {"embed_origins": ["https://www.example.se"]}
+    system_session().commit()
+    url = f"/t/{placed.slug}?src=embed&embed=1"
+    page = text(client.get(url))
+    key = re.search(r'name="submission" value="([^"]+)"', page).group(1)
+    action = re.search(r'<form class="tenant-answer" method="post" action="([^"]+)"', page)
+    sent = client.post(
+        action.group(1).replace("&amp;", "&"), data={"submission": key, "score": "8"}
+    )
+    assert sent.status_code == 303 and "embed=1" in sent.headers["Location"]
+    thanks = client.get(sent.headers["Location"])
+    assert thanks.status_code == 200
+    assert "frame-ancestors https://www.example.se" in thanks.headers["Content-Security-Policy"]
+    assert 'target="_blank"' in text(thanks)  # the tenant's own page opens outside the frame
+    plain = client.get(sent.headers["Location"].replace("embed=1", ""))
+    assert "frame-ancestors 'none'" in plain.headers["Content-Security-Policy"]
