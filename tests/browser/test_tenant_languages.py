@@ -145,3 +145,70 @@ def test_the_arabic_join_page_and_its_language_switch(live_server, organisation,
     page.wait_for_url("**lang=pl")
     assert page.evaluate("document.documentElement.lang") == "pl"
     assert page.get_by_role("button", name="Dołącz").is_visible()
+
+
+@pytest.fixture(scope="module")
+def tenant_pages(live_server, organisation, slug):
+    """A personal link to a closed question, an answer's thank-you and own page, a 404."""
+    from panel.answers.models import Answer
+    from panel.core.db import utcnow
+    from panel.sends.models import Invitation
+    from panel.sends.service import new_token
+
+    with live_server.app_context() as session:
+        org = session.merge(organisation)
+        staff = UserFactory(organisation=org, name="Kim Holm")
+        closed = make_question(staff, title="Tvättstugans nya tider", status=QuestionStatus.CLOSED)
+        now = utcnow()
+        invitation = Invitation(
+            organisation_id=org.id,
+            token=new_token(),
+            question_id=closed.id,
+            channel="email",
+            created_at=now,
+            expires_at=now + dt.timedelta(days=30),
+        )
+        answer = Answer(
+            organisation_id=org.id,
+            question_id=closed.id,
+            channel="qr",
+            language="sv",
+            score=8,
+            text="Bra, men lampan i källaren blinkar.",
+            consent_quote=True,
+            me_token=new_token(),
+            created_at=now,
+        )
+        session.add_all([invitation, answer])
+        session.commit()
+        pages = {
+            "answer page": f"/t/{slug}",
+            "thank-you": f"/thanks/{answer.me_token}",
+            "own page": f"/me/{answer.me_token}",
+            "closed": f"/a/{invitation.token}",
+            "404": "/a/" + "x" * 32,
+        }
+        return answer.id, pages
+
+
+@pytest.mark.parametrize("language", ["sv", "nl", "en", "ar", "tr", "pl", "so"])
+def test_every_tenant_page_in_every_language_passes_axe(
+    live_server, tenant_pages, phone_in, language
+):
+    from panel.answers.models import Answer
+
+    answer_id, pages = tenant_pages
+    with live_server.app_context() as session:
+        # The thank-you and own pages speak the language the tenant answered in.
+        session.get(Answer, answer_id).language = language
+        session.commit()
+    page = phone_in(language)
+    problems = []
+    for name, url in pages.items():
+        response = page.goto(url)
+        assert response.status in (200, 404), (name, response.status)
+        assert page.evaluate("document.documentElement.lang") == language, name
+        problems += [f"{name}: {v}" for v in axe_violations(page)]
+        problems += [f"{name}: sideways {v}" for v in page.evaluate(OVERFLOW)]
+        screenshot(page, f"tenant_{name.replace(' ', '-')}_{language}_phone")
+    assert problems == []
