@@ -17,12 +17,13 @@ from typing import Any
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from notifications.brand import EMAIL_BOX, Logo
 from notifications.models import SenderNumber, SenderSettings
 from panel.core.config import Settings
-from panel.core.errors import Conflict, ValidationError
+from panel.core.errors import Conflict, NotFound, ValidationError
 from panel.core.scoping import ALL_ORGS_OPTION
 
 DEFAULT_COLOUR = "#1f5f5b"
@@ -148,15 +149,60 @@ def add_sender_number(
                 number=phone_number,
             )
         )
-    taken = organisation_for_number(session, phone_number)
-    if taken is not None:
-        raise Conflict(_("%(number)s is already in use.", number=phone_number))
+    taken = Conflict(
+        _("%(number)s is already in use.", number=phone_number),
+        code="phone_number_taken",
+        details={"phone_number": [_("This number is already in use.")]},
+    )
+    if organisation_for_number(session, phone_number) is not None:
+        raise taken
     number = SenderNumber(
         organisation_id=organisation_id, phone_number=phone_number, sms=sms, voice=voice
     )
-    session.add(number)
-    session.flush()
+    try:
+        # A savepoint: two admins adding the same number at once make one row and one
+        # refusal, and the caller's transaction lives on.
+        with session.begin_nested():
+            session.add(number)
+    except IntegrityError:
+        raise taken from None
     return number
+
+
+def sender_numbers(session: Session, organisation_id: int) -> list[SenderNumber]:
+    """The organisation's numbers, in the order they were added."""
+    return list(
+        session.scalars(
+            sa.select(SenderNumber)
+            .where(SenderNumber.organisation_id == organisation_id)
+            .order_by(SenderNumber.id)
+            .execution_options(**{ALL_ORGS_OPTION: True})
+        )
+    )
+
+
+def find_sender_number(session: Session, phone_number: str) -> SenderNumber | None:
+    """The number row for ``phone_number`` (E.164), whichever organisation owns it."""
+    return session.scalar(
+        sa.select(SenderNumber)
+        .where(SenderNumber.phone_number == phone_number)
+        .execution_options(**{ALL_ORGS_OPTION: True})
+    )
+
+
+def remove_sender_number(session: Session, organisation_id: int, number_id: int) -> str:
+    """Forget one of the organisation's numbers (SMS to it and calls to it reach no one here
+    any more); returns the number. What uses it is the caller's to check first."""
+    number = session.scalar(
+        sa.select(SenderNumber)
+        .where(SenderNumber.id == number_id, SenderNumber.organisation_id == organisation_id)
+        .execution_options(**{ALL_ORGS_OPTION: True})
+    )
+    if number is None:
+        raise NotFound(_("There is no such phone number. It may have been removed already."))
+    session.delete(number)
+    session.flush()
+    return number.phone_number
 
 
 def organisation_for_number(session: Session, phone_number: str) -> int | None:

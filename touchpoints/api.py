@@ -1,7 +1,8 @@
 """``/api/v1/touchpoints``: list, create, read and change touchpoints with their schedules.
 
-A place or question named in the body that is not the organisation's is a conflict with what is
-stored (409, as for places), not a missing resource: the request's own URL exists.
+A place, question or phone number named in the body that is not the organisation's is a
+conflict with what is stored (409, as for places), not a missing resource: the request's own URL
+exists. So is a number another touchpoint answers, or one that takes no calls.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from panel.core.i18n import lazy_text as _l
 from panel.core.pagination import decode_cursor, encode_cursor
 from panel.places.service import get_place
 from panel.questions.service import get_question
-from touchpoints import service
+from touchpoints import phone, service
 from touchpoints.models import Touchpoint, TouchpointKind
 from touchpoints.schemas import (
     TouchpointInSchema,
@@ -35,7 +36,8 @@ blp = Blueprint(
     "api_touchpoints",
     __name__,
     description="Touchpoints: lasting placements of a question (embed, QR flyer, link, e-mail "
-    "or SMS to an area) with a short public URL and a schedule of questions.",
+    "or SMS to an area, or a phone number tenants call) with a short public URL and a schedule "
+    "of questions.",
 )
 
 
@@ -81,6 +83,20 @@ def _fields(data: dict[str, Any]) -> dict[str, Any]:
     return {k: data[k] for k in ("name", "kind", "place_id", "is_active") if k in data}
 
 
+def _check_kind(touchpoint: Touchpoint, data: dict[str, Any]) -> None:
+    """409 for a change across the line between voice and the other kinds."""
+    voice = touchpoint.kind == TouchpointKind.VOICE
+    if "kind" in data and (data["kind"] == TouchpointKind.VOICE.value) != voice:
+        message = _l(
+            "A voice touchpoint stays a voice touchpoint, and the others never become one: "
+            "make a new touchpoint instead."
+        )
+        raise Conflict(message, code="kind_change", details={"kind": [message]})
+    if "phone_number" in data and not voice:
+        message = _l("Only a voice touchpoint has a phone number.")
+        raise Conflict(message, code="not_voice", details={"phone_number": [message]})
+
+
 @blp.route("/")
 class Touchpoints(MethodView):
     @blp.arguments(TouchpointQuerySchema, location="query")
@@ -110,11 +126,18 @@ class Touchpoints(MethodView):
     @blp.response(201, TouchpointSchema)
     @error_responses(blp, 409, 413, 422)
     def post(self, data: dict[str, Any]) -> Any:
-        """Create a touchpoint with a fresh slug, and its schedule. 409 when the place or a
-        question is not the organisation's, or when two steps start on the same day."""
+        """Create a touchpoint with a fresh slug, and its schedule; a ``voice`` one with its
+        phone number. 409 when the place, a question or the number is not the organisation's,
+        when two steps start on the same day, or when the number takes no calls or another
+        touchpoint answers it."""
         session = db.session()
         _check_references(data)
-        touchpoint = service.create_touchpoint(session, _fields(data), _pairs(data))
+        if data["kind"] == TouchpointKind.VOICE.value:
+            touchpoint = phone.create_voice_touchpoint(
+                session, _fields(data), data["phone_number"], _pairs(data)
+            )
+        else:
+            touchpoint = service.create_touchpoint(session, _fields(data), _pairs(data))
         session.commit()
         return dump_touchpoint(session, touchpoint, _today())
 
@@ -133,10 +156,20 @@ class TouchpointResource(MethodView):
     @error_responses(blp, 404, 409, 413, 422)
     def patch(self, data: dict[str, Any], touchpoint_id: int) -> Any:
         """Change the given fields; a ``schedule`` replaces the whole schedule. 409 as for
-        creating."""
+        creating, and for a change of kind to or from ``voice``."""
         session = db.session()
         touchpoint = service.get_touchpoint(session, touchpoint_id)
+        _check_kind(touchpoint, data)
         _check_references(data)
-        service.update_touchpoint(session, touchpoint, _fields(data), _pairs(data))
+        if touchpoint.kind == TouchpointKind.VOICE:
+            phone.update_voice_touchpoint(
+                session,
+                touchpoint,
+                _fields(data),
+                _pairs(data),
+                phone_number=data.get("phone_number", phone.KEEP),
+            )
+        else:
+            service.update_touchpoint(session, touchpoint, _fields(data), _pairs(data))
         session.commit()
         return dump_touchpoint(session, touchpoint, _today())

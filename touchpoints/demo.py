@@ -1,31 +1,42 @@
 """Demo touchpoints for "Demo Bostäder": one of each kind, a QR flyer placed in a stairwell,
-schedules of past, current and coming questions, and a few weeks of funnel figures.
+schedules of past, current and coming questions, and a few weeks of funnel figures; and
+"Telefonlinjen", which answers the demo's phone number with the current question.
 
 The funnel figures are made up (a fixed random seed) so the touchpoint pages have something to
-show: one counter row per day, source and event, as real visits leave them.
+show: one counter row per day, source and event, as real visits leave them. The phone line gets
+calls kept as the voice webhook keeps them, and the answers most of them left.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+import secrets
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from notifications.models import Channel, InboundMessage
+from notifications.senders import find_sender_number
 from panel.answers.demo import touchpoint_answer
+from panel.answers.models import AnswerChannel
+from panel.answers.phone import CallTarget
 from panel.core.db import utcnow
+from panel.organisations.demo import DEMO_PHONE_NUMBER
 from panel.organisations.models import Organisation
 from panel.organisations.service import EMBED_ORIGINS_SETTING
 from panel.places.models import Place
 from panel.questions.models import Question, QuestionStatus
 from touchpoints.models import FunnelCount, Touchpoint
+from touchpoints.phone import create_voice_touchpoint
 from touchpoints.schedule import current_entry
 from touchpoints.service import create_touchpoint, organisation_today
 
 # A page served from here (``python -m http.server 8000``) may embed the demo's touchpoints.
 DEMO_EMBED_ORIGINS = ["http://127.0.0.1:8000", "http://localhost:8000"]
 FUNNEL_DAYS = 21
+CALLS = 17
+CALL_DAYS = 14
 NEXT_QUESTION = "Tryggheten i området på kvällen"
 
 
@@ -92,6 +103,48 @@ def seed_demo_touchpoints(session: Session, organisation: Organisation) -> None:
     ]
     session.flush()
     _visits(session, made, today)
+    _phone_line(session, organisation, current, today)
+
+
+def _phone_line(
+    session: Session, organisation: Organisation, question: Question, today: dt.date
+) -> None:
+    """The phone line "Telefonlinjen" on the demo's number (when the organisation's demo made
+    it), with two weeks of calls: most left an answer, some hung up first."""
+    number = find_sender_number(session, DEMO_PHONE_NUMBER)
+    if number is None or number.organisation_id != organisation.id or not number.voice:
+        return
+    # From the first of a month at least CALL_DAYS ago: every call heard this question.
+    starts_on = (today - dt.timedelta(days=CALL_DAYS + 1)).replace(day=1)
+    line = create_voice_touchpoint(
+        session, {"name": "Telefonlinjen"}, DEMO_PHONE_NUMBER, [(question.id, starts_on)]
+    )
+    rng = random.Random(20261214)
+    now = utcnow()
+    for _ in range(CALLS):
+        at = now - dt.timedelta(hours=rng.randint(2, CALL_DAYS * 24))
+        session.add(
+            InboundMessage(
+                organisation_id=organisation.id,
+                channel=Channel.VOICE,
+                provider="twilio",
+                provider_id="CA" + secrets.token_hex(16),
+                sender="+4670" + "".join(rng.choice("0123456789") for _ in range(7)),
+                recipient=DEMO_PHONE_NUMBER,
+                ref=CallTarget(question.id, line.id).ref(),
+                received_at=at,
+                handled_at=at,
+            )
+        )
+        answer = touchpoint_answer(
+            rng, question, touchpoint_id=line.id, source="", place_id=None, at=at
+        )
+        if answer.score is None or rng.random() < 0.3:
+            continue  # hung up before pressing a score
+        # By phone: a score pressed (no words typed, no option chosen).
+        answer.channel = AnswerChannel.VOICE
+        answer.source = answer.text = answer.choice = None
+        session.add(answer)
 
 
 def _area(session: Session) -> int | None:

@@ -29,6 +29,7 @@ def kind_choices() -> list[tuple[str, Any]]:
         (TouchpointKind.EMBED.value, _l("Embedded on a website")),
         (TouchpointKind.EMAIL.value, _l("E-mail to the contacts of a place")),
         (TouchpointKind.SMS.value, _l("SMS to the contacts of a place")),
+        (TouchpointKind.VOICE.value, _l("A phone number tenants call")),
     ]
 
 
@@ -50,11 +51,30 @@ class TouchpointForm(FlaskForm):
         validate_choice=False,
         description=_l("Answers that come through this touchpoint are tagged with this place."),
     )
+    phone_number = SelectField(
+        _l("Number tenants call"),
+        choices=[],
+        validate_choice=False,
+        description=_l(
+            "For a phone touchpoint: one of your organisation's numbers that takes calls. "
+            "A call to it hears today's question and can answer it."
+        ),
+    )
     is_active = BooleanField(_l("Active: tenants can open it"), default=True)
 
     def set_places(self, places: list[tuple[int, str]]) -> None:
         """Offer the given (id, path) places, after a 'no place' choice."""
         self.place_id.choices = [("", _l("— No place —")), *((str(i), p) for i, p in places)]
+
+    def set_numbers(self, numbers: list[tuple[str, str]], *, optional: bool) -> None:
+        """Offer the given (E.164, shown) numbers; ``optional`` adds a 'no number' choice (a
+        phone touchpoint being changed may give its number up)."""
+        none = [("", _l("— No number: calls are not answered —"))] if optional else []
+        self.phone_number.choices = [*none, *numbers]
+
+    def without_voice(self) -> None:
+        """A touchpoint of another kind does not become a phone touchpoint (it has no number)."""
+        self.kind.choices = [c for c in kind_choices() if c[0] != TouchpointKind.VOICE.value]
 
 
 @dataclass

@@ -1,7 +1,9 @@
 """The API's shapes of touchpoints: what ``/api/v1/touchpoints`` reads and writes.
 
 A touchpoint's schedule travels inside it as a list of steps (a question and the day it starts);
-writing a schedule replaces the whole list, so a client never has to diff it.
+writing a schedule replaces the whole list, so a client never has to diff it. A ``voice``
+touchpoint has a ``phone_number`` (one of the organisation's numbers that take calls), and only
+it has one: a rule across fields, stated in the document (``OPENAPI_RULES``) and checked here.
 """
 
 from __future__ import annotations
@@ -9,9 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from panel.core.api.schemas import VISIBLE, Flag, Id, Text
+from panel.contacts.phones import MAX_INPUT_LENGTH as MAX_PHONE
+from panel.contacts.schemas import PHONE_FORMAT
+from panel.core.api.schemas import VISIBLE, Flag, Formatted, Id, Text
 from panel.core.i18n import lazy_text as _l
 from panel.core.pagination import PageQuerySchema, page_schema
 from touchpoints import links
@@ -19,7 +23,10 @@ from touchpoints.models import PLACEABLE_KINDS, Touchpoint, TouchpointKind
 from touchpoints.service import MAX_ENTRIES, MAX_NAME, current_question, schedule_timeline
 
 KINDS = [k.value for k in PLACEABLE_KINDS]
+WRITABLE_KINDS = [*KINDS, TouchpointKind.VOICE.value]
 ALL_KINDS = [k.value for k in TouchpointKind]
+VOICE_ONLY = _l("Only a voice touchpoint has a phone number.")
+NUMBER_NEEDED = _l("A voice touchpoint needs the phone number tenants call.")
 
 
 def _name(**kwargs: Any) -> Text:
@@ -52,9 +59,36 @@ def _schedule(**kwargs: Any) -> fields.List:
     )
 
 
+def _phone_number(description: str, **kwargs: Any) -> Formatted:
+    return Formatted(
+        format=PHONE_FORMAT,
+        max_length=MAX_PHONE,
+        metadata={"description": description, "example": "+46812345670"},
+        **kwargs,
+    )
+
+
+NUMBER_DESCRIPTION = (
+    "A voice touchpoint's number: one of your organisation's numbers that takes calls and no "
+    "other touchpoint answers; E.164 (+46812345670) or written as people do in your "
+    "organisation's country. Stored in E.164. 409 when it is not one of your numbers, takes no "
+    "calls, or another touchpoint answers it."
+)
+
+
 class TouchpointInSchema(Schema):
+    """A new touchpoint; a ``voice`` one with its phone number, the others without."""
+
+    OPENAPI_RULES: dict[str, Any] = {
+        "anyOf": [
+            {"properties": {"kind": {"enum": KINDS}}, "not": {"required": ["phone_number"]}},
+            {"required": ["phone_number"], "properties": {"kind": {"enum": ["voice"]}}},
+        ]
+    }
+
     name = _name(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    kind = fields.String(required=True, validate=validate.OneOf(WRITABLE_KINDS))
+    phone_number = _phone_number(NUMBER_DESCRIPTION)
     place_id = Id(
         load_default=None,
         allow_none=True,
@@ -63,10 +97,26 @@ class TouchpointInSchema(Schema):
     is_active = Flag(load_default=True)
     schedule = _schedule(load_default=list)
 
+    @validates_schema
+    def _number_with_voice(self, data: dict[str, Any], **kwargs: Any) -> None:
+        voice = data.get("kind") == TouchpointKind.VOICE.value
+        if voice and not data.get("phone_number"):
+            raise ValidationError([NUMBER_NEEDED], "phone_number")
+        if not voice and "phone_number" in data:
+            raise ValidationError([VOICE_ONLY], "phone_number")
+
 
 class TouchpointPatchSchema(Schema):
+    """Any subset of the fields. A touchpoint keeps its kind across the line between voice and
+    the others (409): a phone touchpoint has a number, the others an address."""
+
     name = _name()
-    kind = fields.String(validate=validate.OneOf(KINDS))
+    kind = fields.String(validate=validate.OneOf(WRITABLE_KINDS))
+    phone_number = _phone_number(
+        NUMBER_DESCRIPTION + " Null: none (calls to the old number are not answered). 409 on a "
+        "touchpoint of another kind.",
+        allow_none=True,
+    )
     place_id = Id(allow_none=True)
     is_active = Flag()
     schedule = _schedule()
@@ -88,6 +138,11 @@ class TouchpointSchema(Schema):
     slug = fields.String(required=True)
     kind = fields.String(required=True, metadata={"enum": ALL_KINDS})
     name = fields.String(required=True)
+    phone_number = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "A voice touchpoint's number in E.164; null for other kinds."},
+    )
     place_id = fields.Integer(required=True, allow_none=True)
     is_active = fields.Boolean(required=True)
     url = fields.String(required=True, metadata={"description": "The public page, /t/<slug>."})
@@ -121,6 +176,7 @@ def dump_touchpoint(session: Any, touchpoint: Touchpoint, today: dt.date) -> dic
         "slug": touchpoint.slug,
         "kind": touchpoint.kind.value,
         "name": touchpoint.name,
+        "phone_number": touchpoint.phone_number,
         "place_id": touchpoint.place_id,
         "is_active": touchpoint.is_active,
         "url": url,

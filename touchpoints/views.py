@@ -1,5 +1,6 @@
 """The staff pages of touchpoints: the list, the form (fields and schedule), and one
-touchpoint with its timeline, its addresses, QR code, embed snippet and funnel."""
+touchpoint with its timeline, its addresses, QR code, embed snippet and funnel; a phone
+touchpoint with its number and its calls and answers instead."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from panel.core.errors import StoopError
 from panel.core.extensions import db
 from panel.places.models import Place
 from panel.questions.models import Question, QuestionStatus
-from touchpoints import funnel, links, service
+from touchpoints import funnel, links, phone, service
 from touchpoints.forms import (
     Row,
     TouchpointForm,
@@ -25,7 +26,7 @@ from touchpoints.forms import (
     rows_from_form,
     schedule_pairs,
 )
-from touchpoints.models import PLACEABLE_KINDS, Touchpoint
+from touchpoints.models import PLACEABLE_KINDS, Touchpoint, TouchpointKind
 
 bp = Blueprint("touchpoints", __name__, template_folder="templates")
 FUNNEL_DAYS = 30
@@ -66,11 +67,25 @@ def index() -> Any:
     )
 
 
+def _is_voice(touchpoint: Touchpoint | None) -> bool:
+    return touchpoint is not None and touchpoint.kind == TouchpointKind.VOICE
+
+
+def _offer_numbers(form: TouchpointForm, touchpoint: Touchpoint | None) -> None:
+    """The numbers a phone touchpoint can take: free ones, and its own."""
+    keep = touchpoint.phone_number if touchpoint else None
+    numbers = phone.free_voice_numbers(db.session(), _organisation().id, keep=keep)
+    form.set_numbers(numbers, optional=_is_voice(touchpoint))
+
+
 def _render_form(
     form: TouchpointForm, rows: list[Row], touchpoint: Touchpoint | None, status: int = 200
 ) -> Any:
     session = db.session()
     form.set_places(_places(session))
+    _offer_numbers(form, touchpoint)
+    if touchpoint is not None and not _is_voice(touchpoint):
+        form.without_voice()
     if not any(r.is_blank for r in rows):
         rows = [*rows, Row(starts_on=blank_row_day(rows, _today()))]
     return (
@@ -88,9 +103,13 @@ def _render_form(
 @bp.get("/app/touchpoints/new")
 @login_required
 def new() -> Any:
-    """The form for a new touchpoint, kind preset from ``?kind=``."""
+    """The form for a new touchpoint, kind preset from ``?kind=`` (and a phone touchpoint's
+    number from ``?phone_number=``)."""
     kind = request.args.get("kind")
-    form = TouchpointForm(kind=kind if kind in {k.value for k in PLACEABLE_KINDS} else "qr")
+    kinds = {k.value for k in (*PLACEABLE_KINDS, TouchpointKind.VOICE)}
+    form = TouchpointForm(
+        kind=kind if kind in kinds else "qr", phone_number=request.args.get("phone_number", "")
+    )
     return _render_form(form, [], None)
 
 
@@ -103,6 +122,7 @@ def edit(touchpoint_id: int) -> Any:
         name=touchpoint.name,
         kind=touchpoint.kind.value,
         place_id=str(touchpoint.place_id or ""),
+        phone_number=touchpoint.phone_number or "",
         is_active=touchpoint.is_active,
     )
     return _render_form(form, rows_from_entries(touchpoint.entries), touchpoint)
@@ -139,17 +159,37 @@ def _save(touchpoint: Touchpoint | None) -> Any:
         "is_active": form.is_active.data,
     }
     try:
-        if touchpoint is None:
-            touchpoint = service.create_touchpoint(session, values, schedule_pairs(rows))
-        else:
-            service.update_touchpoint(session, touchpoint, values, schedule_pairs(rows))
+        touchpoint = _store(session, touchpoint, values, rows, form.phone_number.data)
     except StoopError as exc:
         session.rollback()
-        flash(exc.message, "error")
+        if isinstance(exc.details, dict) and "phone_number" in exc.details:
+            form.phone_number.errors = [exc.message]
+        else:
+            flash(exc.message, "error")
         return _render_form(form, rows, touchpoint if touchpoint and touchpoint.id else None, 422)
     session.commit()
     flash(_("Saved %(name)s.", name=touchpoint.name), "success")
     return redirect(url_for(".show", touchpoint_id=touchpoint.id), 303)
+
+
+def _store(
+    session: Session,
+    touchpoint: Touchpoint | None,
+    values: dict[str, Any],
+    rows: list[Row],
+    number: str | None,
+) -> Touchpoint:
+    """Make or change the touchpoint; a phone touchpoint with its number."""
+    pairs = schedule_pairs(rows)
+    if touchpoint is None and values["kind"] == TouchpointKind.VOICE.value:
+        return phone.create_voice_touchpoint(session, values, number or "", pairs)
+    if touchpoint is None:
+        return service.create_touchpoint(session, values, pairs)
+    if _is_voice(touchpoint):
+        return phone.update_voice_touchpoint(
+            session, touchpoint, values, pairs, phone_number=number
+        )
+    return service.update_touchpoint(session, touchpoint, values, pairs)
 
 
 @bp.get("/app/touchpoints/<int:touchpoint_id>")
@@ -159,13 +199,16 @@ def show(touchpoint_id: int) -> Any:
     session = db.session()
     touchpoint = service.get_touchpoint(session, touchpoint_id)
     today = _today()
+    since = today - dt.timedelta(days=FUNNEL_DAYS)
+    voice = _is_voice(touchpoint)
     return render_template(
         "touchpoints/show.html",
         touchpoint=touchpoint,
         today=today,
         steps=service.schedule_timeline(touchpoint, today),
         current=service.current_question(session, touchpoint, today),
-        funnel=funnel.funnel(session, touchpoint, since=today - dt.timedelta(days=FUNNEL_DAYS)),
+        funnel=None if voice else funnel.funnel(session, touchpoint, since=since),
+        calls=phone.call_figures(session, touchpoint, since) if voice else None,
         funnel_days=FUNNEL_DAYS,
         links=links,
         embed_origins=_organisation().setting("embed_origins", []),

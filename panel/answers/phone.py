@@ -18,6 +18,7 @@ of its own.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 
@@ -32,7 +33,7 @@ from media.ingest import ingest_url
 from media.models import MediaFile, MediaStatus
 from media.service import delete_media, media_urls, recording_limit
 from notifications.calls import Call, CallReply, CallStep, find_call
-from notifications.models import InboundMessage
+from notifications.models import Channel, InboundMessage
 from notifications.senders import sender_identity
 from notifications.twilio_files import recording_request
 from panel.answers import callers
@@ -94,6 +95,34 @@ class CallTarget:
             if name in ("question", "touchpoint", "place", "invitation") and value.isdigit():
                 values[f"{name}_id"] = int(value)
         return cls(**values) if "question_id" in values else None
+
+
+def calls_to_touchpoint(
+    session: Session, organisation_id: int, touchpoint_id: int, since: dt.datetime
+) -> int:
+    """How many calls since ``since`` heard the question of the voice touchpoint: each call is
+    kept once (per CallSid) with its :class:`CallTarget` as ``ref``. The call's recording is
+    kept with the same ``ref`` but under its RecordingSid; Twilio's CallSids start with ``CA``.
+    """
+    marker = f"touchpoint:{touchpoint_id}"
+    return (
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(InboundMessage)
+            .where(
+                InboundMessage.organisation_id == organisation_id,
+                InboundMessage.channel == Channel.VOICE,
+                InboundMessage.provider_id.like("CA%"),
+                # the question always comes first: the touchpoint is in the middle or last
+                sa.or_(
+                    InboundMessage.ref.like(f"%;{marker}"),
+                    InboundMessage.ref.like(f"%;{marker};%"),
+                ),
+                InboundMessage.received_at >= since,
+            )
+        )
+        or 0
+    )
 
 
 # --- what the caller hears ------------------------------------------------------------------

@@ -9,5 +9,8 @@ room = Room(
     blueprints=("panel.organisations.views:bp",),
     nav=(NavItem("organisations.settings", _l("Settings"), order=92, admins_only=True),),
     setup=("panel.organisations.brand:init_templates",),
-    demo=("panel.organisations.demo:seed_demo_brand",),
+    demo=(
+        "panel.organisations.demo:seed_demo_brand",
+        "panel.organisations.demo:seed_demo_phone_number",
+    ),
 )

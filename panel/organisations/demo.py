@@ -1,5 +1,6 @@
 """The demo organisation's brand: a brick-red colour and a logo drawn here (a rounded square
-with its initials beside its name), so the demo's e-mails and tenant pages show both.
+with its initials beside its name), so the demo's e-mails and tenant pages show both; and its
+phone number, which tenants text and call (the touchpoints' demo answers it).
 
 The logo goes through the same door as an upload (:func:`media.images.logo_picture`), so the
 demo shows what an administrator's logo becomes.
@@ -14,10 +15,13 @@ from sqlalchemy.orm import Session
 
 from media.images import logo_picture
 from media.storage import current_storage
+from notifications.senders import add_sender_number, find_sender_number
 from panel.organisations import brand
 from panel.organisations.models import Organisation
 
 DEMO_COLOUR = "#a8432e"
+# The number tenants text and call, "+46 8 123 456 70" (a Stockholm number).
+DEMO_PHONE_NUMBER = "+46812345670"
 INK = "#1b2326"
 SCALE = 2  # drawn at twice the stored size, then scaled down: smooth edges
 
@@ -28,6 +32,12 @@ def seed_demo_brand(session: Session, organisation: Organisation) -> None:
     picture = logo_picture(demo_logo_png(organisation.name, DEMO_COLOUR))
     brand.store_logo(current_storage(), organisation, picture)
     session.flush()
+
+
+def seed_demo_phone_number(session: Session, organisation: Organisation) -> None:
+    """The demo's number, taking SMS and calls (unless something else already has it)."""
+    if find_sender_number(session, DEMO_PHONE_NUMBER) is None:
+        add_sender_number(session, organisation.id, DEMO_PHONE_NUMBER, sms=True, voice=True)
 
 
 def demo_logo_png(name: str, colour: str) -> bytes:

@@ -1,6 +1,7 @@
 """The organisation's settings page (admins): its brand and sender (name, address, colour and
-logo of its e-mails and tenant pages), the websites allowed to embed its touchpoints, and the
-fatigue cap (at most N questions a month per panel member). And the one public route of the
+logo of its e-mails and tenant pages), its phone numbers (the numbers tenants text and call),
+the websites allowed to embed its touchpoints, and the fatigue cap (at most N questions a month
+per panel member). And the one public route of the
 room: the logo's file, which e-mails and tenant pages show.
 
 One page for the organisation-wide settings; each setting is a section of it.
@@ -31,9 +32,9 @@ from wtforms import StringField, TextAreaField
 from media.images import ImageRejected, logo_picture, read_limited
 from media.storage import StorageError, StorageUnavailable, current_storage
 from notifications.brand import EMAIL_BOX, LOGO_RULE
-from panel.core.errors import Forbidden, NotFound, StoopError
+from panel.core.errors import Conflict, Forbidden, NotFound, StoopError
 from panel.core.extensions import db
-from panel.organisations import brand
+from panel.organisations import brand, numbers
 from panel.organisations.fatigue import MAX_CAP, MIN_CAP, set_fatigue_cap
 from panel.organisations.models import Organisation
 from panel.organisations.service import EMBED_ORIGINS_SETTING, clean_origins, find_organisation
@@ -108,11 +109,12 @@ def _page(
     status: int = 200,
     *,
     brand_form: BrandForm | None = None,
+    number_form: numbers.PhoneNumberForm | None = None,
     **fatigue: Any,
 ) -> Any:
-    """The settings page. ``form`` and ``brand_form`` are a section's form as sent (values and
-    errors); ``fatigue`` overrides what the fatigue-cap section shows (a value that was
-    refused, and why). Sections not given show what is saved."""
+    """The settings page. ``form``, ``brand_form`` and ``number_form`` are a section's form as
+    sent (values and errors); ``fatigue`` overrides what the fatigue-cap section shows (a value
+    that was refused, and why). Sections not given show what is saved."""
     if form is None:
         origins = organisation.setting(EMBED_ORIGINS_SETTING, []) or []
         form = EmbedOriginsForm(formdata=None, origins="\n".join(origins))
@@ -124,6 +126,8 @@ def _page(
             email_from_address=sender.address,
             brand_colour=sender.colour,
         )
+    if number_form is None:
+        number_form = numbers.PhoneNumberForm(formdata=None)
     logo = brand.logo_of(organisation)
     section = {"value": organisation.fatigue_cap, "error": None, "min": MIN_CAP, "max": MAX_CAP}
     section.update(fatigue)
@@ -136,6 +140,9 @@ def _page(
         preview_size=logo.fit(EMAIL_BOX) if logo else (0, 0),
         default_address=parseaddr(current_app.config["STOOP"].mail_from)[1],
         fatigue=section,
+        number_form=number_form,
+        phone_numbers=numbers.number_rows(db.session(), organisation.id),
+        webhooks=numbers.webhook_urls(),
     )
     return page, status
 
@@ -163,6 +170,50 @@ def save_embed_origins() -> Any:
             flash(_("Saved the websites that may show your touchpoints."), "success")
             return redirect(url_for(".settings", _anchor="embedding"), 303)
     return _page(organisation, form, 422)
+
+
+@bp.post("/app/settings/phone-numbers")
+@login_required
+def add_phone_number() -> Any:
+    """Add a number tenants text and call (what it takes: SMS, calls or both)."""
+    _require_admin()
+    session = db.session()
+    organisation = _organisation()
+    form = numbers.PhoneNumberForm()
+    if not form.validate_on_submit():
+        return _page(organisation, number_form=form, status=400)
+    try:
+        added = numbers.add_number(
+            session,
+            organisation,
+            form.phone_number.data or "",
+            sms=bool(form.sms.data),
+            voice=bool(form.voice.data),
+        )
+    except StoopError as exc:
+        session.rollback()
+        form.phone_number.errors = [exc.message]
+        return _page(_organisation(), number_form=form, status=exc.status)
+    session.commit()
+    flash(_("Added %(number)s.", number=numbers.display_phone(added)), "success")
+    return redirect(url_for(".settings", _anchor="phone-numbers"), 303)
+
+
+@bp.post("/app/settings/phone-numbers/<int:sender_number_id>/remove")
+@login_required
+def remove_phone_number(sender_number_id: int) -> Any:
+    """Remove a number, unless a voice touchpoint answers it."""
+    _require_admin()
+    session = db.session()
+    try:
+        removed = numbers.remove_number(session, current_user.organisation_id, sender_number_id)
+    except Conflict as exc:
+        session.rollback()
+        flash(exc.message, "error")
+        return _page(_organisation(), status=exc.status)
+    session.commit()
+    flash(_("Removed %(number)s.", number=numbers.display_phone(removed)), "success")
+    return redirect(url_for(".settings", _anchor="phone-numbers"), 303)
 
 
 @bp.post("/app/settings/fatigue-cap")
