@@ -10,6 +10,8 @@ Every TwiML document is checked against the verbs and attributes Twilio document
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import requests
 import sqlalchemy as sa
@@ -22,6 +24,7 @@ from panel.core.db import utcnow
 from panel.questions.models import QuestionStatus
 from tests.answers import twiml
 from tests.answers.conftest import LONG_AGO, stored_answers
+from tests.factories import login
 from tests.questions.conftest import make_media, make_question
 from tests.twilio_double.double import new_sid, tone_wav
 from touchpoints.phone import create_voice_touchpoint
@@ -205,6 +208,44 @@ def test_a_pressed_score_is_an_answer_at_once_and_the_recording_becomes_its_clip
         phone_line.auth_token,
         200,
     )
+
+
+def test_a_phone_touchpoint_made_on_the_staff_page_answers_its_number(
+    client, db_session, staff, question, stairwell, phone_line, hooks
+):
+    """End to end: staff make the phone touchpoint on its page, a tenant calls its number and
+    hears its question, presses a score, and the touchpoint's page counts the call."""
+    login(client, staff)
+    form = client.get("/app/touchpoints/new?kind=voice").get_data(as_text=True)
+    assert f'<option value="{phone_line.phone_number}">+46 70 174 06 05</option>' in form
+    made = client.post(
+        "/app/touchpoints",
+        data={
+            "name": "Telefonlinjen",
+            "kind": "voice",
+            "phone_number": phone_line.phone_number,
+            "place_id": str(stairwell.id),
+            "is_active": "y",
+            "question-0": str(question.id),
+            "starts_on-0": LONG_AGO.isoformat(),
+        },
+    )
+    assert made.status_code == 303
+    page = made.headers["Location"]
+
+    call = phone_line.call(client, hooks.voice, from_=CALLER)
+
+    spoken = says(checked(call.responses[-1]))
+    assert spoken[1][0].startswith("Hur trivs du i trapphuset på Ängsbacksvägen?")
+    call.press("7")
+    [answer] = stored_answers(db_session)
+    assert (answer.channel, answer.score, answer.place_id) == ("voice", 7, stairwell.id)
+    assert f"/app/touchpoints/{answer.touchpoint_id}" in page
+    shown = client.get(page).get_data(as_text=True)
+    figures = re.findall(
+        r'<span class="stat-value">(\d+)</span><span class="stat-label">(\w+)', shown
+    )
+    assert figures == [("1", "Calls"), ("1", "Answers")]
 
 
 def test_ten_is_one_then_zero(client, db_session, voice_touchpoint, phone_line, hooks):

@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from notifications.senders import add_sender_number
 from panel.core.scoping import scoped_to
 from panel.questions.models import QuestionStatus
 from tests.factories import OrganisationFactory, PlaceFactory, UserFactory, api_headers
@@ -125,3 +126,116 @@ def test_another_organisations_question_cannot_be_scheduled(client, headers, db_
     response = client.post("/api/v1/touchpoints/", json=body, headers=headers)
     assert response.status_code == 409
     assert response.json["error"]["code"] == "question_not_found"
+
+
+# --- voice touchpoints: a phone number tenants call ----------------------------------------
+
+NUMBER = "+46812345670"
+
+
+@pytest.fixture
+def numbers(db_session, organisation):
+    """Ours: one for calls and SMS, one for SMS only; and another organisation's."""
+    add_sender_number(db_session, organisation.id, NUMBER, voice=True)
+    add_sender_number(db_session, organisation.id, "+46701740605", voice=False)
+    add_sender_number(db_session, OrganisationFactory().id, "+46701740699", voice=True)
+    db_session.commit()
+
+
+def test_a_voice_touchpoint_is_made_on_one_of_our_numbers(client, headers, staff, numbers):
+    now = make_question(staff, title="Hur trivs du i trapphuset?", status=QuestionStatus.LIVE)
+    body = {
+        "name": "Telefonlinjen",
+        "kind": "voice",
+        "phone_number": "08-123 456 70",
+        "schedule": [{"question_id": now.id, "starts_on": "2026-01-01"}],
+    }
+
+    created = client.post("/api/v1/touchpoints/", json=body, headers=headers)
+
+    assert created.status_code == 201, created.json
+    line = created.json
+    assert (line["kind"], line["phone_number"]) == ("voice", NUMBER)
+    assert line["current_question_id"] == now.id
+    assert client.get(f"/api/v1/touchpoints/{line['id']}", headers=headers).json == line
+    listed = client.get("/api/v1/touchpoints/?kind=voice", headers=headers).json["items"]
+    assert [t["phone_number"] for t in listed] == [NUMBER]
+    flyer = client.post(
+        "/api/v1/touchpoints/", json={"name": "Flygblad", "kind": "qr"}, headers=headers
+    ).json
+    assert flyer["phone_number"] is None
+
+    # The same number twice: 409.
+    again = client.post(
+        "/api/v1/touchpoints/", json={**body, "name": "Andra linjen"}, headers=headers
+    )
+    assert again.status_code == 409
+    assert again.json["error"]["code"] == "phone_number_taken"
+    assert "already answers calls to +46 8 123 456 70" in again.json["error"]["message"]
+
+    # Its number can be given up (null) and taken again; its kind stays.
+    patched = client.patch(
+        f"/api/v1/touchpoints/{line['id']}", json={"phone_number": None}, headers=headers
+    )
+    assert patched.status_code == 200 and patched.json["phone_number"] is None
+    patched = client.patch(
+        f"/api/v1/touchpoints/{line['id']}",
+        json={"phone_number": "+46 8 123 456 70", "name": "Telefonen"},
+        headers=headers,
+    )
+    assert (patched.json["phone_number"], patched.json["name"]) == (NUMBER, "Telefonen")
+    for touchpoint, change in (
+        (line, {"kind": "qr"}),
+        (flyer, {"kind": "voice"}),
+        (flyer, {"phone_number": NUMBER}),
+    ):
+        refused = client.patch(
+            f"/api/v1/touchpoints/{touchpoint['id']}", json=change, headers=headers
+        )
+        assert refused.status_code == 409, (change, refused.json)
+        assert refused.json["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("number", "status", "code"),
+    [
+        ("+46701740699", 409, "phone_number_not_ours"),  # another organisation's
+        ("+46812345699", 409, "phone_number_not_ours"),  # nobody's
+        ("+46701740605", 409, "phone_number_takes_no_calls"),
+        ("08-12", 422, "invalid"),
+        ("", 422, "validation_error"),
+    ],
+)
+def test_a_voice_touchpoint_needs_a_number_of_ours_that_takes_calls(
+    client, headers, numbers, number, status, code
+):
+    body = {"name": "Telefonlinjen", "kind": "voice", "phone_number": number}
+
+    response = client.post("/api/v1/touchpoints/", json=body, headers=headers)
+
+    assert response.status_code == status, response.json
+    assert response.json["error"]["message"]
+    if status == 409:
+        assert response.json["error"]["code"] == code
+        assert "phone_number" in response.json["error"]["details"]
+    assert client.get("/api/v1/touchpoints/", headers=headers).json["items"] == []
+
+
+def test_only_a_voice_touchpoint_has_a_number(client, headers, numbers):
+    for body in (
+        {"name": "Telefonlinjen", "kind": "voice"},
+        {"name": "Flygblad", "kind": "qr", "phone_number": NUMBER},
+    ):
+        response = client.post("/api/v1/touchpoints/", json=body, headers=headers)
+        assert response.status_code == 422, (body, response.json)
+        assert "phone_number" in response.json["error"]["details"]["json"]
+
+
+def test_the_document_states_the_rule_of_the_number(client, headers):
+    document = client.get("/api/v1/openapi.json", headers=headers).json
+    schema = document["components"]["schemas"]["TouchpointIn"]
+    assert "voice" in schema["properties"]["kind"]["enum"]
+    assert schema["properties"]["phone_number"]["format"] == "phone"
+    assert {"required": ["phone_number"], "properties": {"kind": {"enum": ["voice"]}}} in schema[
+        "anyOf"
+    ]
