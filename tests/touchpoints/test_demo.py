@@ -1,13 +1,17 @@
 """The demo seed's touchpoints: one of each kind, a QR flyer in a stairwell, schedules of past,
-current and coming questions, funnel figures, and the origins a local page may embed from; and
-the demo's answers (a few hundred, across channels, places, languages and modes, with clips),
-checked in the same seed because seeding the demo takes a while."""
+current and coming questions, funnel figures, the origins a local page may embed from, and a
+phone line on the demo's number with its calls; and the demo's answers (a few hundred, across
+channels, places, languages and modes, with clips), checked in the same seed because seeding the
+demo takes a while."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import sqlalchemy as sa
 
 from media.models import MediaStatus
+from notifications.senders import sender_numbers
 from panel.answers.models import Answer
 from panel.core.scoping import scoped_to
 from panel.organisations.models import Organisation
@@ -15,6 +19,7 @@ from panel.seed import DEMO_ORG_NAME, seed_demo
 from tests.factories import system_session
 from touchpoints.funnel import funnel
 from touchpoints.models import Touchpoint
+from touchpoints.phone import call_figures
 from touchpoints.service import current_question, organisation_today
 
 
@@ -30,7 +35,7 @@ def test_the_demo_has_a_touchpoint_of_each_kind(app, db_session):
     with scoped_to(session, organisation.id):
         touchpoints = session.scalars(sa.select(Touchpoint)).unique().all()
         kinds = sorted(t.kind.value for t in touchpoints)
-        assert kinds == ["email", "embed", "link", "qr", "sms"]
+        assert kinds == ["email", "embed", "link", "qr", "sms", "voice"]
         flyer = next(t for t in touchpoints if t.kind.value == "qr")
         assert flyer.place.kind == "stairwell"
         assert flyer.place.path == "Norra Ängby / Ängbyplan 3 / Trapphus B"
@@ -52,3 +57,13 @@ def test_the_demo_has_a_touchpoint_of_each_kind(app, db_session):
         assert on_flyer and all(a.place_id == flyer.place_id for a in on_flyer)
         total = funnel(session, flyer, today.replace(year=today.year - 1)).totals["answer"]
         assert total == len(on_flyer)
+        # The phone line answers the demo's number, which takes SMS and calls.
+        line = next(t for t in touchpoints if t.kind.value == "voice")
+        assert (line.name, line.phone_number) == ("Telefonlinjen", "+46812345670")
+        assert current_question(session, line, today) is not None
+        [number] = sender_numbers(session, organisation.id)
+        assert (number.phone_number, number.sms, number.voice) == ("+46812345670", True, True)
+        figures = call_figures(session, line, today - dt.timedelta(days=30))
+        assert figures.calls > figures.answers > 0
+        by_phone = [a for a in answers if a.touchpoint_id == line.id]
+        assert {a.channel for a in by_phone} == {"voice"} and all(a.score for a in by_phone)
