@@ -17,6 +17,7 @@ from media.models import MediaStatus
 from notifications import mailbox, optouts
 from notifications.dispatch import queue_email, queue_sms
 from notifications.models import Channel
+from notifications.senders import add_sender_number
 from panel.core.db import utcnow
 from panel.core.scoping import scoped_to
 from panel.panels.segments import create_segment
@@ -34,6 +35,7 @@ from tests.factories import (
 )
 from tests.questions.conftest import make_media, make_question
 from touchpoints import funnel
+from touchpoints.phone import create_voice_touchpoint
 from touchpoints.service import create_touchpoint
 
 LONG_ORG = "Bostadsstiftelsen Ängsbacken & Söner Fastighetsförvaltning AB"
@@ -52,6 +54,7 @@ class StaffSite:
     panel_id: int = 0
     touchpoint_id: int = 0
     touchpoint_slug: str = ""
+    voice_touchpoint_id: int = 0
     send_id: int = 0
     urls: list[str] = field(default_factory=list)
 
@@ -191,6 +194,18 @@ def seed_staff_site(server: Any) -> StaffSite:
             )
             funnel.record(session, touchpoint.id, "qr", "view")
             funnel.record(session, touchpoint.id, "embed", "view")
+            # The organisation's numbers: one a phone touchpoint answers, one for SMS only.
+            add_sender_number(session, org.id, "+46812345670", voice=True)
+            add_sender_number(session, org.id, "+46701740605", voice=False)
+            phone_line = create_voice_touchpoint(
+                session,
+                {
+                    "name": "Telefonlinjen för Ängsbacksvägen 112 B (dygnet runt, svenska)",
+                    "place_id": stairwell.id,
+                },
+                "+46812345670",
+                [(questions["live"].id, dt.date(2026, 3, 1))],
+            )
             send = create_send(
                 session,
                 admin,
@@ -211,6 +226,7 @@ def seed_staff_site(server: Any) -> StaffSite:
             panel_id=panel.id,
             touchpoint_id=touchpoint.id,
             touchpoint_slug=touchpoint.slug,
+            voice_touchpoint_id=phone_line.id,
             send_id=send.id,
         )
     site.urls = staff_page_urls(server.app, site)
@@ -238,7 +254,10 @@ def staff_page_urls(app: Any, site: StaffSite) -> list[str]:
             if rule.endpoint != "sends.progress":  # the progress view's JSON
                 urls.append(rule.rule.replace("<int:send_id>", str(site.send_id)))
         elif names == ["touchpoint_id"]:
-            urls.append(rule.rule.replace("<int:touchpoint_id>", str(site.touchpoint_id)))
+            urls += [
+                rule.rule.replace("<int:touchpoint_id>", str(i))
+                for i in (site.touchpoint_id, site.voice_touchpoint_id)
+            ]
         elif names == ["name"]:
             urls.append(rule.rule.replace("<name>", site.mail_name))
         elif not names:
