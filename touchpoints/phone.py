@@ -155,7 +155,7 @@ def free_voice_numbers(
     return [
         (number.phone_number, display_phone(number.phone_number))
         for number in sender_numbers(session, organisation_id)
-        if number.voice and (number.phone_number not in used or number.phone_number == keep)
+        if number.phone_number == keep or (number.voice and number.phone_number not in used)
     ]
 
 

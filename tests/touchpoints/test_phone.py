@@ -11,9 +11,15 @@ from notifications.senders import add_sender_number
 from panel.answers.placements import FINDER_KEY, placed_question
 from panel.core.errors import Conflict, ValidationError
 from panel.core.scoping import scoped_to
+from panel.organisations.numbers import USERS_KEY
 from panel.questions.models import QuestionStatus
 from tests.factories import OrganisationFactory
-from touchpoints.phone import create_voice_touchpoint, find_placed, update_voice_touchpoint
+from touchpoints.phone import (
+    create_voice_touchpoint,
+    find_placed,
+    number_users,
+    update_voice_touchpoint,
+)
 
 LONG_AGO = dt.date(2020, 1, 1)
 NUMBER = "+46701740605"
@@ -26,8 +32,9 @@ def our_number(db_session, organisation):
     return NUMBER
 
 
-def test_create_app_plugs_touchpoints_into_the_answers_seam(app):
+def test_create_app_plugs_touchpoints_into_the_answers_and_settings_seams(app):
     assert app.extensions[FINDER_KEY] is find_placed
+    assert app.extensions[USERS_KEY] is number_users
 
 
 def test_a_voice_touchpoint_plays_its_current_question_on_its_number(
