@@ -306,6 +306,9 @@ def test_a_recording_picked_from_the_phone(live_server, site, phone_page, tmp_pa
            "-movflags", "+faststart", str(clip))  # fmt: skip
     before = answers(live_server)
     phone_page.goto(f"/t/{site.link_slug}")
+    # The recorder's module loads after the page: pick the file once it listens (it shows the
+    # record buttons then), as a person would.
+    phone_page.get_by_role("button", name="Answer with a video").wait_for()
     phone_page.get_by_label("Or send a recording from your phone").set_input_files(str(clip))
     phone_page.get_by_text("This recording will be sent with your answer.").wait_for()
     screenshot(phone_page, "answer-picked-1-chosen")
