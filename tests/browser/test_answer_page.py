@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
 from media.models import MediaStatus
 from media.service import media_urls
@@ -36,7 +34,7 @@ from panel.sends.models import Invitation
 from panel.sends.service import new_token
 from tests.browser.test_accessibility import axe_violations
 from tests.factories import OrganisationFactory, UserFactory
-from tests.fixtures.browser import PHONE, LiveServer, screenshot
+from tests.fixtures.browser import PHONE, LiveServer, screenshot, serve
 from tests.questions.conftest import make_question
 from touchpoints.service import create_touchpoint
 
@@ -493,7 +491,6 @@ def test_a_question_closed_while_recording_says_so(live_server, site, phone_page
 def s3_live_server(database_factory, tmp_path_factory, s3_server) -> Iterator[LiveServer]:
     """The app in s3 mode (a fresh bucket on the moto server), served like ``live_server``."""
     from panel.app import create_app
-    from panel.core.extensions import db
     from tests.conftest import free_port, make_test_settings
 
     port = free_port()
@@ -505,18 +502,7 @@ def s3_live_server(database_factory, tmp_path_factory, s3_server) -> Iterator[Li
         s3_bucket=s3_server.create_bucket(),
         s3_endpoint_url=s3_server.endpoint_url,
     )
-    app = create_app(settings)
-    app.config["WTF_CSRF_ENABLED"] = True
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-s3", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(app=app, url=f"http://127.0.0.1:{port}", server=server)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-        db.state(app).engine.dispose()
+    yield from serve(create_app(settings), port, name="live-s3")
 
 
 def test_in_s3_mode_the_recording_goes_straight_to_the_bucket(s3_live_server, s3_server, browser):
