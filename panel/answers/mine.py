@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from panel.answers.models import Answer
 from panel.contacts.models import Contact
 from panel.core.scoping import scope_session
-from panel.panels.models import PanelMember
+from panel.panels.models import Panel, PanelMember
 
 MAX_TOKEN = 64
 
@@ -72,8 +72,6 @@ def memberships_of(session: Session, owner: Owner) -> list[PanelMember]:
     """The person's panel memberships (none for an anonymous answer)."""
     if owner.contact is None:
         return []
-    from panel.panels.models import Panel
-
     return list(
         session.scalars(
             sa.select(PanelMember)
