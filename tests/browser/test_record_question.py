@@ -15,19 +15,17 @@ import logging
 import re
 import subprocess
 import tempfile
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from panel.questions.models import Question
 from tests.browser.test_login import log_in
 from tests.factories import PASSWORD, OrganisationFactory, UserFactory
-from tests.fixtures.browser import PHONE, LiveServer, screenshot
+from tests.fixtures.browser import PHONE, LiveServer, screenshot, serve
 
 pytestmark = pytest.mark.browser
 
@@ -301,7 +299,6 @@ def test_a_file_that_is_not_a_video_is_refused_on_the_page(live_server, page, tm
 def s3_live_server(database_factory, tmp_path_factory, s3_server) -> Iterator[LiveServer]:
     """The app in s3 mode (a fresh bucket on the moto server), served like ``live_server``."""
     from panel.app import create_app
-    from panel.core.extensions import db
     from tests.conftest import free_port, make_test_settings
 
     port = free_port()
@@ -314,18 +311,7 @@ def s3_live_server(database_factory, tmp_path_factory, s3_server) -> Iterator[Li
         s3_endpoint_url=s3_server.endpoint_url,
         media_keep_original=True,  # so the test can compare what reached the bucket
     )
-    app = create_app(settings)
-    app.config["WTF_CSRF_ENABLED"] = True
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-s3", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(app=app, url=f"http://127.0.0.1:{port}", server=server)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-        db.state(app).engine.dispose()
+    yield from serve(create_app(settings), port, name="live-s3")
 
 
 def test_the_same_in_s3_mode_without_the_bytes_touching_the_app(s3_live_server, s3_server, browser):
