@@ -28,6 +28,7 @@ from panel.places.models import Place
 from panel.questions.models import AnswerMode, Question
 from panel.questions.service import accepts_answers
 from panel.sends.models import Invitation
+from panel.threads.service import open_thread
 
 MAX_TEXT = 2000
 SCORES = range(1, 11)
@@ -288,6 +289,7 @@ def record_answer(
         )
     if invitation is not None and invitation.answered_at is None:
         invitation.answered_at = now
+    open_thread(session, answer, question.owner_id)
     return Recorded(answer, True)
 
 
