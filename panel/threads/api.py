@@ -15,11 +15,13 @@ from typing import Any
 import sqlalchemy as sa
 from flask import g
 from flask.views import MethodView
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, lazyload, selectinload
 
 from media.models import MediaFile, MediaStatus
 from panel.accounts.models import User
+from panel.answers.clips import PURPOSE as TENANT_CLIPS  # the purpose of tenants' clips
 from panel.answers.models import Answer
+from panel.contacts.models import Contact
 from panel.core.api import Blueprint
 from panel.core.api.schemas import error_responses
 from panel.core.errors import Conflict
@@ -40,7 +42,7 @@ from panel.threads.schemas import (
     ThreadPatchSchema,
     ThreadQuerySchema,
 )
-from panel.threads.shapes import dump_comment, dump_thread, dump_thread_detail
+from panel.threads.shapes import dump_comment, dump_thread, dump_thread_detail, listed_columns
 
 blp = Blueprint(
     "api_threads",
@@ -84,19 +86,26 @@ def _detail(session: Session, thread: Thread) -> dict[str, Any]:
 
 
 def _clip(session: Session, media_id: int | None) -> int | None:
-    """The id of a clip a reply may send: the organisation's, video or audio, and ready."""
+    """The id of a clip a reply may send: the organisation's, video or audio, ready, and
+    recorded by staff (a tenant's own clip never goes to another tenant). 409 otherwise."""
     if media_id is None:
         return None
     media = session.get(MediaFile, media_id)
     if media is None:
-        message = _l("There is no media file with id %(id)s.", id=media_id)
-        raise Conflict(message, code="media_not_found", details={"media_id": [message]})
-    if media.kind not in CLIP_KINDS or media.status != MediaStatus.READY:
-        message = _l("This clip is not ready yet: wait until its status is “ready”.")
-        if media.status == MediaStatus.READY:
-            message = _l("Only a video or audio clip can go with a reply.")
-        raise Conflict(message, code="media_not_ready", details={"media_id": [message]})
-    return media.id
+        refusal = ("media_not_found", _l("There is no media file with id %(id)s.", id=media_id))
+    elif media.purpose == TENANT_CLIPS:
+        refusal = ("media_not_allowed", _l("A tenant's clip cannot go with a reply."))
+    elif media.status != MediaStatus.READY:
+        refusal = (
+            "media_not_ready",
+            _l("This clip is not ready yet: wait until its status is “ready”."),
+        )
+    elif media.kind not in CLIP_KINDS:
+        refusal = ("media_not_a_clip", _l("Only a video or audio clip can go with a reply."))
+    else:
+        return media.id
+    code, message = refusal
+    raise Conflict(message, code=code, details={"media_id": [message]})
 
 
 def _colleague(session: Session, thread: Thread, user_id: int) -> User:
@@ -124,12 +133,16 @@ class Threads(MethodView):
         user = g.api_user
         dialect = session.get_bind().dialect.name
         query = (
-            sa.select(Thread, service.unread_clause(user.id).label("unread"))
+            sa.select(Thread, service.unread_clause(user.id).label("unread"), *listed_columns())
+            .join(Answer, Answer.id == Thread.answer_id)
+            .outerjoin(Contact, Contact.id == Answer.contact_id)
             .where(*thread_filters(_filter_of(args, user), dialect))
-            .options(joinedload(Thread.answer).selectinload(Answer.contact))
+            # The columns above are all the list shows of the answer: not the whole row, nor
+            # the question, owner and video that loading an Answer would join.
+            .options(lazyload(Thread.answer))
         )
         page = activity_page(session, query, limit=args["limit"], after=args.get("after"))
-        return {"items": [dump_thread(row[0], row[1]) for row in page.items], "next": page.next}
+        return {"items": [dump_thread(*row) for row in page.items], "next": page.next}
 
 
 @blp.route("/<int:thread_id>")
@@ -181,7 +194,9 @@ class Comments(MethodView):
         """Reply to the tenant, or write a note for colleagues. A reply goes over the channel
         the tenant answered by (an SMS, an e-mail whose replies come back here, or only their
         own page) and marks the thread replied; a note tells each colleague it @mentions.
-        409 for a clip that is not the organisation's, not ready, or not video or audio."""
+        409 for a clip that is not the organisation's (`media_not_found`), a tenant's own
+        (`media_not_allowed`), not ready (`media_not_ready`) or not video or audio
+        (`media_not_a_clip`)."""
         session = db.session()
         thread = service.get_thread(session, thread_id)
         user = g.api_user

@@ -229,8 +229,9 @@ class CommentInSchema(Schema):
     )
     media_id = Id(
         metadata={
-            "description": "A reply's video or audio clip: a media id of your organisation, "
-            "processed and ready (409 otherwise)"
+            "description": "A reply's video or audio clip: a media id of your organisation "
+            "(uploaded as for a question), processed and ready; never a tenant's own clip "
+            "(409 otherwise)"
         }
     )
 

@@ -9,10 +9,23 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
+
 from media.service import media_urls
 from panel.answers.models import Answer
+from panel.contacts.models import Contact
 from panel.threads.models import Comment, CommentKind, Thread
 from panel.threads.notices import excerpt
+
+
+def listed_columns() -> tuple[sa.ColumnElement[Any], ...]:
+    """What the list shows of each thread's answer, read with the thread (joined to its answer
+    and the answer's contact): the text, the score, and the tenant's name only with consent."""
+    name = sa.case(
+        (Answer.consent_identity, sa.func.coalesce(Answer.respondent_name, Contact.name)),
+        else_=sa.null(),
+    )
+    return Answer.text, Answer.score, name.label("respondent_name")
 
 
 def respondent_name(answer: Answer) -> str | None:
@@ -23,9 +36,11 @@ def respondent_name(answer: Answer) -> str | None:
     return answer.respondent_name or (contact.name if contact is not None else None)
 
 
-def dump_thread(thread: Thread, unread: bool) -> dict[str, Any]:
-    """A thread as the list shows it."""
-    answer = thread.answer
+def dump_thread(
+    thread: Thread, unread: bool, text: str | None, score: int | None, name: str | None
+) -> dict[str, Any]:
+    """A thread as the list shows it, with its answer's text, score and (with consent) the
+    tenant's name."""
     return {
         "id": thread.id,
         "answer_id": thread.answer_id,
@@ -41,9 +56,9 @@ def dump_thread(thread: Thread, unread: bool) -> dict[str, Any]:
         "last_activity_at": thread.last_activity_at,
         "waiting_since": thread.waiting_since,
         "unread": bool(unread),
-        "excerpt": excerpt(answer.text),
-        "score": answer.score,
-        "respondent_name": respondent_name(answer),
+        "excerpt": excerpt(text),
+        "score": score,
+        "respondent_name": name,
     }
 
 
@@ -108,7 +123,9 @@ def dump_thread_detail(
     thread: Thread, unread: bool, reply_channel: str, comments: list[Comment]
 ) -> dict[str, Any]:
     """One thread with its owner, its answer (who answered only with consent) and comments."""
-    return dump_thread(thread, unread) | {
+    answer = thread.answer
+    listed = dump_thread(thread, unread, answer.text, answer.score, respondent_name(answer))
+    return listed | {
         "owner": _person(thread.owner),
         "reply_channel": reply_channel,
         "answer": thread.answer,

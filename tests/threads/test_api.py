@@ -335,6 +335,8 @@ def test_bad_comments_are_refused_in_words(client, db_session, answered, headers
     thread = answered()
     url = f"{API}{thread.id}/comments"
     pending = make_media(staff.organisation_id, status=MediaStatus.PROCESSING)
+    tenants = make_media(staff.organisation_id, purpose="answer")
+    picture = make_media(staff.organisation_id, kind="picture", content_type="image/jpeg")
     other = OrganisationFactory()
     with scoped_to(db_session, other.id):
         foreign = make_media(other.id)
@@ -348,6 +350,8 @@ def test_bad_comments_are_refused_in_words(client, db_session, answered, headers
         ({"kind": "note", "body": "Hej", "media_id": pending.id}, 422, "invalid"),
         ({"kind": "reply", "body": "Hej", "media_id": 0}, 422, "invalid"),
         ({"kind": "reply", "media_id": pending.id}, 409, "media_not_ready"),
+        ({"kind": "reply", "media_id": tenants.id}, 409, "media_not_allowed"),
+        ({"kind": "reply", "media_id": picture.id}, 409, "media_not_a_clip"),
         ({"kind": "reply", "media_id": foreign.id}, 409, "media_not_found"),
         ({"kind": "reply", "media_id": 2_000_000_000}, 409, "media_not_found"),
     ]
@@ -406,3 +410,18 @@ def _foreign_thread(session, organisation, owner) -> int:
         )
         session.commit()
         return session.scalar(sa.select(Thread.id).where(Thread.answer_id == recorded.answer.id))
+
+
+def test_errors_speak_the_language_asked_for(client, answered, headers, staff):
+    thread = answered()
+    pending = make_media(staff.organisation_id, status=MediaStatus.PROCESSING)
+    body = {"kind": "reply", "media_id": pending.id}
+    url = f"{API}{thread.id}/comments"
+
+    english = _error(client.post(url, json=body, headers=headers), 409, "media_not_ready")
+    swedish = client.post(url, json=body, headers=headers | {"Accept-Language": "sv"})
+    dutch = client.post(url, json=body, headers=headers | {"Accept-Language": "nl"})
+
+    assert english["message"].startswith("This clip is not ready yet")
+    assert _error(swedish, 409, "media_not_ready")["message"].startswith("Klippet är inte klart")
+    assert _error(dutch, 409, "media_not_ready")["message"].startswith("Deze clip is nog niet")
