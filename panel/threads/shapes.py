@@ -22,7 +22,10 @@ def listed_columns() -> tuple[sa.ColumnElement[Any], ...]:
     """What the list shows of each thread's answer, read with the thread (joined to its answer
     and the answer's contact): the text, the score, and the tenant's name only with consent."""
     name = sa.case(
-        (Answer.consent_identity, sa.func.coalesce(Answer.respondent_name, Contact.name)),
+        (
+            Answer.consent_identity,
+            sa.func.coalesce(sa.func.nullif(Answer.respondent_name, ""), Contact.name),
+        ),
         else_=sa.null(),
     )
     return Answer.text, Answer.score, name.label("respondent_name")
