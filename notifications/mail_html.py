@@ -105,6 +105,8 @@ class _Reader(HTMLParser):
             return
         if not self.pre:
             data = re.sub(r"[ \t\r\n\f]+", " ", data)
+            if not self.tail or self.tail.endswith("\n"):
+                data = data.lstrip(" ")  # the source's line breaks between blocks
         self._emit(data)
 
     def _emit(self, text: str) -> None:
