@@ -70,7 +70,8 @@ class _Reader(HTMLParser):
             if tag in ("br", "hr") and self.skip_from is None and self.silent_from is None:
                 self._emit("\n")
             return
-        self.stack.append((tag, tag == "p" and "msonormal" not in classes))
+        paragraph = tag == "p" and "msonormal" not in classes
+        self.stack.append((tag, paragraph))
         quoted = (tag == "blockquote" and kind == "cite") or bool(classes & DROPPED_CLASSES)
         if quoted and self.skip_from is None:
             self.skip_from = len(self.stack)
@@ -79,7 +80,7 @@ class _Reader(HTMLParser):
         if tag == "pre":
             self.pre += 1
         if tag in BLOCKS or tag == "p":
-            self._break()
+            self._break(blank=paragraph)
         if tag == "li" and self.skip_from is None and self.silent_from is None:
             self._emit("- ")
 

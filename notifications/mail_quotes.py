@@ -97,6 +97,8 @@ def strip_reply(text: str) -> str:
             continue
         if not bare.startswith(">"):
             kept.append(line.rstrip())
+        elif kept and kept[-1]:
+            kept.append("")  # where a quote was, the answers around it stay apart
         index += 1
     return tidy("\n".join(kept))
 

@@ -222,17 +222,30 @@ def body_text(message: EmailMessage) -> str:
 
 
 def _text_of(part: Message) -> str:
-    """A text part decoded (its transfer encoding and charset; an unknown charset as UTF-8
-    with replacements), and unflowed when it is ``format=flowed``."""
-    try:
-        text = part.get_content()  # type: ignore[attr-defined]
-    except (LookupError, UnicodeError, ValueError):
-        data = part.get_payload(decode=True) or b""
-        text = data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
-    text = _clean(str(text))
+    """A text part decoded (its transfer encoding and charset), and unflowed when it is
+    ``format=flowed``. Bytes sent without their charset (or as "ASCII") are read as UTF-8,
+    else as Windows-1252; an unknown charset as UTF-8 with replacements."""
+    data = part.get_payload(decode=True)
+    if not isinstance(data, bytes):
+        data = str(data or "").encode("utf-8", "surrogateescape")
+    text = decode(data, part.get_content_charset())
     if str(part.get_param("format") or "").lower() == "flowed":
         text = unflow(text, delsp=str(part.get_param("delsp") or "").lower() == "yes")
     return text
+
+
+def decode(data: bytes, charset: str | None) -> str:
+    """``data`` as text in ``charset`` (see :func:`_text_of` for a missing or unknown one)."""
+    declared = (charset or "us-ascii").lower()
+    if declared in ("us-ascii", "ascii", "unknown-8bit", "x-unknown") and not data.isascii():
+        try:
+            return _clean(data.decode("utf-8"))
+        except UnicodeDecodeError:
+            return _clean(data.decode("cp1252", "replace"))
+    try:
+        return _clean(data.decode(declared, "replace"))
+    except LookupError:
+        return _clean(data.decode("utf-8", "replace"))
 
 
 def attachments(message: EmailMessage) -> Iterator[tuple[Attachment, Message]]:

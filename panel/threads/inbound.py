@@ -122,7 +122,9 @@ def _mms_media(
     """The MMS's clip (else its first picture) kept for the comment, and how many of its
     files were not kept (they stay at Twilio, named in the message's payload)."""
     question = thread.answer.question
-    files = fetch_files(session, message, question, thread.language, clip_kinds=CLIP_KINDS)
+    files = fetch_files(
+        session, message, question, thread.language, clip_kinds=CLIP_KINDS, purpose=PURPOSE
+    )
     pictures = [p for p in files.pictures if p.status == MediaStatus.READY]
     chosen: MediaFile | None = None
     if files.clip is not None and files.clip.status != MediaStatus.FAILED:
