@@ -10,8 +10,8 @@ Answers, as JSON (``{"status": ...}`` or the API's ``{"error": {"code", "message
 
 - 202 stored (handled after the commit), 200 a message stored before (a redelivery: same
   Message-ID, or without one the same bytes), nothing done twice;
-- 503 while no secret is configured: the route is off, and a provider that retries keeps the
-  message until it is set up (a 404 would read as "no such address" and lose it);
+- 404 while no secret is configured: the route is off (a request to it is no server error;
+  its message says what to set, for whoever sets the route up);
 - 401 without credentials (with a Basic challenge), 403 with wrong ones;
 - 413 over ``STOOP_INBOUND_EMAIL_MAX_MB``; 415 a form post instead of the message; 400 bytes
   that are no e-mail (no headers, no From address).
@@ -98,7 +98,7 @@ def _check_request(settings: Settings) -> Response | None:
     secret = settings.inbound_email_secret
     if not secret:
         return _refuse(
-            503,
+            404,
             "inbound_email_off",
             "Inbound e-mail is not set up here: set STOOP_INBOUND_EMAIL_SECRET.",
         )

@@ -46,7 +46,7 @@ class Settings:
     twilio_auth_token: str = ""
     twilio_from: str = ""
     twilio_api_base: str = ""
-    inbound_email_secret: str = ""  # empty: /hooks/email/inbound answers 503, stores nothing
+    inbound_email_secret: str = ""  # empty: /hooks/email/inbound is off (404)
     inbound_email_max_mb: int = 30  # the largest raw e-mail it takes (attachments included)
     claim_lease_seconds: int = 60  # a claimed batch (outbox) is another worker's once this runs out
     # SMS handed to Twilio per second per sender number, across all workers; 0: no cap.

@@ -355,7 +355,7 @@ def test_without_a_secret_the_hook_is_off(client, db_session, answered):
 
     response = post_mail(client, raw, headers={"Authorization": "Bearer anything"})
 
-    assert response.status_code == 503
+    assert response.status_code == 404
     assert "STOOP_INBOUND_EMAIL_SECRET" in response.get_json()["error"]["message"]
     assert inbound_messages(db_session) == []
 
