@@ -9,10 +9,11 @@ answer's thread, reopens it and tells its owner (:func:`panel.threads.service.fo
   caller, or someone who answered a touchpoint's SMS without an invitation, writes back.
 - **An e-mail to the thread's reply address** ``reply+<token>@…`` (:func:`email_follow_up`):
   the token names the thread. An automatic message (an out-of-office, a bounce) is kept as it
-  came and goes no further: no follow-up, no notice, never an answer, so no mail loop. A
-  message from another address than the tenant's is taken all the same — the token, which
-  only the tenant was sent, is the credential, and people answer from their work address or
-  their partner's — and its comment says so (``data["from_other_address"]``) for staff to see.
+  came and goes no further: no follow-up, no notice, never an answer, so no mail loop (nor
+  does a message from the organisation's own sending address). A message from another
+  address than the tenant's is taken all the same — the token, which only the tenant was
+  sent, is the credential, and people answer from their work address or their partner's — and
+  its comment says so (``data["from_other_address"]``) for staff to see.
 - **A clip**: the first audio or video file (an MMS's, or an e-mail's attachment) becomes the
   comment's clip, stored and processed like an answer's; without one, an MMS's first picture.
   Further files are listed in the comment's ``data["attachments"]``, not kept.
@@ -27,7 +28,7 @@ import logging
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from media.ingest import ingest_bytes
@@ -38,6 +39,7 @@ from media.uploads import accepted_type
 from notifications.email_inbound import register_reply_owner
 from notifications.mail_reading import Attachment, MailUnreadable, attachment_files, reply_token
 from notifications.models import InboundMessage, OutboundMessage
+from notifications.senders import sender_identity
 from panel.answers.clips import max_clip_bytes
 from panel.answers.mms import announced, fetch_files
 from panel.core.scoping import ALL_ORGS_OPTION
@@ -151,6 +153,9 @@ def email_follow_up(session: Session, message: InboundMessage) -> Comment | None
         return None
     found = reply_token([message.recipient or ""])
     thread = session.scalar(sa.select(Thread).where(Thread.token == found[1])) if found else None
+    if thread is not None and _from_us(session, thread, message.sender):
+        log.info("inbound e-mail %s comes from our own address: not passed on", message.id)
+        return None
     if thread is None:
         log.warning(
             "inbound e-mail %s: no conversation has address %s", message.id, message.recipient
@@ -185,6 +190,14 @@ def email_follow_up(session: Session, message: InboundMessage) -> Comment | None
         data["attachments"] = listed
     comment.data = data
     return comment
+
+
+def _from_us(session: Session, thread: Thread, sender: str) -> bool:
+    """True when the message comes from the address the organisation's e-mails are sent from
+    (one of ours coming back: never a tenant's follow-up)."""
+    settings = current_app.config["STOOP"]
+    ours = sender_identity(session, thread.organisation_id, settings).email_address
+    return bool(sender) and sender.strip().lower() == (ours or "").strip().lower()
 
 
 def _other_address(thread: Thread, sender: str) -> str | None:

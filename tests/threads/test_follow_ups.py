@@ -527,3 +527,17 @@ def test_another_tenants_answer_cannot_be_written_to(
 
     assert other.status_code == 404 and unknown.status_code == 404
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Comment)) == 0
+
+
+def test_our_own_message_coming_back_is_no_follow_up(client, db_session, mailbox, answered):
+    thread = answered(channel="email")
+    raw = (
+        f"From: Stoop <no-reply@stoop.localhost>\nTo: reply+{thread.token}@stoop.localhost\n"
+        "Subject: Ett svar på ditt svar\nMessage-ID: <ours.1@stoop.localhost>\n\nHej Zeynep!\n"
+    ).encode()
+
+    assert post_mail(client, raw).status_code == 202
+
+    assert comments(db_session, thread) == []
+    [message] = inbound_messages(db_session)
+    assert message.handled_at is not None
