@@ -149,7 +149,7 @@ def _read(message: EmailMessage) -> Mail:
         references=tuple(_ids(header(message, "References")))[-MAX_REFERENCES:],
         text=strip_reply(full),
         full_text=full,
-        attachments=tuple(attachment for attachment, _part in attachments(message)),
+        attachments=tuple(attachment for attachment, _data in attachments(message)),
         automatic=is_automatic(message),
     )
 
@@ -208,16 +208,56 @@ def is_automatic(message: Message) -> bool:
     return bool(AUTOMATIC_SUBJECT.search(header(message, "Subject")))
 
 
-def body_text(message: EmailMessage) -> str:
+@dataclass(frozen=True)
+class _Leaf:
+    """A part that is no container, with what its headers say (each read once: the parser's
+    header objects are slow to make)."""
+
+    part: Message
+    content_type: str
+    disposition: str | None
+    filename: str | None
+
+    @property
+    def is_text(self) -> bool:
+        """A rendering of the message's text (not a text file attached)."""
+        return (
+            self.content_type.startswith("text/")
+            and self.disposition != "attachment"
+            and not self.filename
+        )
+
+
+def _leaves(part: Message) -> Iterator[_Leaf]:
+    """The parts that are not containers, in order; a message/* part counts as one."""
+    content_type = part.get_content_type()
+    if part.is_multipart() and not content_type.startswith("message/"):
+        for inner in part.get_payload():  # type: ignore[union-attr]
+            yield from _leaves(inner)  # type: ignore[arg-type]
+    elif not content_type.startswith("multipart/"):
+        yield _Leaf(part, content_type, part.get_content_disposition(), part.get_filename())
+
+
+def _bodies(leaves: list[_Leaf]) -> tuple[_Leaf | None, _Leaf | None]:
+    """The first plain-text and the first HTML rendering of the text."""
+    plain = next(
+        (leaf for leaf in leaves if leaf.is_text and leaf.content_type == "text/plain"), None
+    )
+    html = next(
+        (leaf for leaf in leaves if leaf.is_text and leaf.content_type == "text/html"), None
+    )
+    return plain, html
+
+
+def body_text(message: Message) -> str:
     """The message's text: its plain-text part, else its HTML part as text (quote left out)."""
-    plain = message.get_body(preferencelist=("plain",))
+    plain, html = _bodies(list(_leaves(message)))
     if plain is not None:
-        text = tidy(_text_of(plain))
+        text = tidy(_text_of(plain.part))
         if text:
             return text
-    html = message.get_body(preferencelist=("html",))
     if html is not None:
-        return tidy(html_to_text(_text_of(html)))
+        return tidy(html_to_text(_text_of(html.part)))
     return ""
 
 
@@ -248,49 +288,23 @@ def decode(data: bytes, charset: str | None) -> str:
         return _clean(data.decode("utf-8", "replace"))
 
 
-def attachments(message: EmailMessage) -> Iterator[tuple[Attachment, Message]]:
-    """Each file the message carries, with its part: parts marked as attachments, and inline
+def attachments(message: Message) -> Iterator[tuple[Attachment, bytes]]:
+    """Each file the message carries, with its bytes: parts marked as attachments, and inline
     parts that are not text (a photo, a clip). A forwarded message is one file."""
-    bodies = {
-        id(part)
-        for part in (
-            message.get_body(preferencelist=("plain",)),
-            message.get_body(preferencelist=("html",)),
-        )
-        if part is not None
-    }
-    count = 0
-    for part in _leaves(message):
-        if id(part) in bodies or count >= MAX_ATTACHMENTS:
-            continue
-        content_type = part.get_content_type()
-        filename = part.get_filename()
-        disposition = part.get_content_disposition()
-        if content_type.startswith("text/") and disposition != "attachment" and not filename:
-            continue  # another rendering of the text, not a file
-        data = _payload_bytes(part)
-        name = _clean(filename or "")[:255] or f"attachment-{count + 1}"
-        count += 1
-        yield Attachment(name, content_type, len(data)), part
+    leaves = [leaf for leaf in _leaves(message) if not leaf.is_text]
+    for count, leaf in enumerate(leaves[:MAX_ATTACHMENTS]):
+        data = _payload_bytes(leaf)
+        name = _clean(leaf.filename or "")[:255] or f"attachment-{count + 1}"
+        yield Attachment(name, leaf.content_type, len(data)), data
 
 
 def attachment_files(raw: bytes) -> list[tuple[Attachment, bytes]]:
     """Every attachment of ``raw`` with its bytes, in order (for whoever keeps them)."""
-    message = parse(raw)
-    return [(attachment, _payload_bytes(part)) for attachment, part in attachments(message)]
+    return list(attachments(parse(raw)))
 
 
-def _leaves(part: Message) -> Iterator[Message]:
-    """The parts that are not containers, in order; a message/* part counts as one."""
-    if part.is_multipart() and not part.get_content_type().startswith("message/"):
-        for inner in part.get_payload():  # type: ignore[union-attr]
-            yield from _leaves(inner)  # type: ignore[arg-type]
-    elif part.get_content_maintype() != "multipart":
-        yield part
-
-
-def _payload_bytes(part: Message) -> bytes:
-    if part.get_content_type().startswith("message/"):
-        return part.as_bytes(policy=email.policy.default)  # type: ignore[call-arg]
-    data = part.get_payload(decode=True)
+def _payload_bytes(leaf: _Leaf) -> bytes:
+    if leaf.content_type.startswith("message/"):
+        return leaf.part.as_bytes(policy=email.policy.default)  # type: ignore[call-arg]
+    data = leaf.part.get_payload(decode=True)
     return data if isinstance(data, bytes) else b""
