@@ -46,7 +46,8 @@ class Settings:
     twilio_auth_token: str = ""
     twilio_from: str = ""
     twilio_api_base: str = ""
-    inbound_email_secret: str = ""
+    inbound_email_secret: str = ""  # empty: /hooks/email/inbound is off (404)
+    inbound_email_max_mb: int = 30  # the largest raw e-mail it takes (attachments included)
     claim_lease_seconds: int = 60  # a claimed batch (outbox) is another worker's once this runs out
     # SMS handed to Twilio per second per sender number, across all workers; 0: no cap.
     sms_per_second: float = 1.0
@@ -175,6 +176,10 @@ class Settings:
                 "STOOP_TRANSCRIBER=faster_whisper needs STOOP_TRANSCRIBER_MODEL_DIR "
                 "(a model folder on this machine; Stoop never downloads one)"
             )
+        if self.inbound_email_secret and len(self.inbound_email_secret) < 16:
+            raise ConfigError("STOOP_INBOUND_EMAIL_SECRET must be at least 16 characters")
+        if not 1 <= self.inbound_email_max_mb <= 200:
+            raise ConfigError("STOOP_INBOUND_EMAIL_MAX_MB must be 1 to 200")
         if self.claim_lease_seconds < 5:
             raise ConfigError("STOOP_CLAIM_LEASE_SECONDS must be at least 5")
         if not 0 <= self.sms_per_second <= 1000:

@@ -6,6 +6,8 @@ from panel.core.rooms import ApiBlueprint, Room
 room = Room(
     "threads",
     models=("panel.threads.models",),
+    # Inbound e-mail finds a thread's organisation by its reply address's token.
+    setup=("panel.threads.inbound:init_app",),
     demo=("panel.threads.demo:seed_demo_threads",),
     api=(ApiBlueprint("panel.threads.api:blp", "threads"),),
 )
