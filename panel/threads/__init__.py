@@ -6,4 +6,8 @@ from panel.core.rooms import Room
 room = Room(
     "threads",
     models=("panel.threads.models",),
+    blueprints=(
+        "panel.threads.views:bp",
+        "panel.threads.saved_reply_views:bp",
+    ),
 )
