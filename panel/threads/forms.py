@@ -9,7 +9,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import Field, HiddenField, SelectField, StringField, TextAreaField
 
 from panel.core.errors import StoopError
 from panel.threads.saved_replies import MAX_TITLE, language_choices
@@ -64,7 +64,8 @@ def show_problems(form: FlaskForm, exc: StoopError, fallback: str = "body") -> N
     visible = [
         name
         for name in details
-        if getattr(form, name, None) is not None and not isinstance(getattr(form, name), HiddenField)
+        if isinstance(getattr(form, name, None), Field)
+        and not isinstance(getattr(form, name), HiddenField)
     ]
     if not visible:
         visible, details = [fallback], {}

@@ -78,9 +78,7 @@ def _clean(values: dict[str, Any]) -> dict[str, str]:
     return {"title": title, "language": language, "body": body}
 
 
-def _ensure_unique(
-    session: Session, title: str, language: str, exclude: int | None = None
-) -> None:
+def _ensure_unique(session: Session, title: str, language: str, exclude: int | None = None) -> None:
     query = sa.select(SavedReply.id).where(
         sa.func.lower(SavedReply.title) == title.lower(), SavedReply.language == language
     )

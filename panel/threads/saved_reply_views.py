@@ -23,8 +23,8 @@ bp = Blueprint("saved_replies", __name__)
 def _list_page(form: SavedReplyForm | None = None, status: int = 200) -> Any:
     session = db.session()
     rows = saved_replies.saved_replies(session)
-    organisation = current_user.organisation
-    default = organisation.default_language if organisation.default_language in TENANT_LANGUAGES else "sv"
+    default = current_user.organisation.default_language
+    default = default if default in TENANT_LANGUAGES else "sv"
     groups: dict[str, list[SavedReply]] = {}
     for row in rows:
         groups.setdefault(row.language, []).append(row)
@@ -60,7 +60,10 @@ def create() -> Any:
         show_problems(form, exc, fallback="title")
         return _list_page(form, exc.status)
     session.commit()
-    flash(_("Saved “%(title)s”. It is offered on every conversation now.", title=row.title), "success")
+    flash(
+        _("Saved “%(title)s”. It is offered on every conversation now.", title=row.title),
+        "success",
+    )
     return redirect(url_for(".index", _anchor=f"saved-reply-{row.id}"), 303)
 
 

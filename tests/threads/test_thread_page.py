@@ -17,8 +17,10 @@ from panel.core.scoping import scoped_to
 from panel.threads import service
 from panel.threads.models import Comment, SavedReply, Thread, ThreadStatus
 from tests.factories import OrganisationFactory, UserFactory, login, system_session
-from tests.media.conftest import clips  # noqa: F401  (tiny real recordings, made once)
+from tests.media import conftest as media_fixtures
 from tests.threads.conftest import outbox
+
+clips = media_fixtures.clips  # tiny real recordings, made once a session
 
 REPLY = "Tack Zeynep! Vi skickar en tekniker till hissen i morgon."
 
@@ -378,9 +380,7 @@ def saved(organisation, title: str, language: str, body: str) -> SavedReply:
     return row
 
 
-def test_saved_replies_are_offered_in_the_tenants_language_first(
-    signed_in, answered, organisation
-):
+def test_saved_replies_are_offered_in_the_tenants_language_first(signed_in, answered, organisation):
     saved(organisation, "Thanks", "en", "Thank you for your answer.")
     saved(organisation, "Tack", "sv", "Tack för ditt svar!")
     saved(organisation, "Bedankt", "nl", "Bedankt voor je antwoord.")
@@ -424,9 +424,7 @@ def test_insert_without_a_choice_says_so_and_keeps_the_text(signed_in, answered,
     assert textarea(response) == "Hej!"
 
 
-def test_a_communicator_creates_changes_and_removes_saved_replies(
-    client, communicator, db_session
-):
+def test_a_communicator_creates_changes_and_removes_saved_replies(client, communicator, db_session):
     login(client, communicator)
 
     created = client.post(
@@ -435,7 +433,11 @@ def test_a_communicator_creates_changes_and_removes_saved_replies(
     )
     assert created.status_code == 303
     row = db_session.scalar(sa.select(SavedReply).execution_options(all_organisations=True))
-    assert (row.title, row.language, row.created_by_id) == ("Vidarebefordrat", "sv", communicator.id)
+    assert (row.title, row.language, row.created_by_id) == (
+        "Vidarebefordrat",
+        "sv",
+        communicator.id,
+    )
     listing = text_of(client.get("/app/settings/saved-replies"))
     assert "Vi har skickat det vidare." in listing and "Svenska" in listing
 
@@ -527,3 +529,14 @@ def test_the_settings_page_links_to_the_saved_replies(client, organisation):
     login(client, UserFactory(organisation=organisation, admin=True))
 
     assert 'href="/app/settings/saved-replies"' in client.get("/app/settings").text
+
+
+def test_a_swedish_colleague_reads_the_page_in_swedish(client, answered, organisation):
+    thread = answered(channel="sms", consent=Consent())
+    login(client, UserFactory(organisation=organisation, locale="sv"))
+
+    page = text_of(client.get(f"/app/threads/{thread.id}"))
+
+    assert "Svara hyresgästen" in page and "Skicka svar" in page
+    assert "Skickas som sms till numret de svarade från" in page
+    assert "Hyresgästen har inte delat vem de är." in page

@@ -13,12 +13,6 @@ import { postJson, sendBytes } from "./uploader.js";
 const MIME_CANDIDATES = ["video/webm;codecs=vp8,opus", "video/webm", "video/mp4"];
 const FILE_TYPES = { mp4: "video/mp4", mov: "video/quicktime", webm: "video/webm", m4v: "video/mp4" };
 
-const form = document.querySelector("[data-reply-form]");
-if (form) {
-  setUpSavedReplies(form);
-  setUpVideo(form);
-}
-
 function clock(seconds) {
   const whole = Math.max(0, Math.floor(seconds));
   return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")}`;
@@ -35,7 +29,8 @@ export function insertAtCursor(textarea, text, placed) {
   const after = textarea.value.slice(end);
   let lead = "";
   if (before && !/\s$/.test(before)) lead = start === length ? "\n\n" : " ";
-  const trail = after && !/^\s/.test(after) ? " " : "";
+  const lineStart = !before || /\n$/.test(before);
+  const trail = after && !/^\s/.test(after) ? (lineStart ? "\n\n" : " ") : "";
   textarea.setRangeText(lead + text + trail, start, end, "end");
   textarea.focus();
   textarea.dispatchEvent(new Event("input", { bubbles: true }));
@@ -244,6 +239,10 @@ function setUpVideo(form) {
       info.textContent = filename;
       root.dataset.mediaId = String(created.media_id);
       setState("attached");
+      if (take) {
+        parts.stage.hidden = false; // the take stays there to be played back
+        playback.hidden = false;
+      }
       say(words.attached, "ok");
     } catch (error) {
       setState(after);
@@ -306,4 +305,10 @@ function setUpVideo(form) {
 
   root.hidden = false;
   setState(mediaInput.value && !serverAttached ? "attached" : "idle");
+}
+
+const form = document.querySelector("[data-reply-form]");
+if (form) {
+  setUpSavedReplies(form);
+  setUpVideo(form);
 }
