@@ -12,13 +12,14 @@ import pytest
 import sqlalchemy as sa
 
 from notifications.models import DeliveryState
-from panel.answers.service import Consent
+from panel.answers.service import Consent, Given, record_answer
 from panel.core.scoping import scoped_to
 from panel.threads import service
 from panel.threads.models import Comment, SavedReply, Thread, ThreadStatus
 from tests.factories import OrganisationFactory, UserFactory, login, system_session
 from tests.media import conftest as media_fixtures
-from tests.threads.conftest import outbox
+from tests.questions.conftest import make_media
+from tests.threads.conftest import outbox, thread_of
 
 clips = media_fixtures.clips  # tiny real recordings, made once a session
 
@@ -188,6 +189,44 @@ def test_a_reply_by_e_mail_reaches_the_smtp_server_with_the_threads_reply_to(
     assert 'data-delivery="sent"' in signed_in.get(f"/app/threads/{thread.id}").text
 
 
+def test_a_reply_to_an_anonymous_answer_is_on_their_page_only(
+    signed_in, db_session, organisation, question, touchpoint_factory
+):
+    touchpoint = touchpoint_factory()
+    with scoped_to(db_session, organisation.id):
+        answer = record_answer(
+            db_session,
+            question,
+            Given(text="Det luktar rök i trapphuset."),
+            channel="qr",
+            language="sv",
+            touchpoint_id=touchpoint.id,
+        ).answer
+        db_session.commit()
+        thread = thread_of(db_session, answer.id)
+    page = text_of(signed_in.get(f"/app/threads/{thread.id}"))
+    assert "Shown on the tenant's own page only: they left no way to reach them" in page
+
+    response = signed_in.post(f"/app/threads/{thread.id}/reply", data={"body": REPLY})
+
+    assert response.status_code == 303
+    assert outbox(db_session, purpose="thread-reply") == []
+    shown = signed_in.get(response.headers["Location"])
+    assert 'data-delivery="web"' in shown.text
+    assert "replied on their own page" in text_of(shown)
+    assert "Your reply is on the tenant's own page." in text_of(shown)
+
+
+def test_a_reply_twilio_could_not_take_yet_shows_as_queued(signed_in, answered, phone_line):
+    thread = answered(channel="sms")
+    phone_line.fail_next(1, status=503)
+
+    signed_in.post(f"/app/threads/{thread.id}/reply", data={"body": REPLY})
+
+    assert phone_line.messages == []
+    assert 'data-delivery="queued"' in signed_in.get(f"/app/threads/{thread.id}").text
+
+
 def test_a_note_reaches_nobody_outside(signed_in, answered, smtp, phone_line, db_session):
     thread = answered(channel="sms")
     smtp.clear()
@@ -286,8 +325,6 @@ def test_a_reply_with_a_video_goes_once_the_upload_is_stored(
 
 
 def test_a_video_of_another_organisation_is_not_found(signed_in, answered, db_session):
-    from tests.questions.conftest import make_media
-
     thread = answered()
     elsewhere = OrganisationFactory()
     with scoped_to(db_session, elsewhere.id):
