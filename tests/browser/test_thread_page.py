@@ -168,3 +168,25 @@ def test_a_video_reply_is_recorded_uploaded_and_sent(live_server, page, console_
     assert reply.locator("[data-delivery]").get_attribute("data-delivery") == "sent"
     screenshot(page, "thread_video")
     assert console_errors == []
+
+
+def test_without_javascript_a_saved_reply_is_inserted_and_sent(live_server, browser):
+    talk = make_conversation(live_server, "Bostadsbolaget Utan Skript")
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        log_in(page, talk.email)
+        page.goto(f"/app/threads/{talk.thread_id}")
+        assert page.locator("[data-saved-chips]").is_hidden()
+
+        page.locator("textarea[name=body]").first.fill("Hej Zeynep!")
+        page.select_option("select[name=saved_reply]", label="Skickat vidare · Svenska")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Insert").click()
+        assert page.locator("textarea[name=body]").first.input_value() == f"Hej Zeynep!\n\n{SAVED}"
+
+        with page.expect_navigation():
+            page.get_by_role("button", name="Send reply").click()
+        assert SAVED in page.locator(".entry-reply").last.inner_text()
+    finally:
+        context.close()

@@ -337,6 +337,7 @@ def test_a_video_of_another_organisation_is_not_found(signed_in, answered, db_se
     assert response.status_code == 422
     assert "The video could not be found" in text_of(response)
     assert textarea(response) == REPLY
+    assert 'name="media_id" value=""' in response.text  # the next try goes without it
 
 
 # --- status and history ------------------------------------------------------------------------
