@@ -10,4 +10,8 @@ room = Room(
     setup=("panel.threads.inbound:init_app",),
     demo=("panel.threads.demo:seed_demo_threads",),
     api=(ApiBlueprint("panel.threads.api:blp", "threads"),),
+    blueprints=(
+        "panel.threads.views:bp",
+        "panel.threads.saved_reply_views:bp",
+    ),
 )
