@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import ngettext
 from sqlalchemy.orm import Session
 
 from notifications.messages import Recipient, queue
@@ -153,7 +154,9 @@ def reassign(
                 "reassigned; reload the page and try again."
             )
         )
-    reason = str(_l("Reassigned: no reply for %(days)s days", days=days))
+    reason = ngettext(
+        "Reassigned: no reply for %(num)s day", "Reassigned: no reply for %(num)s days", days
+    )
     done = Reassigned()
     events: list[Comment] = []
     for thread_id in thread_ids:

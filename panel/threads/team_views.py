@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
@@ -302,8 +303,9 @@ def save_overdue_days() -> Any:
         page, _status = settings_page()
         return page, exc.status
     session.commit()
+    limit = ngettext("%(num)s day", "%(num)s days", days)
     flash(
-        _("Saved: conversations are flagged after %(num)s days without a reply.", num=days),
+        _("Saved: conversations are flagged after %(limit)s without a reply.", limit=limit),
         "success",
     )
     return redirect(url_for("organisations.settings", _anchor="reply-overdue"), 303)

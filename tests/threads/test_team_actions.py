@@ -293,10 +293,10 @@ def test_without_consent_to_quote_the_words_stay_in_stoop(
     [mail] = new_messages(db_session, before)
     for part in (mail.body_text, mail.body_html):
         assert "Hissen har stått still" not in part and "Hissen gnisslar" not in part
-        assert "The tenant did not allow quoting" in part
+        assert "Hyresgästen tillät inte citat" in part  # the organisation's language
     assert "Zeynep Yılmaz" in mail.body_text and LINK.search(mail.body_text)
     # The caretaker is no colleague: no link into Stoop is offered to them.
-    assert "Colleagues at Bostadsbolaget Ängsbacken can read the answer in Stoop." in mail.body_text
+    assert "Kolleger på Bostadsbolaget Ängsbacken kan läsa svaret i Stoop." in mail.body_text
 
 
 def test_without_consent_to_identify_the_tenant_stays_anonymous(
@@ -312,7 +312,7 @@ def test_without_consent_to_identify_the_tenant_stays_anonymous(
     [mail] = new_messages(db_session, before)
     for part in (mail.body_text, mail.body_html):
         assert "Zeynep" not in part and "70 123 45 67" not in part and tenant.email not in part
-        assert "did not allow their name to be shared" in part
+        assert "Hyresgästen tillät inte att namnet delas." in part
     assert "Hissen har stått still i två veckor." in mail.body_text
 
 
@@ -329,7 +329,7 @@ def test_without_consent_to_show_the_clip_there_is_no_link(
     [mail] = new_messages(db_session, before)
     for part in (mail.body_text, mail.body_html):
         assert not LINK.search(part) and "/media/" not in part
-        assert "did not allow to be shown" in part
+        assert "som hyresgästen inte tillät att visas" in part
     assert events(db_session, thread)[0].data["clip"] is False
 
 
