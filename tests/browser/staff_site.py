@@ -18,6 +18,8 @@ from notifications import mailbox, optouts
 from notifications.dispatch import queue_email, queue_sms
 from notifications.models import Channel
 from notifications.senders import add_sender_number
+from panel.answers.models import AnswerChannel
+from panel.answers.service import Consent, Given, record_answer
 from panel.core.db import utcnow
 from panel.core.scoping import scoped_to
 from panel.panels.segments import create_segment
@@ -25,6 +27,7 @@ from panel.panels.service import add_members
 from panel.places.service import ensure_path
 from panel.questions.models import QuestionStatus
 from panel.sends.service import create_send
+from panel.threads.service import thread_of_answer
 from tests.factories import (
     PASSWORD,
     ContactFactory,
@@ -56,6 +59,7 @@ class StaffSite:
     touchpoint_slug: str = ""
     voice_touchpoint_id: int = 0
     send_id: int = 0
+    thread_id: int = 0
     urls: list[str] = field(default_factory=list)
 
 
@@ -206,6 +210,22 @@ def seed_staff_site(server: Any) -> StaffSite:
                 "+46812345670",
                 [(questions["live"].id, dt.date(2026, 3, 1))],
             )
+            # A tenant's answer, and the thread it opened (hand over, forward).
+            answered = record_answer(
+                session,
+                questions["live"],
+                Given(
+                    text="Hissen i trapphus C har stått still sedan i måndags. " * 4,
+                    score=3,
+                    name="Margareta Johansson-Eriksson",
+                    consent=Consent(identity=True, quote=True),
+                ),
+                channel=AnswerChannel.EMBED,
+                language="sv",
+                touchpoint_id=touchpoint.id,
+                place_id=stairwell.id,
+            )
+            thread_id = thread_of_answer(session, answered.answer.id).id
             send = create_send(
                 session,
                 admin,
@@ -228,6 +248,7 @@ def seed_staff_site(server: Any) -> StaffSite:
             touchpoint_slug=touchpoint.slug,
             voice_touchpoint_id=phone_line.id,
             send_id=send.id,
+            thread_id=thread_id,
         )
     site.urls = staff_page_urls(server.app, site)
     return site
@@ -258,6 +279,8 @@ def staff_page_urls(app: Any, site: StaffSite) -> list[str]:
                 rule.rule.replace("<int:touchpoint_id>", str(i))
                 for i in (site.touchpoint_id, site.voice_touchpoint_id)
             ]
+        elif names == ["thread_id"]:
+            urls.append(rule.rule.replace("<int:thread_id>", str(site.thread_id)))
         elif names == ["name"]:
             urls.append(rule.rule.replace("<name>", site.mail_name))
         elif not names:

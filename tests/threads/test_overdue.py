@@ -304,3 +304,14 @@ def test_bad_bulk_input_is_refused_in_words_and_changes_nothing(
     db_session.refresh(three[0])
     assert three[0].owner_id == staff.id
     assert [m for m in outbox(db_session) if m.id > before] == []
+
+
+def test_with_nothing_overdue_the_page_says_so(db_session, client, admin, answered):
+    answered()  # waiting, but not for long
+    login(client, admin)
+
+    page = client.get("/app/inbox/overdue").get_data(as_text=True)
+
+    assert "Nobody is waiting too long" in page
+    assert "No tenant has waited more than 3 days for a reply." in page
+    assert 'id="overdue-banner"' not in page

@@ -19,6 +19,7 @@ from media.storage import current_storage
 from panel.accounts.models import NotifyMode
 from panel.answers.models import Answer
 from panel.answers.service import Consent
+from panel.core.extensions import db
 from panel.core.scoping import scoped_to
 from panel.threads import forwarding, service
 from panel.threads.models import Comment, CommentKind, Thread
@@ -473,3 +474,43 @@ def test_a_tampered_clip_link_is_not_found(app, db_session, client, answered, st
 
     assert app.test_client().get(f"/clips/{payload}.x{signature}").status_code == 404
     assert app.test_client().get(f"/clips/{forged}").status_code == 404
+
+
+# --- The thread page's partial ------------------------------------------------------------------
+
+
+def render_actions(app: Any, user: Any, thread: Thread) -> str:
+    """``threads/_actions.html`` as the thread page includes it, for ``user``."""
+    from flask import render_template_string
+    from flask_login import login_user
+
+    with app.test_request_context(f"/app/threads/{thread.id}"):
+        login_user(user)
+        with scoped_to(db.session(), user.organisation_id):
+            thread = db.session().get(Thread, thread.id)
+            return render_template_string('{% include "threads/_actions.html" %}', thread=thread)
+
+
+def test_the_thread_page_partial_offers_both_forms_to_the_owner(
+    app, db_session, answered, staff, colleague
+):
+    thread = answered(consent=Consent(identity=True))
+
+    html = render_actions(app, staff, thread)
+
+    assert f'action="/app/threads/{thread.id}/hand-over"' in html
+    assert f'action="/app/threads/{thread.id}/forward"' in html
+    assert f'name="next" value="/app/threads/{thread.id}"' in html
+    assert f'<option value="{colleague.id}">Bengt Lind</option>' in html
+    assert "Not their words: the tenant did not allow quoting" in html
+    assert "Their name and contact details" in html
+
+
+def test_the_partial_tells_a_colleague_who_may_not_hand_over(app, db_session, answered, colleague):
+    thread = answered()
+
+    html = render_actions(app, colleague, thread)
+
+    assert f'action="/app/threads/{thread.id}/hand-over"' not in html
+    assert "Only the owner of this conversation or an admin can hand it over." in html
+    assert f'action="/app/threads/{thread.id}/forward"' in html
