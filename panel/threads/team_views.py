@@ -28,7 +28,7 @@ from media.storage import current_storage
 from panel.accounts.blueprint import admin_required
 from panel.accounts.models import NotifyMode, User
 from panel.core.errors import Forbidden, NotFound, StoopError, ValidationError
-from panel.core.extensions import db
+from panel.core.extensions import db, limiter
 from panel.core.pages import safe_next
 from panel.organisations.models import Organisation
 from panel.threads import forwarding, overdue, service, team
@@ -37,6 +37,8 @@ from panel.threads.models import Thread
 team_bp = Blueprint("thread_team", __name__)
 
 CLIP_TOKEN = re.compile(r"[A-Za-z0-9_.-]{20,200}")
+# Forwards reach addresses outside Stoop: a person forwards a few a day, not hundreds.
+FORWARD_LIMIT = "30 per hour"
 
 
 def _me() -> User:
@@ -151,7 +153,7 @@ def hand_over(thread_id: int) -> Any:
         session.rollback()
         return _hand_over_page(thread, request.form, _field_errors(exc), exc.status)
     session.commit()
-    flash(_("Handed over to %(name)s. They have been told.", name=to.display_name), "success")
+    flash(_("Handed over to %(name)s.", name=to.display_name), "success")
     return redirect(_back(thread_id), 303)
 
 
@@ -177,6 +179,7 @@ def forward_form(thread_id: int) -> Any:
 
 @team_bp.post("/app/threads/<int:thread_id>/forward")
 @login_required
+@limiter.limit(FORWARD_LIMIT, key_func=lambda: f"thread-forward:{current_user.id}")
 def forward(thread_id: int) -> Any:
     """E-mail the answer to ``address`` with an optional ``message``, as consent allows."""
     session = db.session()

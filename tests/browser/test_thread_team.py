@@ -112,7 +112,7 @@ def test_the_owner_hands_over_and_forwards(live_server, office, page, console_er
     with page.expect_navigation():
         form.get_by_role("button", name="Hand over").click()
 
-    assert page.get_by_text("Handed over to Bengt Lind. They have been told.").is_visible()
+    assert page.get_by_text("Handed over to Bengt Lind.").is_visible()
     with live_server.app_context() as session, scoped_to(session, office["organisation_id"]):
         assert session.get(Thread, thread_id).owner_id == office["colleague_id"]
     mails = _rows(live_server, office["organisation_id"])[before:]

@@ -389,6 +389,18 @@ def test_bad_forwards_are_refused_in_words_and_send_nothing(
     assert new_messages(db_session, before) == [] and events(db_session, thread) == []
 
 
+def test_forwarding_is_limited_per_person(db_session, client, answered, staff):
+    thread = answered()
+    login(client, staff)
+
+    statuses = [
+        forward(client, thread, address=f"entreprenor{n}@example.se").status_code for n in range(31)
+    ]
+
+    assert statuses == [303] * 30 + [429]
+    assert len(events(db_session, thread)) == 30
+
+
 # --- The forwarded clip's link ------------------------------------------------------------------
 
 
