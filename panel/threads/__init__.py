@@ -1,7 +1,7 @@
 """Threads: every answer opens a conversation owned by the person who asked; replies reach the
 tenant over the channel they used, and their follow-ups land in the same thread."""
 
-from panel.core.rooms import ApiBlueprint, Room
+from panel.core.rooms import ApiBlueprint, Periodic, Room
 
 room = Room(
     "threads",
@@ -13,5 +13,8 @@ room = Room(
     blueprints=(
         "panel.threads.views:bp",
         "panel.threads.saved_reply_views:bp",
+        "panel.threads.team_views:team_bp",
     ),
+    tasks=("panel.threads.tasks",),
+    periodic=(Periodic("send-thread-digests", "panel.threads.tasks.send_digests", 900.0),),
 )

@@ -215,9 +215,18 @@ def follow_up(
 
 
 def hand_over(
-    session: Session, thread: Thread, by: User, to: User, reason: str | None = None
+    session: Session,
+    thread: Thread,
+    by: User,
+    to: User,
+    reason: str | None = None,
+    *,
+    notify: bool = True,
 ) -> Comment:
-    """Give the thread to a colleague, who is told; the history keeps who, when and why."""
+    """Give the thread to a colleague, who is told; the history keeps who, when and why.
+
+    ``notify=False`` leaves the telling to the caller: a bulk reassignment sends each new
+    owner one e-mail listing all the threads they got (:mod:`panel.threads.overdue`)."""
     if to.organisation_id != thread.organisation_id or not to.is_active:
         raise NotFound(_l("There is no active colleague with that id."))
     if to.id == thread.owner_id:
@@ -238,7 +247,8 @@ def hand_over(
         data={"event": "handed_over", "from": previous, "to": to.id},
     )
     thread.owner_id = to.id
-    notices.handed_over(session, thread, comment, to, by)
+    if notify:
+        notices.handed_over(session, thread, comment, to, by)
     return comment
 
 
@@ -262,6 +272,16 @@ def set_status(session: Session, thread: Thread, by: User, status: str) -> Comme
     )
     thread.status = wanted.value
     thread.waiting_since = None if wanted != ThreadStatus.OPEN else comment.created_at
+    mark_read(session, thread, by, comment.created_at)
+    return comment
+
+
+def event(
+    session: Session, thread: Thread, by: User, data: dict[str, Any], body: str = ""
+) -> Comment:
+    """An entry of the thread's history that is neither a hand-over nor a status change (a
+    forward by e-mail: ``{"event": "forwarded", ...}``); the author has seen the thread."""
+    comment = _comment(session, thread, CommentKind.EVENT, author_id=by.id, body=body, data=data)
     mark_read(session, thread, by, comment.created_at)
     return comment
 
