@@ -1,0 +1,167 @@
+"""What each inbox row shows, and the choices of the filter form.
+
+The inbox's query (:mod:`panel.threads.inbox`) reads only the thread; the words of its answer
+and the tenant's name come in one more query for the page's rows, and the names of questions,
+places and owners from the filter form's choices, which the page loads anyway. A tenant is named
+only when they let the asker see who answered (the answer's ``consent_identity``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from panel.accounts.models import User
+from panel.answers.models import Answer
+from panel.contacts.models import Contact
+from panel.core.scoping import required_organisation
+from panel.places.models import Place
+from panel.questions.models import Question
+from panel.threads.notices import excerpt
+
+EXCERPT = 140
+# The touchpoints room is never imported by panel (see STYLE.md): its table is read by name.
+_touchpoint = sa.table(
+    "touchpoint", sa.column("id"), sa.column("name"), sa.column("organisation_id")
+)
+
+
+@dataclass(frozen=True)
+class Options:
+    """The filter form's choices: ``(id, label)`` pairs, and names by id for the rows."""
+
+    questions: list[tuple[int, str]]
+    touchpoints: list[tuple[int, str]]
+    places: list[tuple[int, str]]
+    people: dict[int, str]
+
+    @property
+    def question_titles(self) -> dict[int, str]:
+        return dict(self.questions)
+
+    @property
+    def place_paths(self) -> dict[int, str]:
+        return dict(self.places)
+
+
+def load_options(session: Session) -> Options:
+    """The organisation's questions (newest first), touchpoints, places and colleagues."""
+    organisation_id = required_organisation(session, "The inbox's touchpoints")
+    questions = session.execute(sa.select(Question.id, Question.title).order_by(Question.id.desc()))
+    touchpoints = session.execute(
+        sa.select(_touchpoint.c.id, _touchpoint.c.name)
+        .where(_touchpoint.c.organisation_id == organisation_id)
+        .order_by(_touchpoint.c.name)
+    )
+    places = session.execute(sa.select(Place.id, Place.path).order_by(Place.path))
+    people = session.execute(sa.select(User.id, User.name, User.email))
+    return Options(
+        questions=[tuple(row) for row in questions],
+        touchpoints=[tuple(row) for row in touchpoints],
+        places=[tuple(row) for row in places],
+        people={row.id: row.name or row.email for row in people},
+    )
+
+
+@dataclass(frozen=True)
+class Row:
+    """One thread as the inbox lists it."""
+
+    id: int
+    url: str
+    unread: bool
+    status: str
+    overdue: bool
+    question: str
+    excerpt: str
+    kind: str  # what the excerpt is: text, choice, score, video, audio, empty
+    score: int | None
+    channel: str
+    has_video: bool
+    place: str | None  # the place's own name; ``place_path`` the whole way down to it
+    place_path: str | None
+    who: str | None  # None: the tenant did not let the asker see who answered
+    owner: str | None
+    last_activity_at: dt.datetime
+
+
+def _answers(session: Session, answer_ids: Iterable[int]) -> dict[int, Any]:
+    ids = list(answer_ids)
+    if not ids:
+        return {}
+    query = (
+        sa.select(
+            Answer.id,
+            Answer.text,
+            Answer.score,
+            Answer.choice,
+            Answer.clip_kind,
+            Answer.consent_identity,
+            Answer.respondent_name,
+            Contact.name.label("contact_name"),
+        )
+        .outerjoin(Contact, Contact.id == Answer.contact_id)
+        .where(Answer.id.in_(ids))
+    )
+    return {row.id: row for row in session.execute(query)}
+
+
+def _words(answer: Any) -> tuple[str, str]:
+    """The excerpt of an answer and what it is."""
+    if answer is None:
+        return "", "empty"
+    if answer.text and answer.text.strip():
+        return excerpt(answer.text, EXCERPT), "text"
+    if answer.choice:
+        return answer.choice, "choice"
+    if answer.score is not None:
+        return str(answer.score), "score"
+    if answer.clip_kind in ("video", "audio"):
+        return "", answer.clip_kind
+    return "", "empty"
+
+
+def _who(answer: Any) -> str | None:
+    if answer is None or not answer.consent_identity:
+        return None
+    return answer.contact_name or answer.respondent_name or None
+
+
+def build_rows(
+    session: Session, threads: list[Any], options: Options, *, overdue_before: dt.datetime
+) -> list[Row]:
+    """The rows of a page of threads (as :func:`panel.threads.inbox.inbox_page` gives them)."""
+    answers = _answers(session, (thread.answer_id for thread in threads))
+    titles, paths = options.question_titles, options.place_paths
+    rows = []
+    for thread in threads:
+        answer = answers.get(thread.answer_id)
+        text, kind = _words(answer)
+        path = paths.get(thread.place_id) if thread.place_id else None
+        waiting = thread.waiting_since
+        rows.append(
+            Row(
+                id=thread.id,
+                url=f"/app/threads/{thread.id}",
+                unread=bool(thread.unread),
+                status=thread.status,
+                overdue=waiting is not None and waiting < overdue_before,
+                question=titles.get(thread.question_id, ""),
+                excerpt=text,
+                kind=kind,
+                score=answer.score if answer is not None else None,
+                channel=thread.channel,
+                has_video=thread.has_video,
+                place=path.rsplit(" / ", 1)[-1] if path else None,
+                place_path=path,
+                who=_who(answer),
+                owner=options.people.get(thread.owner_id) if thread.owner_id else None,
+                last_activity_at=thread.last_activity_at,
+            )
+        )
+    return rows
