@@ -58,12 +58,13 @@ ROOMS = (
     "panel.panels",
     "panel.sends",
     "panel.answers",
-    "panel.threads",
     "panel.questions",
     "panel.dev",
     "media",
     "notifications",
     "touchpoints",
+    # Last: its demo opens the threads of every answer the other rooms seeded.
+    "panel.threads",
 )
 
 

@@ -17,4 +17,5 @@ room = Room(
             sections=("threads",),
         ),
     ),
+    demo=("panel.threads.demo:seed_demo_threads",),
 )
