@@ -140,6 +140,7 @@ NOT_KNOWN = {
     "channel": _l("“%(value)s” is not a channel, so the channel filter was left out."),
 }
 NO_TEAM = _l("You are in no team, so you see your own conversations. An admin can add you to one.")
+NO_WORDS = _l("There are no words in that search, so it was left out.")
 BAD_CURSOR = _l("That page link is not one the inbox gave out, so the newest are shown.")
 STATUSES = tuple(status.value for status in ThreadStatus)
 CHANNELS = tuple(channel.value for channel in AnswerChannel)
@@ -202,6 +203,9 @@ def parse(args: Mapping[str, str], user: User) -> Parsed:
         read.problems.append(NO_TEAM)
         scope = Scope.MINE
     query, cut = search.clean_query(args.get("q"))
+    if query and not search.words(query):
+        read.problems.append(NO_WORDS)
+        query = ""
     if cut:
         read.problems.append(
             _l("Only the first %(max)s characters of the search were used.", max=search.MAX_QUERY)
@@ -293,12 +297,14 @@ def context_for(user: User, organisation: Any, dialect: str) -> Context:
     return Context(user=user, dialect=dialect, timezone=timezone, overdue_days=days)
 
 
-def under_place(place_id: int) -> sa.ColumnElement[bool]:
-    """Threads at the place or anywhere below it (each node keeps its ancestors' ids)."""
-    below = sa.select(Place.id).where(
+def places_under(session: Session, place_id: int) -> list[int]:
+    """The place and every place below it (each node keeps its ancestors' ids). Looked up
+    first, so the page's query names them: the planner then knows how many threads to expect
+    (a subquery it guesses at one place, and reads a whole area's threads to sort them)."""
+    query = sa.select(Place.id).where(
         sa.or_(Place.id == place_id, Place.area_id == place_id, Place.building_id == place_id)
     )
-    return Thread.place_id.in_(below)
+    return list(session.scalars(query))
 
 
 def scope_clause(filters: Filters, user: User) -> sa.ColumnElement[bool] | None:
@@ -311,8 +317,11 @@ def scope_clause(filters: Filters, user: User) -> sa.ColumnElement[bool] | None:
     return None
 
 
-def filter_clauses(filters: Filters, ctx: Context, read: Any) -> list[sa.ColumnElement[bool]]:
-    """The WHERE clauses of the filters (``read`` is the user's ThreadRead, outer-joined)."""
+def filter_clauses(
+    filters: Filters, ctx: Context, read: Any, places: list[int] | None = None
+) -> list[sa.ColumnElement[bool]]:
+    """The WHERE clauses of the filters (``read`` is the user's ThreadRead, outer-joined;
+    ``places`` the ids :func:`places_under` found for the place filter)."""
     clauses: list[sa.ColumnElement[bool]] = []
     scoped = scope_clause(filters, ctx.user)
     if scoped is not None:
@@ -325,7 +334,7 @@ def filter_clauses(filters: Filters, ctx: Context, read: Any) -> list[sa.ColumnE
     }
     clauses.extend(column == value for column, value in simple.items() if value is not None)
     if filters.place is not None:
-        clauses.append(under_place(filters.place))
+        clauses.append(Thread.place_id.in_(places or []))
     if filters.since is not None:
         clauses.append(Thread.last_activity_at >= ctx.day_start(filters.since))
     if filters.until is not None:
@@ -337,8 +346,9 @@ def filter_clauses(filters: Filters, ctx: Context, read: Any) -> list[sa.ColumnE
         clauses.append(Thread.waiting_since < ctx.overdue_before)
     if filters.unread:
         clauses.append(unread(read))
-    if filters.q:
-        clauses.append(search.search_clause(filters.q, ctx.dialect))
+    found = search.search_clause(ctx.dialect, filters.q) if filters.q else None
+    if found is not None:
+        clauses.append(found)
     return clauses
 
 
@@ -348,7 +358,11 @@ def unread(read: Any) -> sa.ColumnElement[bool]:
 
 
 def statement(
-    filters: Filters, ctx: Context, cursor: tuple[dt.datetime, int] | None, limit: int
+    filters: Filters,
+    ctx: Context,
+    cursor: tuple[dt.datetime, int] | None,
+    limit: int,
+    places: list[int] | None = None,
 ) -> sa.Select[Any]:
     """The page's one query: ``limit`` threads of the scope and filters after ``cursor``,
     newest activity first, each with whether the user has read it."""
@@ -368,7 +382,7 @@ def statement(
             unread(read).label("unread"),
         )
         .outerjoin(read, sa.and_(read.thread_id == Thread.id, read.user_id == ctx.user.id))
-        .where(*filter_clauses(filters, ctx, read))
+        .where(*filter_clauses(filters, ctx, read, places))
     )
     if cursor is not None:
         moment, thread_id = cursor
@@ -395,7 +409,8 @@ def inbox_page(
     limit: int = PAGE_SIZE,
 ) -> Page:
     """A page of the inbox, and the cursor of the page after it (None on the last)."""
-    rows = list(session.execute(statement(filters, ctx, cursor, limit + 1)))
+    places = places_under(session, filters.place) if filters.place is not None else None
+    rows = list(session.execute(statement(filters, ctx, cursor, limit + 1, places)))
     more = len(rows) > limit
     rows = rows[:limit]
     older = encode_cursor(rows[-1].last_activity_at, rows[-1].id) if more else None

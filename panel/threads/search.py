@@ -68,17 +68,13 @@ def words(query: str) -> list[str]:
     return [match.group(0) for match in _WORD.finditer(query)][:MAX_WORDS]
 
 
-def _like(word: str) -> sa.ColumnElement[bool]:
-    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return Thread.search_text.like(f"%{escaped}%", escape="\\")
-
-
-def search_clause(query: str, dialect: str) -> sa.ColumnElement[bool]:
-    """Threads that match ``query`` (already cleaned) on this database ``dialect``."""
+def search_clause(dialect: str, query: str) -> sa.ColumnElement[bool] | None:
+    """Threads that match ``query`` (see :func:`clean_query`) on this database ``dialect``;
+    None when it has nothing to search for (blank, or punctuation only)."""
+    found = words(query)
+    if not found:
+        return None
     if dialect == "postgresql":
         # The first is what the GIN index answers; the second checks what it found.
         return sa.and_(Thread.search_vector.bool_op("@@")(tsquery(query)), _in_own_language(query))
-    found = words(query)
-    if not found:
-        return sa.false()
-    return sa.and_(*(_like(word) for word in found))
+    return sa.and_(*(Thread.search_text.icontains(word, autoescape=True) for word in found))
