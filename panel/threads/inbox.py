@@ -277,13 +277,17 @@ class Context:
         """Threads waiting since before this moment are overdue."""
         return self.now - dt.timedelta(days=self.overdue_days)
 
+    @property
+    def zone(self) -> ZoneInfo:
+        """The organisation's time zone (Stockholm's when its setting names none we know)."""
+        try:
+            return ZoneInfo(self.timezone)
+        except (KeyError, ValueError):
+            return ZoneInfo(DEFAULT_TIMEZONE)
+
     def day_start(self, day: dt.date) -> dt.datetime:
         """Midnight at the start of ``day`` in the organisation's time zone, in UTC."""
-        try:
-            zone = ZoneInfo(self.timezone)
-        except (KeyError, ValueError):
-            zone = ZoneInfo(DEFAULT_TIMEZONE)
-        return dt.datetime.combine(day, dt.time.min, tzinfo=zone).astimezone(dt.UTC)
+        return dt.datetime.combine(day, dt.time.min, tzinfo=self.zone).astimezone(dt.UTC)
 
 
 def context_for(user: User, organisation: Any, dialect: str) -> Context:

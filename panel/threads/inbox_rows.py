@@ -49,22 +49,32 @@ class Options:
         return dict(self.places)
 
 
-def load_options(session: Session) -> Options:
-    """The organisation's questions (newest first), touchpoints, places and colleagues."""
-    organisation_id = required_organisation(session, "The inbox's touchpoints")
-    questions = session.execute(sa.select(Question.id, Question.title).order_by(Question.id.desc()))
-    touchpoints = session.execute(
-        sa.select(_touchpoint.c.id, _touchpoint.c.name)
-        .where(_touchpoint.c.organisation_id == organisation_id)
-        .order_by(_touchpoint.c.name)
-    )
-    places = session.execute(sa.select(Place.id, Place.path).order_by(Place.path))
-    people = session.execute(sa.select(User.id, User.name, User.email))
+def load_options(session: Session, *, people: bool = True) -> Options:
+    """The organisation's questions (newest first), touchpoints and places; and colleagues'
+    names when the page names owners (``people``). One query: a page asks for them every time.
+    Each part names the organisation itself (a union is beyond the session's scoping, and the
+    touchpoint table is read by name)."""
+    org = required_organisation(session, "The inbox's choices")
+    parts = [
+        sa.select(sa.literal("q"), Question.id, Question.title).where(
+            Question.organisation_id == org
+        ),
+        sa.select(sa.literal("t"), _touchpoint.c.id, _touchpoint.c.name).where(
+            _touchpoint.c.organisation_id == org
+        ),
+        sa.select(sa.literal("p"), Place.id, Place.path).where(Place.organisation_id == org),
+    ]
+    if people:
+        name = sa.func.coalesce(sa.func.nullif(User.name, ""), User.email)
+        parts.append(sa.select(sa.literal("u"), User.id, name).where(User.organisation_id == org))
+    found: dict[str, list[tuple[int, str]]] = {"q": [], "t": [], "p": [], "u": []}
+    for kind, row_id, label in session.execute(sa.union_all(*parts)):
+        found[kind].append((row_id, label))
     return Options(
-        questions=[tuple(row) for row in questions],
-        touchpoints=[tuple(row) for row in touchpoints],
-        places=[tuple(row) for row in places],
-        people={row.id: row.name or row.email for row in people},
+        questions=sorted(found["q"], reverse=True),
+        touchpoints=sorted(found["t"], key=lambda pair: (pair[1].casefold(), pair[0])),
+        places=sorted(found["p"], key=lambda pair: pair[1]),
+        people=dict(found["u"]),
     )
 
 
@@ -88,6 +98,7 @@ class Row:
     who: str | None  # None: the tenant did not let the asker see who answered
     owner: str | None
     last_activity_at: dt.datetime
+    local_time: str  # the moment in the organisation's time zone, as 2026-03-09 14:05
 
 
 def _answers(session: Session, answer_ids: Iterable[int]) -> dict[int, Any]:
@@ -133,9 +144,15 @@ def _who(answer: Any) -> str | None:
 
 
 def build_rows(
-    session: Session, threads: list[Any], options: Options, *, overdue_before: dt.datetime
+    session: Session,
+    threads: list[Any],
+    options: Options,
+    *,
+    overdue_before: dt.datetime,
+    zone: dt.tzinfo = dt.UTC,
 ) -> list[Row]:
-    """The rows of a page of threads (as :func:`panel.threads.inbox.inbox_page` gives them)."""
+    """The rows of a page of threads (as :func:`panel.threads.inbox.inbox_page` gives them),
+    their moments shown in the organisation's time zone ``zone``."""
     answers = _answers(session, (thread.answer_id for thread in threads))
     titles, paths = options.question_titles, options.place_paths
     rows = []
@@ -162,6 +179,7 @@ def build_rows(
                 who=_who(answer),
                 owner=options.people.get(thread.owner_id) if thread.owner_id else None,
                 last_activity_at=thread.last_activity_at,
+                local_time=thread.last_activity_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
             )
         )
     return rows
