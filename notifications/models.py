@@ -156,6 +156,9 @@ class InboundMessage(Base):
     recipient: Mapped[str] = mapped_column(sa.String(254), default="")
     body: Mapped[str] = mapped_column(sa.Text, default="")
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # An inbound e-mail as it came (RFC 822), for its attachments: kept with the row so that
+    # whichever worker handles it can read it, and erasing the row erases it.
+    raw_mime: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     contact_id: Mapped[int | None] = _contact_id()
     ref: Mapped[str | None] = mapped_column(sa.String(60), index=True)
     in_reply_to_id: Mapped[int | None] = mapped_column(

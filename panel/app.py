@@ -58,6 +58,7 @@ ROOMS = (
     "panel.panels",
     "panel.sends",
     "panel.answers",
+    "panel.threads",
     "panel.questions",
     "panel.webhooks",
     "panel.dev",

@@ -25,6 +25,15 @@ class Role(enum.StrEnum):
 LANGUAGES = ("en", "sv", "nl")
 
 
+class NotifyMode(enum.StrEnum):
+    """How a staff member hears of new answers and follow-ups in their threads (the counts in
+    the app's navigation are always there)."""
+
+    INSTANT = "instant"  # an e-mail for each
+    DIGEST = "digest"  # one e-mail a day
+    NONE = "none"
+
+
 class User(OrgScoped, TimestampMixin, UserMixin, Base):
     """A staff account. Logs in by e-mail, which is unique across organisations."""
 
@@ -41,6 +50,10 @@ class User(OrgScoped, TimestampMixin, UserMixin, Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[dt.datetime | None]
     invited_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    # Colleagues with the same team name (an area office, a department) share "My team" in
+    # the inbox; None: a team of one.
+    team: Mapped[str | None] = mapped_column(sa.String(80))
+    notify_mode: Mapped[str] = mapped_column(sa.String(10), default=NotifyMode.INSTANT.value)
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
 

@@ -28,6 +28,7 @@ from panel.places.models import Place
 from panel.questions.models import AnswerMode, Question
 from panel.questions.service import accepts_answers
 from panel.sends.models import Invitation
+from panel.threads.service import open_thread
 from panel.webhooks.events import ANSWER_CREATED, answer_created
 from panel.webhooks.service import emit
 
@@ -290,6 +291,7 @@ def record_answer(
         )
     if invitation is not None and invitation.answered_at is None:
         invitation.answered_at = now
+    open_thread(session, answer, question.owner_id)
     emit(session, question.organisation_id, ANSWER_CREATED, answer_created(answer), now=now)
     return Recorded(answer, True)
 

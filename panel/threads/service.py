@@ -1,0 +1,319 @@
+"""What happens in a thread: it opens with an answer, staff reply or write notes, the tenant
+follows up, the thread is handed over, closed and reopened.
+
+Every function works in the caller's transaction (the caller commits), writes the comment, moves
+the thread's status and activity, keeps its search text current, and queues what must reach
+people (the reply to the tenant, notices to staff) in the outbox in the same transaction, so that
+a reply is sent exactly once or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from panel.accounts.models import User
+from panel.answers.models import Answer
+from panel.core.db import utcnow
+from panel.core.errors import Conflict, NotFound, ValidationError
+from panel.core.i18n import lazy_text as _l
+from panel.threads import delivery, notices
+from panel.threads.models import Comment, CommentKind, Thread, ThreadRead, ThreadStatus
+
+MAX_BODY = 5000
+MAX_REASON = 500
+# Text search configurations PostgreSQL ships for the languages tenants answer in.
+TEXT_SEARCH = {"sv": "swedish", "nl": "dutch", "en": "english", "tr": "turkish"}
+MENTION = re.compile(r"(?<![\w.])@([\w.+-]+@[\w-]+(?:\.[\w-]+)+|[\w.-]+)", re.UNICODE)
+
+
+def new_token() -> str:
+    """The secret of a thread's reply-to address: 192 random bits."""
+    return secrets.token_urlsafe(24)
+
+
+def text_search_config(language: str | None) -> str:
+    """PostgreSQL's text search configuration for a language (``simple`` for the rest)."""
+    return TEXT_SEARCH.get((language or "")[:2], "simple")
+
+
+def open_thread(session: Session, answer: Answer, owner_id: int | None) -> Thread:
+    """The thread of a new answer, owned by its question's owner, who is told of it."""
+    thread = Thread(
+        organisation_id=answer.organisation_id,
+        answer_id=answer.id,
+        owner_id=owner_id,
+        status=ThreadStatus.OPEN.value,
+        token=new_token(),
+        question_id=answer.question_id,
+        touchpoint_id=answer.touchpoint_id,
+        place_id=answer.place_id,
+        channel=answer.channel,
+        has_video=answer.clip_kind == "video",
+        language=answer.language,
+        created_at=answer.created_at,
+        last_activity_at=answer.created_at,
+        waiting_since=answer.created_at,
+        search_text=answer.text or "",
+    )
+    session.add(thread)
+    session.flush()
+    _index(session, thread)
+    notices.answer_arrived(session, thread, answer)
+    return thread
+
+
+def thread_of_answer(session: Session, answer_id: int) -> Thread | None:
+    """The thread an answer opened."""
+    return session.scalar(sa.select(Thread).where(Thread.answer_id == answer_id))
+
+
+def get_thread(session: Session, thread_id: int) -> Thread:
+    """A thread of the session's organisation, or NotFound (also for another's)."""
+    thread = session.get(Thread, thread_id)
+    if thread is None:
+        raise NotFound(_l("There is no conversation with id %(id)s.", id=thread_id))
+    return thread
+
+
+def _clean_body(body: str | None, *, required: bool = True) -> str:
+    text = (body or "").replace("\r\n", "\n").strip()
+    if required and not text:
+        raise ValidationError(_l("Write something first."), details={"body": [_l("Required.")]})
+    if len(text) > MAX_BODY:
+        raise ValidationError(
+            _l("Please keep it under %(max)s characters.", max=MAX_BODY),
+            details={"body": [_l("Too long.")]},
+        )
+    return text
+
+
+def _comment(session: Session, thread: Thread, kind: CommentKind, **values: Any) -> Comment:
+    now = values.pop("now", None) or utcnow()
+    comment = Comment(
+        organisation_id=thread.organisation_id,
+        thread_id=thread.id,
+        kind=kind.value,
+        created_at=now,
+        **values,
+    )
+    session.add(comment)
+    thread.last_activity_at = now
+    session.flush()
+    return comment
+
+
+def reply(
+    session: Session,
+    thread: Thread,
+    author: User,
+    body: str | None,
+    *,
+    media_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Comment:
+    """Answer the tenant: the reply goes over the channel the answer came from (see
+    :mod:`panel.threads.delivery`) and shows on their ``/me`` page. A video reply may come
+    without words."""
+    text = _clean_body(body, required=media_id is None)
+    route = delivery.route_for(session, thread)
+    comment = _comment(
+        session,
+        thread,
+        CommentKind.REPLY,
+        author_id=author.id,
+        body=text,
+        language=route.language,
+        channel=route.channel,
+        media_id=media_id,
+        now=now,
+    )
+    comment.outbound_message_id = delivery.send_reply(session, thread, comment, route)
+    thread.status = ThreadStatus.REPLIED.value
+    thread.waiting_since = None
+    _index(session, thread, text)
+    mark_read(session, thread, author, comment.created_at)
+    return comment
+
+
+def note(
+    session: Session, thread: Thread, author: User, body: str | None, *, now: Any = None
+) -> Comment:
+    """An internal note, for colleagues only. Colleagues it ``@mentions`` (by the part of
+    their e-mail before the @, or the whole address) are told; nobody else is."""
+    text = _clean_body(body)
+    mentioned = mentioned_users(session, text, exclude=author.id)
+    comment = _comment(
+        session,
+        thread,
+        CommentKind.NOTE,
+        author_id=author.id,
+        body=text,
+        data={"mentions": [user.id for user in mentioned]} if mentioned else {},
+        now=now,
+    )
+    _index(session, thread, text)
+    mark_read(session, thread, author, comment.created_at)
+    notices.mentioned(session, thread, comment, mentioned)
+    return comment
+
+
+def mentioned_users(session: Session, text: str, *, exclude: int | None = None) -> list[User]:
+    """The active colleagues ``@name`` or ``@name@example.org`` names in ``text``."""
+    handles = {m.group(1).lower().rstrip(".") for m in MENTION.finditer(text)}
+    if not handles:
+        return []
+    users = session.scalars(sa.select(User).where(User.is_active.is_(True)).order_by(User.id)).all()
+    found = []
+    for user in users:
+        email = user.email.lower()
+        if user.id != exclude and (email in handles or email.partition("@")[0] in handles):
+            found.append(user)
+    return found
+
+
+def follow_up(
+    session: Session,
+    thread: Thread,
+    body: str | None,
+    *,
+    channel: str,
+    inbound_message_id: int | None = None,
+    media_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Comment | None:
+    """The tenant wrote again (an SMS, an e-mail reply, their ``/me`` page): the thread opens
+    again and its owner is told. A message that came before (a redelivery) makes nothing."""
+    if inbound_message_id is not None and session.scalar(
+        sa.select(Comment.id).where(Comment.inbound_message_id == inbound_message_id)
+    ):
+        return None
+    text = _clean_body(body, required=media_id is None)
+    comment = _comment(
+        session,
+        thread,
+        CommentKind.FOLLOW_UP,
+        body=text,
+        language=thread.language,
+        channel=channel,
+        inbound_message_id=inbound_message_id,
+        media_id=media_id,
+        now=now,
+    )
+    thread.status = ThreadStatus.OPEN.value
+    thread.waiting_since = thread.waiting_since or comment.created_at
+    _index(session, thread, text)
+    notices.follow_up_arrived(session, thread, comment)
+    return comment
+
+
+def hand_over(
+    session: Session, thread: Thread, by: User, to: User, reason: str | None = None
+) -> Comment:
+    """Give the thread to a colleague, who is told; the history keeps who, when and why."""
+    if to.organisation_id != thread.organisation_id or not to.is_active:
+        raise NotFound(_l("There is no active colleague with that id."))
+    if to.id == thread.owner_id:
+        raise Conflict(_l("%(name)s already owns this conversation.", name=to.display_name))
+    why = (reason or "").strip()
+    if len(why) > MAX_REASON:
+        raise ValidationError(
+            _l("Please keep the reason under %(max)s characters.", max=MAX_REASON),
+            details={"reason": [_l("Too long.")]},
+        )
+    previous = thread.owner_id
+    comment = _comment(
+        session,
+        thread,
+        CommentKind.EVENT,
+        author_id=by.id,
+        body=why,
+        data={"event": "handed_over", "from": previous, "to": to.id},
+    )
+    thread.owner_id = to.id
+    notices.handed_over(session, thread, comment, to, by)
+    return comment
+
+
+def set_status(session: Session, thread: Thread, by: User, status: str) -> Comment | None:
+    """Close a thread, or open it again; the history keeps who did it."""
+    try:
+        wanted = ThreadStatus(status)
+    except ValueError:
+        raise ValidationError(
+            _l("A conversation is open, replied or closed."),
+            details={"status": [_l("Not a status.")]},
+        ) from None
+    if wanted.value == thread.status:
+        return None
+    comment = _comment(
+        session,
+        thread,
+        CommentKind.EVENT,
+        author_id=by.id,
+        data={"event": "status", "from": thread.status, "to": wanted.value},
+    )
+    thread.status = wanted.value
+    thread.waiting_since = None if wanted != ThreadStatus.OPEN else comment.created_at
+    mark_read(session, thread, by, comment.created_at)
+    return comment
+
+
+def mark_read(session: Session, thread: Thread, user: User, at: dt.datetime | None = None) -> None:
+    """The user has seen the thread as it is now (one upsert)."""
+    values = {"thread_id": thread.id, "user_id": user.id, "read_at": at or utcnow()}
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(ThreadRead.__table__)
+    session.execute(
+        insert.values(**values).on_conflict_do_update(
+            index_elements=["thread_id", "user_id"], set_={"read_at": values["read_at"]}
+        )
+    )
+
+
+def unread_clause(user_id: int) -> sa.ColumnElement[bool]:
+    """Threads with activity the user has not seen."""
+    seen = (
+        sa.select(ThreadRead.read_at)
+        .where(ThreadRead.thread_id == Thread.id, ThreadRead.user_id == user_id)
+        .scalar_subquery()
+    )
+    return sa.or_(seen.is_(None), seen < Thread.last_activity_at)
+
+
+def unread_count(session: Session, user: User) -> int:
+    """How many of the user's own threads have something new (the navigation's badge)."""
+    query = sa.select(sa.func.count()).where(Thread.owner_id == user.id, unread_clause(user.id))
+    return session.scalar(query) or 0
+
+
+def _index(session: Session, thread: Thread, added: str | None = None) -> None:
+    """Keep the thread's search text (and, on PostgreSQL, its tsvector) current."""
+    if added:
+        thread.search_text = f"{thread.search_text}\n{added}" if thread.search_text else added
+    if session.get_bind().dialect.name == "postgresql":
+        session.flush()
+        config = text_search_config(thread.language)
+        session.execute(
+            sa.update(Thread)
+            .where(Thread.id == thread.id)
+            .values(
+                search_vector=sa.func.to_tsvector(
+                    sa.cast(config, postgresql.REGCONFIG), Thread.search_text
+                )
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+
+def reindex(session: Session, threads: Iterable[Thread]) -> None:
+    """Recompute search vectors (after a transcript or a correction changes the text)."""
+    for thread in threads:
+        _index(session, thread)
