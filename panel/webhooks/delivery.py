@@ -1,11 +1,14 @@
 """Delivering webhook events: claim, POST, record; retry with back-off; sweep what is due.
 
 A delivery is POSTed only by the worker that **claimed** it: one committed ``UPDATE … WHERE
-state='pending'`` moves it to ``sending`` under a fresh token and a lease. A task that runs
-twice (a redelivery, two sweeps) finds nothing to claim, so a delivered event is never sent
-again. The outcome is recorded, guarded by the token, with one attempt row for the log:
-``delivered`` on a 2xx; otherwise ``pending`` again after a back-off of 1, 5, 30, 120, 360 and
-720 times ``STOOP_WEBHOOK_RETRY_BASE_SECONDS`` (60 s); ``failed`` after :data:`MAX_ATTEMPTS`.
+state IN (pending and due, claimed)`` moves it to ``sending`` under a fresh token and a lease.
+A task that runs twice (a redelivery) finds nothing to take, so a delivered event is never sent
+again. The periodic sweep claims due deliveries for tasks (``pending`` → ``claimed``, one
+statement, so two sweeps at once never claim the same row) and enqueues one task per row.
+
+The outcome is recorded, guarded by the token, with one attempt row for the log: ``delivered``
+on a 2xx; otherwise ``pending`` again after a back-off of 1, 5, 30, 120, 360 and 720 times
+``STOOP_WEBHOOK_RETRY_BASE_SECONDS`` (60 s); ``failed`` after :data:`MAX_ATTEMPTS`.
 
 A worker that dies mid-POST leaves its delivery ``sending``; once its lease runs out the sweep
 puts it back to ``pending``, so it is sent again: webhooks are at-least-once, and receivers
@@ -62,32 +65,36 @@ def lease(settings: Settings) -> dt.timedelta:
 
 
 def claim(
-    session: Session, delivery_id: int, token: str | None, now: dt.datetime, settings: Settings
+    session: Session, delivery_id: int, now: dt.datetime, settings: Settings
 ) -> Claimed | None:
-    """Claim a pending, due delivery (``token`` None), or renew the claim the sweep made
-    under ``token``; committed. None when it is not ours to send."""
-    mine = [D.c.id == delivery_id, D.c.organisation_id == required_organisation(session, "claim")]
-    if token is None:
-        token = secrets.token_hex(16)
-        mine += [D.c.state == DeliveryState.PENDING.value, D.c.next_attempt_at <= now]
-    else:
-        mine += [D.c.state == DeliveryState.SENDING.value, D.c.claim_token == token]
-    values = {"state": DeliveryState.SENDING.value, "claim_token": token}
+    """Take a delivery to send it: one that is pending and due, or one the sweep claimed for a
+    task; committed. None when it is not there to take (delivered, or another worker's)."""
+    token = secrets.token_hex(16)
+    waiting = sa.or_(
+        sa.and_(D.c.state == DeliveryState.PENDING.value, D.c.next_attempt_at <= now),
+        D.c.state == DeliveryState.CLAIMED.value,
+    )
     row = session.execute(
         sa.update(D)
-        .where(*mine)
-        .values(**values, lease_until=now + lease(settings))
+        .where(
+            D.c.id == delivery_id,
+            D.c.organisation_id == required_organisation(session, "Claiming a delivery"),
+            waiting,
+        )
+        .values(
+            state=DeliveryState.SENDING.value, claim_token=token, lease_until=now + lease(settings)
+        )
         .returning(*CLAIMED_COLUMNS)
     ).one_or_none()
     session.commit()
     return Claimed(row, token) if row is not None else None
 
 
-def deliver(session: Session, delivery_id: int, token: str | None = None) -> str | None:
+def deliver(session: Session, delivery_id: int) -> str | None:
     """Claim one delivery, POST it, record the attempt. Returns the delivery's new state, or
     None when there was nothing to claim. The session is scoped to the delivery's owner."""
     settings: Settings = current_app.config["STOOP"]
-    claimed = claim(session, delivery_id, token, utcnow(), settings)
+    claimed = claim(session, delivery_id, utcnow(), settings)
     if claimed is None:
         return None
     hook = session.execute(
@@ -166,19 +173,20 @@ def _finish(session: Session, claimed: Claimed, state: DeliveryState, **values: 
 
 
 def expire_leases(session: Session, now: dt.datetime) -> int:
-    """Put deliveries whose worker stopped (its lease ran out) back to pending, due now."""
+    """Put deliveries whose task never came or whose worker stopped (the lease ran out) back
+    to pending, due now."""
+    held = [DeliveryState.CLAIMED.value, DeliveryState.SENDING.value]
     with all_organisations(session):
         return session.execute(
             sa.update(D)
-            .where(D.c.state == DeliveryState.SENDING.value, D.c.lease_until < now)
+            .where(D.c.state.in_(held), D.c.lease_until < now)
             .values(state=DeliveryState.PENDING.value, claim_token=None, next_attempt_at=now)
         ).rowcount
 
 
-def claim_due(session: Session, now: dt.datetime, settings: Settings) -> list[tuple[int, str]]:
-    """Claim up to :data:`DUE_BATCH` due deliveries of active webhooks under one token, in one
-    committed statement (rows another sweep has locked are skipped on PostgreSQL)."""
-    token = secrets.token_hex(16)
+def claim_due(session: Session, now: dt.datetime, settings: Settings) -> list[int]:
+    """Claim up to :data:`DUE_BATCH` due deliveries of active webhooks for tasks, in one
+    committed statement (rows another sweep has locked are skipped on PostgreSQL); their ids."""
     due = (
         sa.select(D.c.id)
         .join(HOOKS, HOOKS.c.id == D.c.webhook_id)
@@ -193,15 +201,11 @@ def claim_due(session: Session, now: dt.datetime, settings: Settings) -> list[tu
     if session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(of=D, skip_locked=True)
     with all_organisations(session):
-        claimed = session.execute(
+        claimed = session.scalars(
             sa.update(D)
             .where(D.c.id.in_(due.scalar_subquery()), D.c.state == DeliveryState.PENDING.value)
-            .values(
-                state=DeliveryState.SENDING.value,
-                claim_token=token,
-                lease_until=now + lease(settings),
-            )
-            .returning(D.c.id, D.c.organisation_id)
+            .values(state=DeliveryState.CLAIMED.value, lease_until=now + lease(settings))
+            .returning(D.c.id)
         ).all()
     session.commit()
-    return [(row.id, token) for row in claimed]
+    return list(claimed)

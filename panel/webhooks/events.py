@@ -11,13 +11,15 @@ Every delivery's body is ``{"id": <delivery uuid>, "event": <name>, "created_at"
   status ("sent"), scheduled_at, started_at, finished_at, invited, skipped {reason: count}.
   It fires once every invitation of the send is written to the outbox (the send's own
   "finished" moment); delivery figures follow on ``GET /api/v1/sends/{id}``.
-- ``thread.replied`` — ``{"thread": {id, answer_id, question_id, status}, "comment": {id,
-  author_id, channel, created_at, text}}``: staff replied to a tenant.
-- ``comment.created`` — the same shape: any new comment (a reply, an internal note or the
-  tenant's follow-up; ``comment.kind`` says which).
+- ``thread.replied`` — ``{"thread": {id, answer_id, question_id, status, channel},
+  "comment": {id, kind, author_id, channel, language, created_at, body}}``: staff replied to
+  a tenant.
+- ``comment.created`` — the same shape: any new comment (``comment.kind``: ``reply``,
+  ``note`` for staff only, or ``follow_up`` from the tenant).
 
-The thread events are emitted by the threads room with :func:`panel.webhooks.service.emit`;
-the builders here are for the events of the rooms that exist.
+The rooms where these happen call :func:`panel.webhooks.service.emit` with the builders here,
+e.g. ``emit(session, thread.organisation_id, COMMENT_CREATED, comment_created(thread,
+comment))``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from panel.answers.models import Answer
     from panel.sends.models import Send
+    from panel.threads.models import Comment, Thread
 
 ANSWER_CREATED = "answer.created"
 THREAD_REPLIED = "thread.replied"
@@ -91,4 +94,27 @@ def send_finished(send: Send) -> dict[str, Any]:
             "invited": send.invited,
             "skipped": dict(send.skipped or {}),
         }
+    }
+
+
+def comment_created(thread: Thread, comment: Comment) -> dict[str, Any]:
+    """The ``data`` of ``comment.created`` and of ``thread.replied`` (a comment of kind
+    ``reply``): the thread and the comment."""
+    return {
+        "thread": {
+            "id": thread.id,
+            "answer_id": thread.answer_id,
+            "question_id": thread.question_id,
+            "status": thread.status,
+            "channel": thread.channel,
+        },
+        "comment": {
+            "id": comment.id,
+            "kind": comment.kind,
+            "author_id": comment.author_id,
+            "channel": comment.channel,
+            "language": comment.language,
+            "created_at": comment.created_at,
+            "body": comment.body,
+        },
     }

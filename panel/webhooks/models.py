@@ -1,11 +1,12 @@
 """Webhook (an address another system gave us, and the events it wants), WebhookDelivery (one
 event on its way to one address) and WebhookAttempt (one POST of it, as it went).
 
-A delivery is ``pending`` (waiting for its next attempt, ``next_attempt_at``) → ``sending``
-(claimed by one worker under ``claim_token`` until ``lease_until``) → ``delivered`` (a 2xx) or
-back to ``pending`` after a failed attempt, and ``failed`` once the attempts are used up or its
-webhook is switched off. ``body`` is the exact JSON sent, written once: every attempt signs and
-sends the same bytes.
+A delivery is ``pending`` (waiting for its next attempt, ``next_attempt_at``) → ``claimed``
+(handed to a task by the periodic sweep, until ``lease_until``) → ``sending`` (taken by one
+worker under ``claim_token`` until ``lease_until``) → ``delivered`` (a 2xx), or back to
+``pending`` after a failed attempt, and ``failed`` once the attempts are used up or its webhook
+is switched off. A task enqueued right after the commit takes a ``pending`` one directly.
+``body`` is the exact JSON sent, written once: every attempt signs and sends the same bytes.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from panel.core.scoping import OrgScoped
 
 class DeliveryState(enum.StrEnum):
     PENDING = "pending"
+    CLAIMED = "claimed"
     SENDING = "sending"
     DELIVERED = "delivered"
     FAILED = "failed"

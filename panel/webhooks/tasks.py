@@ -28,14 +28,14 @@ PRUNE_BATCH = 5000
 
 
 @shared_task(name="panel.webhooks.tasks.deliver", acks_late=True)
-def deliver(delivery_id: int, token: str | None = None) -> str | None:
-    """Deliver one event to one webhook (``token``: the sweep's claim on it)."""
+def deliver(webhook_delivery_id: int) -> str | None:
+    """Deliver one event to one webhook; its new state (None: nothing to do)."""
     session = get_session()
-    organisation_id = organisation_of(session, WebhookDelivery, delivery_id)
+    organisation_id = organisation_of(session, WebhookDelivery, webhook_delivery_id)
     if organisation_id is None:
         return None  # deleted with its webhook
     with scoped_to(session, organisation_id):
-        return delivery.deliver(session, delivery_id, token)
+        return delivery.deliver(session, webhook_delivery_id)
 
 
 @shared_task(name="panel.webhooks.tasks.deliver_due", acks_late=True)
@@ -46,8 +46,8 @@ def deliver_due() -> int:
     delivery.expire_leases(session, now)
     session.commit()
     claimed = delivery.claim_due(session, now, current_app.config["STOOP"])
-    for delivery_id, token in claimed:
-        dispatch(deliver, delivery_id, token)
+    for delivery_id in claimed:
+        dispatch(deliver, delivery_id)
     prune(session, now - dt.timedelta(days=KEEP_DAYS))
     return len(claimed)
 

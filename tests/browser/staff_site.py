@@ -25,6 +25,7 @@ from panel.panels.service import add_members
 from panel.places.service import ensure_path
 from panel.questions.models import QuestionStatus
 from panel.sends.service import create_send
+from panel.webhooks import service as webhooks
 from tests.factories import (
     PASSWORD,
     ContactFactory,
@@ -56,6 +57,7 @@ class StaffSite:
     touchpoint_slug: str = ""
     voice_touchpoint_id: int = 0
     send_id: int = 0
+    webhook_id: int = 0
     urls: list[str] = field(default_factory=list)
 
 
@@ -216,6 +218,7 @@ def seed_staff_site(server: Any) -> StaffSite:
                 max_reminders=2,
             )
         session.commit()
+        webhook_id = _seed_webhook(session, org.id, admin)
         outbox = server.app.config["STOOP"].outbox_dir
         mail_name = next(m.name for m in mailbox.list_mail(outbox) if m.to == contacts[0].email)
         site = StaffSite(
@@ -228,9 +231,27 @@ def seed_staff_site(server: Any) -> StaffSite:
             touchpoint_slug=touchpoint.slug,
             voice_touchpoint_id=phone_line.id,
             send_id=send.id,
+            webhook_id=webhook_id,
         )
     site.urls = staff_page_urls(server.app, site)
     return site
+
+
+def _seed_webhook(session: Any, organisation_id: int, admin: Any) -> int:
+    """A webhook with a long address whose first delivery failed (nothing listens there)."""
+    with scoped_to(session, organisation_id):
+        webhook, _ = webhooks.create_webhook(
+            session,
+            admin,
+            url="http://127.0.0.1:9/integrations/stoop/angsbacken-arendesystem-produktion"
+            "/webhooks/inkommande?kalla=stoop&miljo=produktion",
+            events=["answer.created", "thread.replied", "comment.created", "send.finished"],
+            description="Ärendesystemet (Vitec) – produktionsmiljön i Norrköping",
+        )
+        session.commit()
+        webhooks.emit(session, organisation_id, "answer.created", {"answer": {"id": 1}})
+        session.commit()
+    return webhook.id
 
 
 def staff_page_urls(app: Any, site: StaffSite) -> list[str]:
@@ -258,6 +279,8 @@ def staff_page_urls(app: Any, site: StaffSite) -> list[str]:
                 rule.rule.replace("<int:touchpoint_id>", str(i))
                 for i in (site.touchpoint_id, site.voice_touchpoint_id)
             ]
+        elif names == ["webhook_id"]:
+            urls.append(rule.rule.replace("<int:webhook_id>", str(site.webhook_id)))
         elif names == ["name"]:
             urls.append(rule.rule.replace("<name>", site.mail_name))
         elif not names:
