@@ -28,14 +28,13 @@ from sqlalchemy.orm import Session
 
 from panel.core.config import Settings
 from panel.core.db import utcnow
-from panel.core.scoping import all_organisations, required_organisation
+from panel.core.scoping import required_organisation
 from panel.webhooks import health, transport
 from panel.webhooks.models import DeliveryState, Webhook, WebhookAttempt, WebhookDelivery
 from panel.webhooks.signing import signature_header
 
 BACKOFF_STEPS = (1, 5, 30, 120, 360, 720)  # times the retry base: 1 min … 12 h
 MAX_ATTEMPTS = len(BACKOFF_STEPS) + 1
-DUE_BATCH = 100
 USER_AGENT = "Stoop-Webhooks/1"
 D = WebhookDelivery.__table__
 HOOKS = Webhook.__table__
@@ -107,13 +106,18 @@ def deliver(session: Session, delivery_id: int) -> str | None:
         return None  # deleted with its webhook meanwhile
     if not hook.is_active:
         return _finish(session, claimed, DeliveryState.FAILED, last_error=health.SWITCHED_OFF)
-    outcome = transport.post(
-        hook.url,
-        claimed.row.body.encode("utf-8"),
-        _headers(claimed.row, hook.secret),
-        strict=settings.webhook_urls_strict,
-        timeout=settings.webhook_timeout_seconds,
-    )
+    try:
+        outcome = transport.post(
+            hook.url,
+            claimed.row.body.encode("utf-8"),
+            _headers(claimed.row, hook.secret),
+            strict=settings.webhook_urls_strict,
+            timeout=settings.webhook_timeout_seconds,
+        )
+    except Exception as exc:  # a bug, not the receiver: logged as a failed attempt, then raised
+        broken = transport.Outcome(None, f"internal error: {exc!r}"[:500], 0)
+        record(session, claimed, broken, utcnow(), settings)
+        raise
     return record(session, claimed, outcome, utcnow(), settings)
 
 
@@ -170,42 +174,3 @@ def _finish(session: Session, claimed: Claimed, state: DeliveryState, **values: 
     )
     session.commit()
     return state.value
-
-
-def expire_leases(session: Session, now: dt.datetime) -> int:
-    """Put deliveries whose task never came or whose worker stopped (the lease ran out) back
-    to pending, due now."""
-    held = [DeliveryState.CLAIMED.value, DeliveryState.SENDING.value]
-    with all_organisations(session):
-        return session.execute(
-            sa.update(D)
-            .where(D.c.state.in_(held), D.c.lease_until < now)
-            .values(state=DeliveryState.PENDING.value, claim_token=None, next_attempt_at=now)
-        ).rowcount
-
-
-def claim_due(session: Session, now: dt.datetime, settings: Settings) -> list[int]:
-    """Claim up to :data:`DUE_BATCH` due deliveries of active webhooks for tasks, in one
-    committed statement (rows another sweep has locked are skipped on PostgreSQL); their ids."""
-    due = (
-        sa.select(D.c.id)
-        .join(HOOKS, HOOKS.c.id == D.c.webhook_id)
-        .where(
-            D.c.state == DeliveryState.PENDING.value,
-            D.c.next_attempt_at <= now,
-            HOOKS.c.is_active.is_(True),
-        )
-        .order_by(D.c.next_attempt_at)
-        .limit(DUE_BATCH)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(of=D, skip_locked=True)
-    with all_organisations(session):
-        claimed = session.scalars(
-            sa.update(D)
-            .where(D.c.id.in_(due.scalar_subquery()), D.c.state == DeliveryState.PENDING.value)
-            .values(state=DeliveryState.CLAIMED.value, lease_until=now + lease(settings))
-            .returning(D.c.id)
-        ).all()
-    session.commit()
-    return list(claimed)

@@ -114,6 +114,8 @@ def _tell_admins(
     admins = session.scalars(
         sa.select(User).where(User.role == Role.ADMIN, User.is_active.is_(True))
     ).all()
+    if not admins:
+        return
     context = {
         "url": switched.url,
         "reason": reason.value,

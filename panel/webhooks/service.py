@@ -33,6 +33,14 @@ from panel.webhooks.signing import new_secret
 MAX_WEBHOOKS = 20  # per organisation: every event is written once per webhook
 MAX_DESCRIPTION = 200
 DELIVERIES = WebhookDelivery.__table__
+HOOKS = Webhook.__table__
+# Built once, filtered by organisation itself (not by the session's scope, whose criteria cost
+# more than the query): emit runs with every answer, in whatever session records it.
+ACTIVE_HOOKS = (
+    sa.select(HOOKS.c.id, HOOKS.c.events)
+    .where(HOOKS.c.organisation_id == sa.bindparam("organisation_id"), HOOKS.c.is_active.is_(True))
+    .execution_options(**{ALL_ORGS_OPTION: True})
+)
 
 
 def _json_value(value: Any) -> Any:
@@ -60,11 +68,7 @@ def emit(
     it, in the caller's transaction; each delivery starts after the commit."""
     if event not in EVENTS:
         raise ValueError(f"unknown webhook event {event!r}; add it to panel.webhooks.events")
-    wanted = session.execute(
-        sa.select(Webhook.id, Webhook.events)
-        .where(Webhook.organisation_id == organisation_id, Webhook.is_active.is_(True))
-        .execution_options(**{ALL_ORGS_OPTION: True})
-    ).all()
+    wanted = session.execute(ACTIVE_HOOKS, {"organisation_id": organisation_id}).all()
     targets = [webhook_id for webhook_id, events in wanted if event in (events or ())]
     if not targets:
         return

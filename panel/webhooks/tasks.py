@@ -9,22 +9,15 @@ organisation, and leave the work to ``delivery``, tested as plain functions.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 
-import sqlalchemy as sa
 from celery import shared_task
 from flask import current_app
 
 from panel.core.celery import dispatch
 from panel.core.db import get_session, utcnow
-from panel.core.scoping import all_organisations, organisation_of, scoped_to
-from panel.webhooks import delivery
-from panel.webhooks.models import DeliveryState, WebhookDelivery
-
-log = logging.getLogger(__name__)
-
-KEEP_DAYS = 30  # settled deliveries and their attempts are kept this long for the log
-PRUNE_BATCH = 5000
+from panel.core.scoping import organisation_of, scoped_to
+from panel.webhooks import delivery, sweep
+from panel.webhooks.models import WebhookDelivery
 
 
 @shared_task(name="panel.webhooks.tasks.deliver", acks_late=True)
@@ -43,31 +36,10 @@ def deliver_due() -> int:
     """Hand due retries (and deliveries whose task was lost) to delivery; forget old ones."""
     session = get_session()
     now = utcnow()
-    delivery.expire_leases(session, now)
+    sweep.expire_leases(session, now)
     session.commit()
-    claimed = delivery.claim_due(session, now, current_app.config["STOOP"])
+    claimed = sweep.claim_due(session, now, current_app.config["STOOP"])
     for delivery_id in claimed:
         dispatch(deliver, delivery_id)
-    prune(session, now - dt.timedelta(days=KEEP_DAYS))
+    sweep.prune(session, now - dt.timedelta(days=sweep.KEEP_DAYS))
     return len(claimed)
-
-
-def prune(session: sa.orm.Session, before: dt.datetime) -> int:
-    """Delete settled deliveries made before ``before`` (their attempts go with them)."""
-    table = WebhookDelivery.__table__
-    old = (
-        sa.select(table.c.id)
-        .where(
-            table.c.state.in_([DeliveryState.DELIVERED.value, DeliveryState.FAILED.value]),
-            table.c.created_at < before,
-        )
-        .limit(PRUNE_BATCH)
-    )
-    with all_organisations(session):
-        deleted = session.execute(
-            sa.delete(table).where(table.c.id.in_(old.scalar_subquery()))
-        ).rowcount
-    session.commit()
-    if deleted:
-        log.info("deleted %s webhook deliveries older than %s days", deleted, KEEP_DAYS)
-    return deleted
