@@ -171,6 +171,7 @@ def update_webhook(session: Session, webhook: Webhook, changes: Mapping[str, Any
         webhook.events = clean_events(changes["events"])
     if "description" in changes:
         webhook.description = clean_description(changes["description"])
+    session.flush()  # switching off is a statement of its own, and reloads the row
     if changes.get("active") is True and not webhook.is_active:
         health.switch_on(session, webhook)
     elif changes.get("active") is False and webhook.is_active:

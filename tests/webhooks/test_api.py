@@ -46,10 +46,10 @@ def test_create_shows_the_secret_once_then_read_change_and_delete(client, header
 
     changed = client.patch(
         f"/api/v1/webhooks/{webhook['id']}",
-        json={"events": ["send.finished", "thread.replied"], "active": False},
+        json={"events": ["send.finished", "thread.replied"], "url": URL + "/v2", "active": False},
         headers=headers,
     )
-    assert changed.status_code == 200
+    assert changed.status_code == 200 and changed.json["url"] == URL + "/v2"
     assert changed.json["events"] == ["send.finished", "thread.replied"]
     assert changed.json["active"] is False and changed.json["disabled_reason"] == "by_admin"
     back = client.patch(
