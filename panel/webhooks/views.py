@@ -16,7 +16,7 @@ from panel.core.errors import Forbidden, StoopError
 from panel.core.extensions import db
 from panel.core.pagination import CURSOR_PATTERN, keyset_page
 from panel.webhooks import service
-from panel.webhooks.forms import WebhookForm, event_choices
+from panel.webhooks.forms import WebhookForm
 from panel.webhooks.models import Webhook, WebhookDelivery
 
 bp = Blueprint("webhooks", __name__)
@@ -34,9 +34,7 @@ def _admins_only() -> None:
 
 def _index(form: WebhookForm, status: int = 200, **shown: Any) -> Any:
     webhooks = db.session().scalars(sa.select(Webhook).order_by(Webhook.id)).all()
-    html = render_template(
-        "webhooks/index.html", webhooks=webhooks, form=form, labels=dict(event_choices()), **shown
-    )
+    html = render_template("webhooks/index.html", webhooks=webhooks, form=form, **shown)
     return html, status, NO_STORE
 
 
@@ -57,9 +55,7 @@ def _show(webhook: Webhook, form: WebhookForm | None = None, status: int = 200) 
         after=after if after and re.fullmatch(CURSOR_PATTERN, after) else None,
         descending=True,
     )
-    html = render_template(
-        "webhooks/show.html", webhook=webhook, form=form, log=log, labels=dict(event_choices())
-    )
+    html = render_template("webhooks/show.html", webhook=webhook, form=form, log=log)
     return html, status, NO_STORE
 
 
