@@ -6,4 +6,5 @@ from panel.core.rooms import Room
 room = Room(
     "threads",
     models=("panel.threads.models",),
+    demo=("panel.threads.demo:seed_demo_threads",),
 )
