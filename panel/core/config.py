@@ -75,6 +75,12 @@ class Settings:
     default_language: str = "en"
     log_json: bool = True
     tasks_inline: bool = False  # run in-process tasks synchronously after commit (tests)
+    # Outbound webhooks. Production always holds their addresses to https and public servers;
+    # this applies the same rule in development and tests.
+    webhook_strict_urls: bool = False
+    webhook_timeout_seconds: float = 5.0  # one delivery attempt, connecting included
+    webhook_retry_base_seconds: float = 60.0  # retries wait 1, 5, 30, 120, 360, 720 times this
+    webhook_disable_after: int = 15  # deliveries failed for good in a row switch an endpoint off
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -143,6 +149,11 @@ class Settings:
         return self.env == "production"
 
     @property
+    def webhook_urls_strict(self) -> bool:
+        """True when webhook addresses must be https and reach only public servers."""
+        return self.is_production or self.webhook_strict_urls
+
+    @property
     def uses_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
@@ -184,6 +195,12 @@ class Settings:
             raise ConfigError("STOOP_CLAIM_LEASE_SECONDS must be at least 5")
         if not 0 <= self.sms_per_second <= 1000:
             raise ConfigError("STOOP_SMS_PER_SECOND must be 0 (no cap) to 1000")
+        if not 0.1 <= self.webhook_timeout_seconds <= 30:
+            raise ConfigError("STOOP_WEBHOOK_TIMEOUT_SECONDS must be 0.1 to 30")
+        if self.webhook_retry_base_seconds < 0:
+            raise ConfigError("STOOP_WEBHOOK_RETRY_BASE_SECONDS must be 0 or more")
+        if self.webhook_disable_after < 1:
+            raise ConfigError("STOOP_WEBHOOK_DISABLE_AFTER must be at least 1")
         if self.default_language not in {"en", "sv", "nl"}:
             raise ConfigError("STOOP_DEFAULT_LANGUAGE must be en, sv or nl")
         self.metrics_allowed_networks()  # malformed networks fail at start, not per scrape

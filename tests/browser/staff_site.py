@@ -29,6 +29,7 @@ from panel.questions.models import QuestionStatus
 from panel.sends.service import create_send
 from panel.threads.models import SavedReply
 from panel.threads.service import thread_of_answer
+from panel.webhooks import service as webhooks
 from tests.factories import (
     PASSWORD,
     ContactFactory,
@@ -62,6 +63,7 @@ class StaffSite:
     send_id: int = 0
     thread_id: int = 0
     saved_reply_id: int = 0
+    webhook_id: int = 0
     urls: list[str] = field(default_factory=list)
 
 
@@ -264,6 +266,7 @@ def seed_staff_site(server: Any) -> StaffSite:
             session.commit()
             thread_id = thread_of_answer(session, answer.id).id
             saved_reply_id = saved_reply.id
+        webhook_id = _seed_webhook(session, org.id, admin)
         outbox = server.app.config["STOOP"].outbox_dir
         mail_name = next(m.name for m in mailbox.list_mail(outbox) if m.to == contacts[0].email)
         site = StaffSite(
@@ -278,9 +281,27 @@ def seed_staff_site(server: Any) -> StaffSite:
             send_id=send.id,
             thread_id=thread_id,
             saved_reply_id=saved_reply_id,
+            webhook_id=webhook_id,
         )
     site.urls = staff_page_urls(server.app, site)
     return site
+
+
+def _seed_webhook(session: Any, organisation_id: int, admin: Any) -> int:
+    """A webhook with a long address whose first delivery failed (nothing listens there)."""
+    with scoped_to(session, organisation_id):
+        webhook, _ = webhooks.create_webhook(
+            session,
+            admin,
+            url="http://127.0.0.1:9/integrations/stoop/angsbacken-arendesystem-produktion"
+            "/webhooks/inkommande?kalla=stoop&miljo=produktion",
+            events=["answer.created", "thread.replied", "comment.created", "send.finished"],
+            description="Ärendesystemet (Vitec) – produktionsmiljön i Norrköping",
+        )
+        session.commit()
+        webhooks.emit(session, organisation_id, "answer.created", {"answer": {"id": 1}})
+        session.commit()
+    return webhook.id
 
 
 def staff_page_urls(app: Any, site: StaffSite) -> list[str]:
@@ -312,6 +333,8 @@ def staff_page_urls(app: Any, site: StaffSite) -> list[str]:
             urls.append(rule.rule.replace("<int:thread_id>", str(site.thread_id)))
         elif names == ["saved_reply_id"]:
             urls.append(rule.rule.replace("<int:saved_reply_id>", str(site.saved_reply_id)))
+        elif names == ["webhook_id"]:
+            urls.append(rule.rule.replace("<int:webhook_id>", str(site.webhook_id)))
         elif names == ["name"]:
             urls.append(rule.rule.replace("<name>", site.mail_name))
         elif not names:
