@@ -85,7 +85,11 @@ def test_two_runs_at_once_write_one_digest(db_session, answered, digest_reader, 
 
     # Both runs found no digest of today and go ahead: the outbox's key keeps one.
     with scoped_to(db_session, organisation.id):
-        written = [digest.send_digest(db_session, digest_reader, day, since, until) for _ in "ab"]
+        runs = [digest.collect(db_session, {digest_reader.id: (since, until)}) for _ in "ab"]
+        written = [
+            digest.send_digest(db_session, digest_reader, day, found[digest_reader.id])
+            for found in runs
+        ]
         db_session.commit()
 
     assert written == [1, 0]

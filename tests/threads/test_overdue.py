@@ -315,3 +315,10 @@ def test_with_nothing_overdue_the_page_says_so(db_session, client, admin, answer
     assert "Nobody is waiting too long" in page
     assert "No tenant has waited more than 3 days for a reply." in page
     assert 'id="overdue-banner"' not in page
+
+
+def test_the_inbox_links_to_the_list_by_its_endpoint(app):
+    with app.test_request_context():
+        from flask import url_for
+
+        assert url_for("thread_team.overdue") == "/app/inbox/overdue"
