@@ -8,9 +8,12 @@ the last week, the 24 hours before), so every answer is in exactly one digest ho
 is timed, and what comes at 10:00 waits for tomorrow's. Nothing happened: no e-mail.
 
 The periodic job runs every quarter of an hour and sends a day's digests during the
-:data:`SEND_WITHIN` after 07:00; a job that was down all that time skips the day, and the next
-digest covers it. The outbox's dedupe key ``thread-digest:<user>:<date>`` makes it one e-mail
-per person and day even when two runs overlap.
+:data:`SEND_WITHIN` after 07:00 (so a quiet reader costs a few checks a day, not one every
+quarter of an hour until midnight); a job that was down all that time skips the day, and the
+next digest covers it. Only a reader who has had no digest for a week (or never) starts from
+the 24 hours before their next morning. The outbox's dedupe key
+``thread-digest:<user>:<date>`` makes it one e-mail per person and day even when two runs
+overlap; the previous digests are found by those keys too (no table of its own).
 """
 
 from __future__ import annotations
