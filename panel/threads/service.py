@@ -26,6 +26,8 @@ from panel.core.errors import Conflict, NotFound, ValidationError
 from panel.core.i18n import lazy_text as _l
 from panel.threads import delivery, notices
 from panel.threads.models import Comment, CommentKind, Thread, ThreadRead, ThreadStatus
+from panel.webhooks.events import COMMENT_CREATED, THREAD_REPLIED, comment_created
+from panel.webhooks.service import emit
 
 MAX_BODY = 5000
 MAX_REASON = 500
@@ -140,7 +142,15 @@ def reply(
     thread.waiting_since = None
     _index(session, thread, text)
     mark_read(session, thread, author, comment.created_at)
+    _announce(session, thread, comment, THREAD_REPLIED)
     return comment
+
+
+def _announce(session: Session, thread: Thread, comment: Comment, *also: str) -> None:
+    """Tell the organisation's webhooks of a new comment (and of a reply)."""
+    data = comment_created(thread, comment)
+    for event in (COMMENT_CREATED, *also):
+        emit(session, thread.organisation_id, event, data, now=comment.created_at)
 
 
 def note(
@@ -162,6 +172,7 @@ def note(
     _index(session, thread, text)
     mark_read(session, thread, author, comment.created_at)
     notices.mentioned(session, thread, comment, mentioned)
+    _announce(session, thread, comment)
     return comment
 
 
@@ -211,6 +222,7 @@ def follow_up(
     thread.waiting_since = thread.waiting_since or comment.created_at
     _index(session, thread, text)
     notices.follow_up_arrived(session, thread, comment)
+    _announce(session, thread, comment)
     return comment
 
 

@@ -103,7 +103,7 @@ class AttemptSchema(Schema):
     duration_ms = fields.Integer()
 
 
-class DeliverySchema(Schema):
+class WebhookDeliverySchema(Schema):
     id = fields.String(attribute="uuid", metadata={"description": "The Stoop-Delivery header"})
     event = fields.String()
     state = fields.String(metadata={"enum": [s.value for s in DeliveryState]})
@@ -121,4 +121,4 @@ class DeliverySchema(Schema):
 
 
 WebhookPageSchema = page_schema(WebhookSchema, "WebhookPage")
-DeliveryPageSchema = page_schema(DeliverySchema, "WebhookDeliveryPage")
+DeliveryPageSchema = page_schema(WebhookDeliverySchema, "WebhookDeliveryPage")

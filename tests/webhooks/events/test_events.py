@@ -106,3 +106,34 @@ def test_a_send_that_has_gone_out_is_one_send_finished(
     assert data["invited"] == 3 and data["panel_id"] == panel.id
     assert data["channels"] == ["email"] and data["finished_at"]
     assert bodies(receiver, "answer.created") == []
+
+
+def test_a_reply_a_note_and_a_follow_up_are_comments_and_the_reply_also_a_reply(
+    db_session, organisation, staff, question, tenant, invitation_of, receiver, settings
+):
+    from panel.threads import service as threads
+    from panel.threads.service import thread_of_answer
+
+    make_webhook(db_session, staff, receiver.url, ["comment.created", "thread.replied"])
+    invitation = invitation_of(question, tenant, channel="sms")
+    with scoped_to(db_session, organisation.id):
+        answer = record_answer(
+            db_session,
+            question,
+            Given(text="Lampan i källaren är trasig."),
+            channel="sms",
+            language="sv",
+            invitation=invitation,
+        ).answer
+        thread = thread_of_answer(db_session, answer.id)
+        threads.reply(db_session, thread, staff, "Tack, vi byter den i morgon.")
+        threads.note(db_session, thread, staff, "Beställt hos elektrikern.")
+        threads.follow_up(db_session, thread, "Tack så mycket!", channel="sms")
+        db_session.commit()
+
+    comments = bodies(receiver, "comment.created")
+    assert [c["data"]["comment"]["kind"] for c in comments] == ["reply", "note", "follow_up"]
+    assert {c["data"]["thread"]["id"] for c in comments} == {thread.id}
+    [replied] = bodies(receiver, "thread.replied")
+    assert replied["data"]["comment"]["body"] == "Tack, vi byter den i morgon."
+    assert replied["data"]["thread"]["status"] == "replied"
