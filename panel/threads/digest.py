@@ -1,19 +1,20 @@
-"""The daily digest: one e-mail a day to each staff member who chose it (``notify_mode``
-digest), listing the new answers and the tenants' follow-ups in their threads.
+"""The daily digest: one e-mail a day to each staff member who chose it (``notify_mode`` digest),
+listing the new answers and the tenants' follow-ups in their threads.
 
-Each organisation's day turns at 07:00 in its time zone (``Organisation.settings["time_zone"]``,
-an IANA name such as ``Europe/Stockholm``; UTC when unset or unknown). The digest of a day
-covers what arrived before that day's 07:00 and after the previous digest's (or, without one in
-the last week, the 24 hours before), so every answer is in exactly one digest however the job
-is timed, and what comes at 10:00 waits for tomorrow's. Nothing happened: no e-mail.
+Each organisation's day turns at 07:00 in its time zone (``Organisation.settings["timezone"]``,
+an IANA name; Europe/Stockholm when unset or unknown, as on every other page of Stoop). The
+digest of a day covers what arrived before that day's 07:00 and after the previous digest's (or,
+without one in the last week, the 24 hours before), so every answer is in exactly one digest
+however the job is timed, and what comes at 10:00 waits for tomorrow's. Nothing happened: no
+e-mail.
 
 The periodic job runs every quarter of an hour and sends a day's digests during the
 :data:`SEND_WITHIN` after 07:00 (so a quiet reader costs a few checks a day, not one every
 quarter of an hour until midnight); a job that was down all that time skips the day, and the
-next digest covers it. Only a reader who has had no digest for a week (or never) starts from
-the 24 hours before their next morning. The outbox's dedupe key
-``thread-digest:<user>:<date>`` makes it one e-mail per person and day even when two runs
-overlap; the previous digests are found by those keys too (no table of its own).
+next digest covers it. Only a reader who has had no digest for a week (or never) starts from the
+24 hours before their next morning. The outbox's dedupe key ``thread-digest:<user>:<date>``
+makes it one e-mail per person and day even when two runs overlap; the previous digests are
+found by those keys too (no table of its own).
 """
 
 from __future__ import annotations
@@ -34,26 +35,24 @@ from panel.answers.models import Answer
 from panel.core.db import utcnow
 from panel.organisations.models import Organisation
 from panel.threads import notices
+from panel.threads.inbox import DEFAULT_TIMEZONE
 from panel.threads.models import Comment, CommentKind, Thread
 
 PURPOSE = "thread-digest"
-ZONE_SETTING = "time_zone"
+ZONE_SETTING = "timezone"  # the key questions, sends, touchpoints and the inbox read
 SEND_AT = dt.time(7, 0)
 SEND_WITHIN = dt.timedelta(hours=3)
 LOOK_BACK_DAYS = 7
 MAX_THREADS = 50  # listed in one digest; the rest are counted, with a link to the inbox
-UTC = ZoneInfo("UTC")
 
 
 def zone_of(organisation: Organisation) -> ZoneInfo:
-    """The organisation's time zone (UTC when it has none, or an unknown one)."""
+    """The organisation's time zone (Stoop's default when it has none, or an unknown one)."""
     name = organisation.setting(ZONE_SETTING)
-    if not isinstance(name, str) or not name:
-        return UTC
     try:
-        return ZoneInfo(name)
+        return ZoneInfo(name if isinstance(name, str) and name else DEFAULT_TIMEZONE)
     except (ZoneInfoNotFoundError, ValueError):
-        return UTC
+        return ZoneInfo(DEFAULT_TIMEZONE)
 
 
 def cutoff(day: dt.date, zone: ZoneInfo) -> dt.datetime:
