@@ -1,16 +1,20 @@
-"""The daily digest: one e-mail a day to each staff member who chose it (``notify_mode``
-digest), listing the new answers and the tenants' follow-ups in their threads.
+"""The daily digest: one e-mail a day to each staff member who chose it (``notify_mode`` digest),
+listing the new answers and the tenants' follow-ups in their threads.
 
-Each organisation's day turns at 07:00 in its time zone (``Organisation.settings["time_zone"]``,
-an IANA name such as ``Europe/Stockholm``; UTC when unset or unknown). The digest of a day
-covers what arrived before that day's 07:00 and after the previous digest's (or, without one in
-the last week, the 24 hours before), so every answer is in exactly one digest however the job
-is timed, and what comes at 10:00 waits for tomorrow's. Nothing happened: no e-mail.
+Each organisation's day turns at 07:00 in its time zone (``Organisation.settings["timezone"]``,
+an IANA name; Europe/Stockholm when unset or unknown, as on every other page of Stoop). The
+digest of a day covers what arrived before that day's 07:00 and after the previous digest's (or,
+without one in the last week, the 24 hours before), so every answer is in exactly one digest
+however the job is timed, and what comes at 10:00 waits for tomorrow's. Nothing happened: no
+e-mail.
 
 The periodic job runs every quarter of an hour and sends a day's digests during the
-:data:`SEND_WITHIN` after 07:00; a job that was down all that time skips the day, and the next
-digest covers it. The outbox's dedupe key ``thread-digest:<user>:<date>`` makes it one e-mail
-per person and day even when two runs overlap.
+:data:`SEND_WITHIN` after 07:00 (so a quiet reader costs a few checks a day, not one every
+quarter of an hour until midnight); a job that was down all that time skips the day, and the
+next digest covers it. Only a reader who has had no digest for a week (or never) starts from the
+24 hours before their next morning. The outbox's dedupe key ``thread-digest:<user>:<date>``
+makes it one e-mail per person and day even when two runs overlap; the previous digests are
+found by those keys too (no table of its own).
 """
 
 from __future__ import annotations
@@ -22,34 +26,33 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from notifications.messages import Recipient, queue
 from notifications.models import OutboundMessage
 from panel.accounts.models import NotifyMode, User
+from panel.answers.models import Answer
 from panel.core.db import utcnow
 from panel.organisations.models import Organisation
 from panel.threads import notices
+from panel.threads.inbox import DEFAULT_TIMEZONE
 from panel.threads.models import Comment, CommentKind, Thread
 
 PURPOSE = "thread-digest"
-ZONE_SETTING = "time_zone"
+ZONE_SETTING = "timezone"  # the key questions, sends, touchpoints and the inbox read
 SEND_AT = dt.time(7, 0)
 SEND_WITHIN = dt.timedelta(hours=3)
 LOOK_BACK_DAYS = 7
 MAX_THREADS = 50  # listed in one digest; the rest are counted, with a link to the inbox
-UTC = ZoneInfo("UTC")
 
 
 def zone_of(organisation: Organisation) -> ZoneInfo:
-    """The organisation's time zone (UTC when it has none, or an unknown one)."""
+    """The organisation's time zone (Stoop's default when it has none, or an unknown one)."""
     name = organisation.setting(ZONE_SETTING)
-    if not isinstance(name, str) or not name:
-        return UTC
     try:
-        return ZoneInfo(name)
+        return ZoneInfo(name if isinstance(name, str) and name else DEFAULT_TIMEZONE)
     except (ZoneInfoNotFoundError, ValueError):
-        return UTC
+        return ZoneInfo(DEFAULT_TIMEZONE)
 
 
 def cutoff(day: dt.date, zone: ZoneInfo) -> dt.datetime:
@@ -79,31 +82,53 @@ class Entry:
     follow_ups: list[Comment] = field(default_factory=list)
 
 
-def collect(session: Session, user: User, since: dt.datetime, until: dt.datetime) -> list[Entry]:
-    """New answers and follow-ups in ``user``'s threads from ``since`` until ``until``, the
-    thread with the latest news first."""
-    entries: dict[int, Entry] = {}
+Window = tuple[dt.datetime, dt.datetime]
+
+
+def collect(session: Session, windows: dict[int, Window]) -> dict[int, list[Entry]]:
+    """For each user (id → their window, ``since`` until ``until``): the new answers and
+    follow-ups in their threads, the thread with the latest news first. Two queries for any
+    number of users, each row then kept for its owner's window."""
+    if not windows:
+        return {}
+    since = min(start for start, _ in windows.values())
+    until = max(end for _, end in windows.values())
+    owners = Thread.owner_id.in_(list(windows))
+    loaded = (joinedload(Thread.answer).joinedload(Answer.contact),)
+
+    def inside(user_id: int | None, moment: dt.datetime) -> bool:
+        start, end = windows.get(user_id, (until, until))  # type: ignore[arg-type]
+        return start <= moment < end
+
+    found: dict[int, dict[int, Entry]] = {user_id: {} for user_id in windows}
     new = session.scalars(
-        sa.select(Thread).where(
-            Thread.owner_id == user.id, Thread.created_at >= since, Thread.created_at < until
-        )
+        sa.select(Thread)
+        .where(owners, Thread.created_at >= since, Thread.created_at < until)
+        .options(*loaded)
     )
     for thread in new:
-        entries[thread.id] = Entry(thread, new_answer=True)
+        if inside(thread.owner_id, thread.created_at):
+            found[thread.owner_id][thread.id] = Entry(thread, new_answer=True)
     follow_ups = session.execute(
         sa.select(Comment, Thread)
         .join(Thread, Thread.id == Comment.thread_id)
         .where(
-            Thread.owner_id == user.id,
+            owners,
             Comment.kind == CommentKind.FOLLOW_UP.value,
             Comment.created_at >= since,
             Comment.created_at < until,
         )
+        .options(*loaded)
         .order_by(Comment.id)
     )
     for comment, thread in follow_ups:
-        entries.setdefault(thread.id, Entry(thread)).follow_ups.append(comment)
-    return sorted(entries.values(), key=lambda e: _latest(e), reverse=True)
+        if inside(thread.owner_id, comment.created_at):
+            entries = found[thread.owner_id]
+            entries.setdefault(thread.id, Entry(thread)).follow_ups.append(comment)
+    return {
+        user_id: sorted(entries.values(), key=_latest, reverse=True)
+        for user_id, entries in found.items()
+    }
 
 
 def _latest(entry: Entry) -> dt.datetime:
@@ -130,16 +155,19 @@ def send_due(session: Session, organisation: Organisation, now: dt.datetime | No
     if not users:
         return 0
     sent = _digest_days(session, users, day)
-    queued = 0
     zone = zone_of(organisation)
     until = cutoff(day, zone)
+    windows: dict[int, Window] = {}
     for user in users:
-        if day in sent.get(user.id, ()):
+        if day in sent.get(user.id, ()) or not user.email:
             continue
         previous = max(sent.get(user.id, ()), default=None)
-        since = cutoff(previous, zone) if previous else until - dt.timedelta(hours=24)
-        queued += send_digest(session, user, day, since, until)
-    return queued
+        windows[user.id] = (
+            cutoff(previous, zone) if previous else until - dt.timedelta(hours=24),
+            until,
+        )
+    found = collect(session, windows)
+    return sum(send_digest(session, user, day, found.get(user.id, [])) for user in users)
 
 
 def _digest_days(session: Session, users: list[User], day: dt.date) -> dict[int, set[dt.date]]:
@@ -157,15 +185,10 @@ def _digest_days(session: Session, users: list[User], day: dt.date) -> dict[int,
     return sent
 
 
-def send_digest(
-    session: Session, user: User, day: dt.date, since: dt.datetime, until: dt.datetime
-) -> int:
-    """Queue ``user``'s digest of ``day`` (what came from ``since`` until ``until``); 1 when
-    one was written, 0 when nothing happened or it was written before."""
-    if not user.email:
-        return 0
-    entries = collect(session, user, since, until)
-    if not entries:
+def send_digest(session: Session, user: User, day: dt.date, entries: list[Entry]) -> int:
+    """Queue ``user``'s digest of ``day`` listing ``entries`` (see :func:`collect`); 1 when
+    one was written, 0 when there is nothing to tell or it was written before."""
+    if not entries or not user.email:
         return 0
     ids = queue(
         session,

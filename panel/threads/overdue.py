@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import ngettext
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from notifications.messages import Recipient, queue
 from panel.accounts.models import NotifyMode, User
@@ -81,6 +81,7 @@ def overdue_threads(
     query = (
         sa.select(Thread)
         .where(_overdue(days, now or utcnow()))
+        .options(selectinload(Thread.owner))
         .order_by(Thread.waiting_since, Thread.id)
         .limit(limit)
     )

@@ -57,9 +57,10 @@ class Entry:
     error: str | None = None
     recipient: str | None = None  # only when the tenant let the asker see who they are
     player: Player | None = None
-    event: str | None = None  # handed_over, closed, reopened, replied
+    event: str | None = None  # handed_over, closed, reopened, replied, forwarded
     handed_from: str | None = None
     handed_to: str | None = None
+    forwarded_to: str | None = None  # the address a forward went to
     mentions: list[str] = field(default_factory=list)
 
     @property
@@ -138,4 +139,7 @@ def _entry(comment: Comment, names: dict[int, str], tenant: Tenant) -> Entry:
         elif data.get("event") == "status":
             to = data.get("to")
             entry.event = {"closed": "closed", "open": "reopened"}.get(to, "replied")
+        elif data.get("event") == "forwarded":  # panel.threads.forwarding
+            entry.event = "forwarded"
+            entry.forwarded_to = str(data.get("to") or "")
     return entry

@@ -248,7 +248,7 @@ def _overdue_page(
     return page, status
 
 
-@team_bp.get("/app/inbox/overdue")
+@team_bp.get("/app/inbox/overdue", endpoint="overdue")
 @login_required
 def overdue_list() -> Any:
     """Threads waiting longer than the organisation's limit, the longest first (admins)."""
@@ -285,7 +285,7 @@ def reassign() -> Any:
             ),
             "info",
         )
-    return redirect(url_for(".overdue_list"), 303)
+    return redirect(url_for(".overdue"), 303)
 
 
 @team_bp.post("/app/settings/reply-overdue")

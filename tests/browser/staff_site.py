@@ -18,7 +18,6 @@ from notifications import mailbox, optouts
 from notifications.dispatch import queue_email, queue_sms
 from notifications.models import Channel
 from notifications.senders import add_sender_number
-from panel.answers.models import AnswerChannel
 from panel.answers.service import Consent, Given, record_answer
 from panel.core.db import utcnow
 from panel.core.scoping import scoped_to
@@ -214,22 +213,6 @@ def seed_staff_site(server: Any) -> StaffSite:
                 "+46812345670",
                 [(questions["live"].id, dt.date(2026, 3, 1))],
             )
-            # A tenant's answer, and the thread it opened (hand over, forward).
-            answered = record_answer(
-                session,
-                questions["live"],
-                Given(
-                    text="Hissen i trapphus C har stått still sedan i måndags. " * 4,
-                    score=3,
-                    name="Margareta Johansson-Eriksson",
-                    consent=Consent(identity=True, quote=True),
-                ),
-                channel=AnswerChannel.EMBED,
-                language="sv",
-                touchpoint_id=touchpoint.id,
-                place_id=stairwell.id,
-            )
-            thread_id = thread_of_answer(session, answered.answer.id).id
             send = create_send(
                 session,
                 admin,

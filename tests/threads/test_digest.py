@@ -19,10 +19,10 @@ from panel.threads.tasks import send_digests
 from tests.factories import OrganisationFactory, UserFactory
 from tests.threads.conftest import outbox
 
-UTC = ZoneInfo("UTC")
+HOME = ZoneInfo("Europe/Stockholm")  # an organisation's zone unless it says otherwise
 
 
-def morning_after(moment: dt.datetime, zone: ZoneInfo = UTC) -> dt.datetime:
+def morning_after(moment: dt.datetime, zone: ZoneInfo = HOME) -> dt.datetime:
     """Half past seven on the morning whose digest covers ``moment``."""
     day = (moment.astimezone(zone) - dt.timedelta(hours=7)).date() + dt.timedelta(days=1)
     return digest.cutoff(day, zone) + dt.timedelta(minutes=30)
@@ -80,12 +80,16 @@ def test_two_runs_at_once_write_one_digest(db_session, answered, digest_reader, 
     answered()
     at = morning_after(utcnow())
     day = at.date()
-    until = digest.cutoff(day, UTC)
+    until = digest.cutoff(day, HOME)
     since = until - dt.timedelta(hours=24)
 
     # Both runs found no digest of today and go ahead: the outbox's key keeps one.
     with scoped_to(db_session, organisation.id):
-        written = [digest.send_digest(db_session, digest_reader, day, since, until) for _ in "ab"]
+        runs = [digest.collect(db_session, {digest_reader.id: (since, until)}) for _ in "ab"]
+        written = [
+            digest.send_digest(db_session, digest_reader, day, found[digest_reader.id])
+            for found in runs
+        ]
         db_session.commit()
 
     assert written == [1, 0]
@@ -176,18 +180,20 @@ def test_the_digest_hides_the_tenant_without_consent(db_session, answered, diges
 
 
 def test_the_morning_is_the_organisations_own():
-    stockholm = OrganisationFactory.build(settings={"time_zone": "Europe/Stockholm"})
+    stockholm = OrganisationFactory.build(settings={"timezone": "Europe/Stockholm"})
+    utc = OrganisationFactory.build(settings={"timezone": "UTC"})
     plain = OrganisationFactory.build(settings={})
-    unknown = OrganisationFactory.build(settings={"time_zone": "Mars/Olympus"})
+    unknown = OrganisationFactory.build(settings={"timezone": "Mars/Olympus"})
     winter = dt.datetime(2026, 12, 1, 6, 10, tzinfo=dt.UTC)  # 07:10 in Stockholm
     summer = dt.datetime(2026, 6, 1, 5, 10, tzinfo=dt.UTC)  # 07:10 in Stockholm
 
     assert digest.due_day(stockholm, winter) == dt.date(2026, 12, 1)
     assert digest.due_day(stockholm, summer) == dt.date(2026, 6, 1)
-    assert digest.due_day(plain, winter) is None  # 06:10 in UTC: not yet
-    assert digest.due_day(unknown, winter) is None  # an unknown zone counts as UTC
-    assert digest.due_day(plain, winter + dt.timedelta(hours=1)) == dt.date(2026, 12, 1)
-    assert digest.cutoff(dt.date(2026, 12, 1), ZoneInfo("Europe/Stockholm")) == dt.datetime(
+    assert digest.due_day(utc, winter) is None  # 06:10 in UTC: not yet
+    assert digest.due_day(utc, winter + dt.timedelta(hours=1)) == dt.date(2026, 12, 1)
+    # Without a time zone, or with one nobody knows: Stoop's own, as on every page.
+    assert digest.due_day(plain, winter) == digest.due_day(unknown, winter) == winter.date()
+    assert digest.cutoff(dt.date(2026, 12, 1), HOME) == dt.datetime(
         2026, 12, 1, 6, 0, tzinfo=dt.UTC
     )
 

@@ -315,3 +315,23 @@ def test_with_nothing_overdue_the_page_says_so(db_session, client, admin, answer
     assert "Nobody is waiting too long" in page
     assert "No tenant has waited more than 3 days for a reply." in page
     assert 'id="overdue-banner"' not in page
+
+
+def test_the_inbox_links_to_the_list_by_its_endpoint(app):
+    with app.test_request_context():
+        from flask import url_for
+
+        assert url_for("thread_team.overdue") == "/app/inbox/overdue"
+
+
+def test_the_inbox_tells_admins_how_many_wait_too_long(
+    app, db_session, client, admin, staff, three
+):
+    login(client, admin)
+    page = client.get("/app/inbox").get_data(as_text=True)
+    assert "2 conversations have waited too long for a reply." in page
+    assert 'href="/app/inbox/overdue"' in page
+
+    as_staff = app.test_client()
+    login(as_staff, staff)
+    assert "waited too long" not in as_staff.get("/app/inbox").get_data(as_text=True)

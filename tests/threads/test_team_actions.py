@@ -366,6 +366,18 @@ def test_the_same_forward_twice_is_one_e_mail(db_session, client, answered, staf
     assert "a moment ago; it was not sent again" in page
 
 
+def test_the_thread_page_shows_who_forwarded_it_to_whom(db_session, client, answered, staff):
+    thread = answered()
+    login(client, staff)
+    forward(client, thread, message="Kan ni titta på hissen?")
+
+    page = client.get(f"/app/threads/{thread.id}").get_data(as_text=True)
+
+    assert f"Forwarded to {CARETAKER} by Anna Berg" in page
+    assert "Kan ni titta på hissen?" in page
+    assert "Marked as replied" not in page
+
+
 @pytest.mark.parametrize(
     ("given", "words"),
     [
