@@ -58,12 +58,14 @@ ROOMS = (
     "panel.panels",
     "panel.sends",
     "panel.answers",
-    "panel.threads",
     "panel.questions",
+    "panel.webhooks",
     "panel.dev",
     "media",
     "notifications",
     "touchpoints",
+    # Last: its demo opens the threads of every answer the other rooms seeded.
+    "panel.threads",
 )
 
 

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from flask import Flask, current_app, request, url_for
+import sqlalchemy as sa
+from flask import Flask, current_app, g, request, url_for
 from flask_login import current_user
 
-from panel.core.rooms import NavItem, Room
+from panel.core.extensions import db
+from panel.core.rooms import NavItem, Room, resolve
+
+log = logging.getLogger(__name__)
 
 NAV_KEY = "stoop.nav"
+_DRAWN = "stoop_nav"
+
+
+@dataclass(frozen=True)
+class Badge:
+    """A count beside a menu entry: ``text`` as it shows ("3", "99+"), ``label`` as a screen
+    reader says it ("3 unread")."""
+
+    text: str
+    label: str
 
 
 @dataclass(frozen=True)
@@ -20,27 +35,48 @@ class NavLink:
     href: str
     label: str
     current: bool
+    badge: Badge | None = None
+
+
+def _badge(item: NavItem) -> Badge | None:
+    if item.badge is None or not current_user.is_authenticated:
+        return None
+    try:
+        return resolve(item.badge)(db.session(), current_user._get_current_object())
+    except sa.exc.SQLAlchemyError:
+        # A count beside a label must never break a page: the error page of a request whose
+        # transaction failed draws the menu too.
+        log.warning("menu badge %s failed", item.badge, exc_info=True)
+        return None
 
 
 def main_nav() -> list[NavLink]:
     """The menu's links for the logged-in user, in the rooms' order, with the current section
     marked (a page of a room is within that room's entry; the overview and the account pages
-    only on themselves)."""
+    only on themselves). Worked out once per request: a page may draw the menu twice, and a
+    badge costs a query."""
+    drawn = g.get(_DRAWN)
+    if drawn is not None:
+        return drawn
     settings = current_app.config["STOOP"]
     outbox = settings.email_outbox or settings.sms_outbox
     is_admin = current_user.is_authenticated and current_user.is_admin
     endpoint = request.endpoint or ""
     section = endpoint.split(".")[0]
-    return [
+    links = [
         NavLink(
             href=url_for(item.endpoint),
             label=str(item.label),
             current=endpoint == item.endpoint
-            or (section == item.endpoint.split(".")[0] and section not in ("home", "accounts")),
+            or (section == item.endpoint.split(".")[0] and section not in ("home", "accounts"))
+            or section in item.sections,
+            badge=_badge(item),
         )
         for item in current_app.extensions[NAV_KEY]
         if (is_admin or not item.admins_only) and (outbox or not item.outbox_only)
     ]
+    setattr(g, _DRAWN, links)
+    return links
 
 
 def init_navigation(app: Flask, rooms: Iterable[Room]) -> None:

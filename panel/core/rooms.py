@@ -37,6 +37,11 @@ class NavItem:
     order: int
     admins_only: bool = False
     outbox_only: bool = False  # only while e-mail or SMS go to the embedded outboxes
+    # A "module:function" called with (session, user) when the menu is drawn: a count to show
+    # beside the label (a :class:`panel.core.navigation.Badge`, or None for nothing).
+    badge: str | None = None
+    # Other blueprints whose pages are within this entry (a thread's page within the inbox).
+    sections: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,18 @@ class CommentKind(enum.StrEnum):
 
 # A tsvector on PostgreSQL (full-text search with a GIN index); plain text elsewhere, unused.
 SearchVector = sa.Text().with_variant(postgresql.TSVECTOR(), "postgresql")
+# What an inbox row and its filters read besides the keyset (see panel.threads.inbox).
+INBOX_COLUMNS = (
+    "answer_id",
+    "status",
+    "question_id",
+    "touchpoint_id",
+    "place_id",
+    "channel",
+    "has_video",
+    "waiting_since",
+)
+OWNER_UNREAD = sa.text("owner_read_at IS NULL OR owner_read_at < last_activity_at")
 
 
 class Thread(OrgScoped, Base):
@@ -50,8 +62,31 @@ class Thread(OrgScoped, Base):
 
     __tablename__ = "thread"
     __table_args__ = (
-        sa.Index("ix_thread_inbox", "organisation_id", "last_activity_at", "id"),
-        sa.Index("ix_thread_owner_inbox", "organisation_id", "owner_id", "last_activity_at", "id"),
+        # On PostgreSQL the inbox's indexes carry every column its filters and rows read, so a
+        # filtered page is an index-only scan that never touches the wide rows (search text).
+        sa.Index(
+            "ix_thread_inbox",
+            "organisation_id",
+            "last_activity_at",
+            "id",
+            postgresql_include=("owner_id", *INBOX_COLUMNS),
+        ),
+        sa.Index(
+            "ix_thread_owner_inbox",
+            "organisation_id",
+            "owner_id",
+            "last_activity_at",
+            "id",
+            postgresql_include=INBOX_COLUMNS,
+        ),
+        # The menu's unread count: only the threads their owner has not seen since they moved.
+        sa.Index(
+            "ix_thread_owner_unread",
+            "organisation_id",
+            "owner_id",
+            postgresql_where=OWNER_UNREAD,
+            sqlite_where=OWNER_UNREAD,
+        ),
         # GIN on PostgreSQL; on SQLite the column stays empty (search reads search_text).
         sa.Index("ix_thread_search", "search_vector", postgresql_using="gin"),
     )
@@ -81,6 +116,8 @@ class Thread(OrgScoped, Base):
     created_at: Mapped[timestamp]
     last_activity_at: Mapped[timestamp]
     waiting_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # When the owner last read it (their ThreadRead's read_at, kept here for the unread count).
+    owner_read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     # Everything the tenant and staff wrote (answer, transcripts, comments), for search: the
     # text on SQLite (LIKE), and on PostgreSQL also a tsvector in the thread's language.
     search_text: Mapped[str] = mapped_column(sa.Text, default="")

@@ -19,10 +19,20 @@ from sqlalchemy.orm import Session
 from notifications.messages import Recipient, queue
 from panel.accounts.models import NotifyMode, User
 from panel.answers.models import Answer
+from panel.core.i18n import lazy_text as _l
 from panel.threads.models import Comment, Thread
 
 PURPOSE = "thread-notice"
 EXCERPT = 300
+# How an answer came, as staff read it (the question page's names).
+CHANNEL_NAMES = {
+    "web": _l("Web"),
+    "embed": _l("Website"),
+    "qr": _l("QR flyer"),
+    "email": _l("E-mail link"),
+    "sms": _l("SMS"),
+    "voice": _l("Phone call"),
+}
 
 
 def thread_link(thread: Thread) -> str:
@@ -49,7 +59,7 @@ def answer_summary(answer: Answer) -> dict[str, Any]:
         "choice": answer.choice,
         "clip": answer.clip_kind,
         "who": name if answer.consent_identity and name else None,
-        "channel": answer.channel,
+        "channel": CHANNEL_NAMES.get(answer.channel, answer.channel),
     }
 
 

@@ -84,7 +84,7 @@ class ClipSchema(Schema):
     )
 
 
-class DeliverySchema(Schema):
+class ReplyDeliverySchema(Schema):
     """How far a reply's message to the tenant got."""
 
     channel = fields.String(metadata={"enum": ["email", "sms"]})
@@ -136,7 +136,7 @@ class CommentSchema(Schema):
     created_at = fields.DateTime()
     clip = fields.Nested(ClipSchema, allow_none=True)
     delivery = fields.Nested(
-        DeliverySchema,
+        ReplyDeliverySchema,
         allow_none=True,
         metadata={"description": "A reply's message to the tenant; null for the others"},
     )

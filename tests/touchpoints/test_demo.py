@@ -16,6 +16,7 @@ from panel.answers.models import Answer
 from panel.core.scoping import scoped_to
 from panel.organisations.models import Organisation
 from panel.seed import DEMO_ORG_NAME, seed_demo
+from panel.threads.models import Comment, Thread
 from tests.factories import system_session
 from touchpoints.funnel import funnel
 from touchpoints.models import Touchpoint
@@ -67,3 +68,11 @@ def test_the_demo_has_a_touchpoint_of_each_kind(app, db_session):
         assert figures.calls > figures.answers > 0
         by_phone = [a for a in answers if a.touchpoint_id == line.id]
         assert {a.channel for a in by_phone} == {"voice"} and all(a.score for a in by_phone)
+        # Every answer opened its thread; some conversations went on.
+        threads = session.scalars(sa.select(Thread)).unique().all()
+        assert sorted(t.answer_id for t in threads) == sorted(a.id for a in answers)
+        kinds = [c.kind for c in session.scalars(sa.select(Comment))]
+        assert {"reply", "note", "follow_up", "event"} <= set(kinds)
+        assert {t.status for t in threads} == {"open", "replied", "closed"}
+        replies = session.scalars(sa.select(Comment).where(Comment.kind == "reply")).all()
+        assert {r.channel for r in replies} >= {"sms", "email"}
