@@ -165,6 +165,10 @@ def make_renditions(
         mp4 = transcode_mp4(src, folder / "video.mp4", info, on_progress=_span(report, 0, 90))
         poster = folder / "poster.jpg"
         run_ffmpeg(poster_args(mp4, poster, duration=info.duration), timeout=TRANSCODE_TIMEOUT)
+        if not poster.exists() or poster.stat().st_size == 0:
+            # A browser recording's picture may end before its sound: no frame 1 s in, so the
+            # poster is the first frame.
+            run_ffmpeg(poster_args(mp4, poster, duration=0.0), timeout=TRANSCODE_TIMEOUT)
         files = {"mp4": mp4, "poster": poster}
     else:
         m4a = folder / "audio.m4a"

@@ -94,3 +94,24 @@ def test_sound_only_gets_an_m4a_and_an_mp3_and_no_poster(clips: Clips, tmp_path:
 
     assert sorted(files) == ["audio", "mp4"]
     assert files["mp4"].name == "audio.m4a" and describe(files["mp4"]).kind == "audio"
+
+
+def test_a_recording_whose_picture_ends_before_its_sound_still_gets_a_poster(
+    tmp_path: Path,
+) -> None:
+    # As a browser's MediaRecorder sometimes writes it: 0.6 s of picture, 2.5 s of sound.
+    source = tmp_path / "short-picture.webm"
+    subprocess.run(
+        [
+            "ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25:d=0.6",
+            "-f", "lavfi", "-i", "sine=frequency=440:duration=2.5",
+            "-c:v", "libvpx", "-c:a", "libopus", str(source),
+        ],
+        check=True,
+    )  # fmt: skip
+    info = probe(source, Limits(max_bytes=10**8))
+    assert info.duration and info.duration >= 2.0
+
+    files = make_renditions(source, tmp_path / "out", info)
+
+    assert files["poster"].read_bytes()[:2] == b"\xff\xd8"
