@@ -140,7 +140,10 @@ def _converse(
 ) -> None:
     now = utcnow()
     for index, thread in enumerate(threads):
-        at = max(thread.created_at, now - dt.timedelta(days=9)) + dt.timedelta(hours=3)
+        at = min(
+            max(thread.created_at, now - dt.timedelta(days=9)) + dt.timedelta(hours=3),
+            now - dt.timedelta(hours=1),
+        )
         if index % 3 == 0 and colleague is not None:
             service.note(session, thread, asker, rng.choice(NOTES), now=at)
         if index % 4 == 3:
@@ -148,11 +151,13 @@ def _converse(
         language = thread.language if thread.language in REPLIES else "sv"
         service.reply(session, thread, asker, rng.choice(REPLIES[language]), now=at)
         if index % 5 == 1:
-            later = at + dt.timedelta(hours=rng.randint(2, 30))
+            later = min(at + dt.timedelta(hours=rng.randint(2, 30)), now)
             service.follow_up(session, thread, rng.choice(FOLLOW_UPS), channel="web", now=later)
         elif index % 5 == 2:
             service.set_status(session, thread, asker, ThreadStatus.CLOSED)
         if index == 6 and colleague is not None:
             service.hand_over(session, thread, asker, colleague, "Kim samlar trygghetsfrågorna.")
-    for thread in threads[:8]:
-        service.mark_read(session, thread, asker, thread.last_activity_at)
+    # The asker has read what is older than two days: the menu's count is the recent news.
+    for thread in session.scalars(sa.select(Thread).where(Thread.owner_id == asker.id)):
+        if thread.last_activity_at < now - dt.timedelta(days=2):
+            service.mark_read(session, thread, asker, thread.last_activity_at)
