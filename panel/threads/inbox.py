@@ -26,7 +26,8 @@ from flask_babel import ngettext
 from sqlalchemy.orm import Session, aliased
 
 from panel.accounts.models import Role, User
-from panel.answers.models import AnswerChannel
+from panel.answers.models import Answer, AnswerChannel
+from panel.contacts.models import Contact
 from panel.core.db import utcnow
 from panel.core.i18n import LazyText
 from panel.core.i18n import lazy_text as _l
@@ -369,9 +370,11 @@ def statement(
     places: list[int] | None = None,
 ) -> sa.Select[Any]:
     """The page's one query: ``limit`` threads of the scope and filters after ``cursor``,
-    newest activity first, each with whether the user has read it."""
+    newest activity first, each with whether the user has read it, and what its row shows of
+    its answer. The threads are found first (a subquery with its own LIMIT, read from the
+    inbox's index) and only those are joined to their answers, whatever plan finds them."""
     read = aliased(ThreadRead)
-    query = (
+    page = (
         sa.select(
             Thread.id,
             Thread.answer_id,
@@ -386,15 +389,33 @@ def statement(
             unread(read).label("unread"),
         )
         .outerjoin(read, sa.and_(read.thread_id == Thread.id, read.user_id == ctx.user.id))
-        .where(*filter_clauses(filters, ctx, read, places))
+        .where(
+            Thread.organisation_id == ctx.user.organisation_id,
+            *filter_clauses(filters, ctx, read, places),
+        )
     )
     if cursor is not None:
         moment, thread_id = cursor
-        query = query.where(
+        page = page.where(
             sa.tuple_(Thread.last_activity_at, Thread.id)
             < sa.tuple_(sa.literal(moment, Thread.last_activity_at.type), sa.literal(thread_id))
         )
-    return query.order_by(Thread.last_activity_at.desc(), Thread.id.desc()).limit(limit)
+    found = page.order_by(Thread.last_activity_at.desc(), Thread.id.desc()).limit(limit).subquery()
+    return (
+        sa.select(
+            found,
+            Answer.text,
+            Answer.score,
+            Answer.choice,
+            Answer.clip_kind,
+            Answer.consent_identity,
+            Answer.respondent_name,
+            Contact.name.label("contact_name"),
+        )
+        .join(Answer, Answer.id == found.c.answer_id)
+        .outerjoin(Contact, Contact.id == Answer.contact_id)
+        .order_by(found.c.last_activity_at.desc(), found.c.id.desc())
+    )
 
 
 @dataclass

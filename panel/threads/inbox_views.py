@@ -34,7 +34,7 @@ def index() -> Any:
     ctx = inbox.context_for(user, _organisation(), session.get_bind().dialect.name)
     page = inbox.inbox_page(session, filters, ctx, parsed.cursor)
     options = load_options(session, people=filters.scope != inbox.Scope.MINE)
-    rows = build_rows(session, page.rows, options, overdue_before=ctx.overdue_before, zone=ctx.zone)
+    rows = build_rows(page.rows, options, overdue_before=ctx.overdue_before, zone=ctx.zone)
     anything = bool(rows) or parsed.cursor is not None or inbox.has_any(session, filters, ctx)
     return render_template(
         "threads/inbox.html",

@@ -107,25 +107,28 @@ TAIL = 2500  # compounds per language after the base words
 
 @dataclass
 class Vocabulary:
-    """The words of one language and their cumulative Zipf weights, for random.choices."""
+    """The words of one language, drawn with Zipf weights ahead of time into one long pool that
+    texts are cut from (one draw per text costs a call each: a million comments' worth)."""
 
     words: list[str]
-    cumulative: list[float]
+    pool: list[str] = field(default_factory=list)
+    at: int = 0
 
     @classmethod
-    def of(cls, language: str, rng: random.Random) -> Vocabulary:
+    def of(cls, language: str, rng: random.Random, size: int) -> Vocabulary:
         base = WORDS[language].split()
         content = [w for w in base if len(w) > 4]
         tail = {rng.choice(content) + rng.choice(content) for _ in range(TAIL * 2)}
         words = base + sorted(tail - set(base))[:TAIL]
-        total, cumulative = 0.0, []
-        for rank in range(1, len(words) + 1):
-            total += 1.0 / rank
-            cumulative.append(total)
-        return cls(words, cumulative)
+        weights = [1.0 / rank for rank in range(1, len(words) + 1)]
+        return cls(words, rng.choices(words, weights=weights, k=size))
 
-    def text(self, rng: random.Random, n: int) -> str:
-        return " ".join(rng.choices(self.words, cum_weights=self.cumulative, k=n)).capitalize()
+    def text(self, n: int) -> str:
+        """``n`` words, the first capitalised (the pool starts over when it runs out)."""
+        if self.at + n > len(self.pool):
+            self.at = 0
+        start, self.at = self.at, self.at + n
+        return " ".join(self.pool[start : self.at]).capitalize()
 
 
 # --- the organisation ----------------------------------------------------------------------------
@@ -245,7 +248,12 @@ def load(database_url: str, org: Org, threads: int, comments: int) -> None:
 
     began = time.perf_counter()
     rng = random.Random(SEED)
-    vocab = {language: Vocabulary.of(language, rng) for language, _ in LANGUAGES}
+    # About 15 words an answer and 14 a comment, in each language's share of the threads.
+    words_needed = threads * 15 + comments * 14
+    vocab = {
+        language: Vocabulary.of(language, rng, int(words_needed * share * 1.05) + 1000)
+        for language, share in LANGUAGES
+    }
     now = time.time()
     languages = _weighted(rng, LANGUAGES, threads)
     channels = _weighted(rng, CHANNELS, threads)
@@ -261,7 +269,7 @@ def load(database_url: str, org: Org, threads: int, comments: int) -> None:
         language = languages[n]
         words = vocab[language]
         created = now - rng.random() * DAYS * 86400
-        text = words.text(rng, rng.randint(4, 30)) if rng.random() < 0.85 else None
+        text = words.text(rng.randint(4, 30)) if rng.random() < 0.85 else None
         if text and rng.random() < RARE:
             text = f"{text} {RARE_WORD} i källaren"
         score = rng.randint(1, 10) if rng.random() < 0.5 else None
@@ -275,7 +283,7 @@ def load(database_url: str, org: Org, threads: int, comments: int) -> None:
         for _ in range(per_thread[n]):
             comment_id += 1
             last = last + rng.random() * 3 * 86400
-            body = words.text(rng, rng.randint(3, 25))
+            body = words.text(rng.randint(3, 25))
             parts.append(body)
             kind = (
                 "reply" if rng.random() < 0.5 else ("note" if rng.random() < 0.5 else "follow_up")

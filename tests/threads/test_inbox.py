@@ -541,3 +541,16 @@ def test_a_handed_over_thread_counts_for_its_new_owner(
         service.mark_read(db_session, thread, colleague)
         db_session.commit()
         assert service.unread_count(db_session, colleague) == 0
+
+
+def test_the_inbox_speaks_swedish(staff_client, db_session, staff, make_thread):
+    staff.locale = "sv"
+    db_session.commit()
+    make_thread(), make_thread(status="replied", waiting_since=None)
+
+    page = page_text(staff_client.get("/app/inbox?since=igår"))
+
+    assert "<h1>Inkorg</h1>" in page
+    assert "(2 olästa)" in page
+    assert "Besvarad" in page and "Öppen" in page
+    assert "”igår” är inget datum" in page
