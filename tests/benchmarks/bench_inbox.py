@@ -470,7 +470,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def deep_cursor(database_url: str, org: Org, offset: int) -> str:
-    from panel.threads.inbox import encode_cursor
+    from panel.threads.inbox_filters import encode_cursor
 
     engine = sa.create_engine(database_url)
     with engine.connect() as conn:
