@@ -1,18 +1,23 @@
 """The inbox on a large organisation, each page beside the bare SQL it needs, on PostgreSQL.
 
 200,000 threads with 1,000,000 comments (Swedish, Dutch and English words of a housing
-company's tenants and staff, search text and vectors made of the answer and the comments as the
-service makes them), 12 owners in 3 teams, 30 questions, 156 places, 8 touchpoints, and read
-marks for most threads. Loaded with COPY into a fresh database (about a minute).
+company's tenants and staff; search text and vectors made of the answer and the comments, as
+the service makes them), 12 owners in 3 teams, 30 questions, 156 places, 8 touchpoints, and read
+marks for most threads; loaded with COPY into a fresh database (two to four minutes on two
+cores, most of it making the rows and their search vectors; ``--threads``/``--comments`` for a
+smaller one).
 
-Then, through the Flask test client in this process (production settings), for each page:
-p50 and p99 of ``GET /app/inbox...`` over N requests, and beside each request the page's own
-query replayed bare (psycopg, the same SQL and parameters, captured from the page), so the
-ratio page/SQL says what the app costs around its query. ``EXPLAIN (ANALYZE, BUFFERS)`` of each
-page's query and of the menu's unread count show which indexes answer them. Targets: p50 under
-50 ms, p99 under 200 ms. The last lines are a table to paste into a closing note.
+Then, through the Flask test client in this process (production settings), for each page: p50
+and p99 of ``GET /app/inbox...`` over N requests and the CPU time of this process per request,
+and beside each request the page's own query replayed bare (psycopg, the same SQL and
+parameters, captured from the page), so the ratio page/SQL says what the app costs around its
+query. ``EXPLAIN (ANALYZE, BUFFERS)`` of each page's query and of the menu's unread count show
+which indexes answer them. Targets: p50 under 50 ms, p99 under 200 ms. Wall times include
+waiting for a CPU: the load average is printed with them. The last lines are a table to paste
+into a closing note.
 
-    python -m tests.benchmarks.bench_inbox [--requests 200] [--threads 200000] [--comments 1000000]
+    python -m tests.benchmarks.bench_inbox [--requests 200] [--threads N] [--comments N]
+        [--keep] [--reuse URL] [--profile]
 """
 
 from __future__ import annotations
