@@ -12,6 +12,7 @@ vectors when its words are rare, and by reading the newest threads when they are
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -85,49 +86,58 @@ def places_under(session: Session, place_id: int) -> list[int]:
     return list(session.scalars(query))
 
 
-def scope_clause(filters: Filters, user: User) -> sa.ColumnElement[bool] | None:
-    """Whose threads the scope takes in (None: the whole organisation)."""
-    if filters.scope == Scope.MINE:
-        return Thread.owner_id == user.id
+# Filters that compare one column with one value, by the name the page's query binds it as.
+_EQUALS = {
+    "status": Thread.status,
+    "question": Thread.question_id,
+    "touchpoint": Thread.touchpoint_id,
+    "channel": Thread.channel,
+}
+
+
+@dataclass(frozen=True)
+class Shape:
+    """Which filters a page's query has, not their values: the query is built once per shape
+    (building it cost more than running it) and given the values as parameters."""
+
+    dialect: str
+    scope: Scope
+    filters: frozenset[str]  # the names of those set: status, place, since, unread...
+    words: int  # the search's words as the statement binds them (0: no search)
+    cursor: bool
+    limit: int
+
+
+def shape_and_values(
+    filters: Filters,
+    ctx: Context,
+    cursor: tuple[dt.datetime, int] | None,
+    limit: int,
+    places: list[int] | None = None,
+) -> tuple[Shape, dict[str, Any]]:
+    """The shape of the page's query and the values of its parameters (``places``: the ids
+    :func:`places_under` found for the place filter)."""
+    values: dict[str, Any] = {"user_id": ctx.user.id, "organisation_id": ctx.user.organisation_id}
     if filters.scope == Scope.TEAM:
-        team = sa.select(User.id).where(User.team == user.team)
-        return Thread.owner_id.in_(team)
-    return None
-
-
-def filter_clauses(
-    filters: Filters, ctx: Context, read: Any, places: list[int] | None = None
-) -> list[sa.ColumnElement[bool]]:
-    """The WHERE clauses of the filters (``read`` is the user's ThreadRead, outer-joined;
-    ``places`` the ids :func:`places_under` found for the place filter)."""
-    clauses: list[sa.ColumnElement[bool]] = []
-    scoped = scope_clause(filters, ctx.user)
-    if scoped is not None:
-        clauses.append(scoped)
-    simple = {
-        Thread.status: filters.status,
-        Thread.question_id: filters.question,
-        Thread.touchpoint_id: filters.touchpoint,
-        Thread.channel: filters.channel,
-    }
-    clauses.extend(column == value for column, value in simple.items() if value is not None)
-    if filters.place is not None:
-        clauses.append(Thread.place_id.in_(places or []))
-    if filters.since is not None:
-        clauses.append(Thread.last_activity_at >= ctx.day_start(filters.since))
-    if filters.until is not None:
-        until = ctx.day_start(filters.until + dt.timedelta(days=1))
-        clauses.append(Thread.last_activity_at < until)
-    if filters.has_video:
-        clauses.append(Thread.has_video.is_(True))
-    if filters.overdue:
-        clauses.append(Thread.waiting_since < ctx.overdue_before)
-    if filters.unread:
-        clauses.append(unread(read))
-    found = search.search_clause(ctx.dialect, filters.q) if filters.q else None
-    if found is not None:
-        clauses.append(found)
-    return clauses
+        values["team"] = ctx.user.team
+    values.update({name: getattr(filters, name) for name in _EQUALS})
+    values.update(
+        place=places if filters.place is not None else None,
+        since=ctx.day_start(filters.since) if filters.since else None,
+        until=ctx.day_start(filters.until + dt.timedelta(days=1)) if filters.until else None,
+        overdue=ctx.overdue_before if filters.overdue else None,
+        has_video=filters.has_video or None,
+        unread=filters.unread or None,
+    )
+    values = {name: value for name, value in values.items() if value is not None}
+    found = search.search_values(ctx.dialect, filters.q) if filters.q else {}
+    values.update(found)
+    if cursor is not None:
+        values["after_at"], values["after_id"] = cursor
+    named = frozenset(values) - {"user_id", "organisation_id", "team", "after_at", "after_id"}
+    words = search.bound_words(ctx.dialect, found)
+    shape = Shape(ctx.dialect, filters.scope, named - set(found), words, cursor is not None, limit)
+    return shape, values
 
 
 def unread(read: Any) -> sa.ColumnElement[bool]:
@@ -135,17 +145,41 @@ def unread(read: Any) -> sa.ColumnElement[bool]:
     return sa.or_(read.read_at.is_(None), read.read_at < Thread.last_activity_at)
 
 
-def statement(
-    filters: Filters,
-    ctx: Context,
-    cursor: tuple[dt.datetime, int] | None,
-    limit: int,
-    places: list[int] | None = None,
-) -> sa.Select[Any]:
-    """The page's one query: ``limit`` threads of the scope and filters after ``cursor``,
-    newest activity first, each with whether the user has read it, and what its row shows of
-    its answer. The threads are found first (a subquery with its own LIMIT, read from the
-    inbox's index) and only those are joined to their answers, whatever plan finds them."""
+def _where(shape: Shape, read: Any) -> list[sa.ColumnElement[bool]]:
+    """The WHERE clauses of a shape, with its values as named parameters."""
+    clauses = [Thread.organisation_id == sa.bindparam("organisation_id")]
+    if shape.scope == Scope.MINE:
+        clauses.append(Thread.owner_id == sa.bindparam("user_id"))
+    elif shape.scope == Scope.TEAM:
+        team = sa.select(User.id).where(User.team == sa.bindparam("team", type_=sa.String))
+        clauses.append(Thread.owner_id.in_(team))
+    clauses += [column == sa.bindparam(n) for n, column in _EQUALS.items() if n in shape.filters]
+    named = {
+        "place": lambda: Thread.place_id.in_(sa.bindparam("place", expanding=True)),
+        "since": lambda: Thread.last_activity_at >= sa.bindparam("since"),
+        "until": lambda: Thread.last_activity_at < sa.bindparam("until"),
+        "overdue": lambda: Thread.waiting_since < sa.bindparam("overdue"),
+        "has_video": lambda: Thread.has_video.is_(True),
+        "unread": lambda: unread(read),
+    }
+    clauses += [make() for name, make in named.items() if name in shape.filters]
+    if shape.words:
+        clauses.append(search.bound_clause(shape.dialect, shape.words))
+    if shape.cursor:
+        after = (sa.bindparam("after_at", type_=Thread.last_activity_at.type), "after_id")
+        clauses.append(
+            sa.tuple_(Thread.last_activity_at, Thread.id)
+            < sa.tuple_(after[0], sa.bindparam(after[1], type_=sa.Integer))
+        )
+    return clauses
+
+
+@functools.lru_cache(maxsize=512)
+def statement(shape: Shape) -> sa.Select[Any]:
+    """The page's one query: ``shape.limit`` threads of the scope and filters (after the
+    cursor), newest activity first, each with whether the user has read it and what its row
+    shows of its answer. The threads are found first (a subquery with its own LIMIT, read from
+    the inbox's index) and only those are joined to their answers, whatever plan finds them."""
     read = aliased(ThreadRead)
     page = (
         sa.select(
@@ -161,19 +195,16 @@ def statement(
             Thread.waiting_since,
             unread(read).label("unread"),
         )
-        .outerjoin(read, sa.and_(read.thread_id == Thread.id, read.user_id == ctx.user.id))
-        .where(
-            Thread.organisation_id == ctx.user.organisation_id,
-            *filter_clauses(filters, ctx, read, places),
+        .outerjoin(
+            read, sa.and_(read.thread_id == Thread.id, read.user_id == sa.bindparam("user_id"))
         )
+        .where(*_where(shape, read))
     )
-    if cursor is not None:
-        moment, thread_id = cursor
-        page = page.where(
-            sa.tuple_(Thread.last_activity_at, Thread.id)
-            < sa.tuple_(sa.literal(moment, Thread.last_activity_at.type), sa.literal(thread_id))
-        )
-    found = page.order_by(Thread.last_activity_at.desc(), Thread.id.desc()).limit(limit).subquery()
+    found = (
+        page.order_by(Thread.last_activity_at.desc(), Thread.id.desc())
+        .limit(shape.limit)
+        .subquery()
+    )
     return (
         sa.select(
             found,
@@ -208,7 +239,8 @@ def inbox_page(
 ) -> Page:
     """A page of the inbox, and the cursor of the page after it (None on the last)."""
     places = places_under(session, filters.place) if filters.place is not None else None
-    rows = list(session.execute(statement(filters, ctx, cursor, limit + 1, places)))
+    shape, values = shape_and_values(filters, ctx, cursor, limit + 1, places)
+    rows = list(session.execute(statement(shape), values))
     more = len(rows) > limit
     rows = rows[:limit]
     older = encode_cursor(rows[-1].last_activity_at, rows[-1].id) if more else None
@@ -217,11 +249,8 @@ def inbox_page(
 
 def has_any(session: Session, filters: Filters, ctx: Context) -> bool:
     """Whether the scope has any thread at all (to tell "nothing yet" from "nothing matches")."""
-    scoped = scope_clause(filters, ctx.user)
-    query = sa.select(Thread.id)
-    if scoped is not None:
-        query = query.where(scoped)
-    return session.scalar(query.limit(1)) is not None
+    shape, values = shape_and_values(Filters(scope=filters.scope), ctx, None, 1)
+    return session.execute(statement(shape), values).first() is not None
 
 
 # --- the menu's count ----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ only when they let the asker see who answered (the answer's ``consent_identity``
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,12 +47,11 @@ class Options:
         return dict(self.places)
 
 
-def load_options(session: Session, *, people: bool = True) -> Options:
-    """The organisation's questions (newest first), touchpoints and places; and colleagues'
-    names when the page names owners (``people``). One query: a page asks for them every time.
-    Each part names the organisation itself (a union is beyond the session's scoping, and the
-    touchpoint table is read by name)."""
-    org = required_organisation(session, "The inbox's choices")
+@functools.lru_cache(maxsize=2)
+def _choices(people: bool) -> sa.CompoundSelect:
+    """The choices' one query (built once). Each part names the organisation itself: a union is
+    beyond the session's scoping, and the touchpoint table is read by name."""
+    org = sa.bindparam("organisation_id", type_=sa.Integer)
     parts = [
         sa.select(sa.literal("q"), Question.id, Question.title).where(
             Question.organisation_id == org
@@ -64,8 +64,15 @@ def load_options(session: Session, *, people: bool = True) -> Options:
     if people:
         name = sa.func.coalesce(sa.func.nullif(User.name, ""), User.email)
         parts.append(sa.select(sa.literal("u"), User.id, name).where(User.organisation_id == org))
+    return sa.union_all(*parts)
+
+
+def load_options(session: Session, *, people: bool = True) -> Options:
+    """The organisation's questions (newest first), touchpoints and places; and colleagues'
+    names when the page names owners (``people``). One query: a page asks for them every time."""
+    org = required_organisation(session, "The inbox's choices")
     found: dict[str, list[tuple[int, str]]] = {"q": [], "t": [], "p": [], "u": []}
-    for kind, row_id, label in session.execute(sa.union_all(*parts)):
+    for kind, row_id, label in session.execute(_choices(people), {"organisation_id": org}):
         found[kind].append((row_id, label))
     return Options(
         questions=sorted(found["q"], reverse=True),

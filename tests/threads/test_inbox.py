@@ -354,6 +354,7 @@ def test_search_finds_words_of_the_answer_and_of_the_comments(
         assert shown(staff_client.get("/app/inbox?q=-hissen")) == [laundry.id]
     else:
         assert shown(staff_client.get("/app/inbox?q=HISSEN")) == [lift.id]  # ASCII case folded
+    assert shown(staff_client.get("/app/inbox?q=Tvättstugan")) == [laundry.id]
 
 
 def test_search_in_the_threads_own_language(staff_client, make_thread, is_postgres):
