@@ -4,7 +4,8 @@
 account SID and auth token), a time limit for the whole download and a size limit counted as
 the bytes arrive (a ``Content-Length`` over the limit is refused before reading any).
 :func:`ingest_url` makes a clip of it the way an upload does: a pending MediaFile, the bytes in
-storage, then :func:`media.service.complete_upload` (checks, processing).
+storage, then :func:`media.service.complete_upload` (checks, processing). :func:`ingest_bytes`
+does the same with bytes the server already has (an attachment of an inbound e-mail).
 
 Errors are of two kinds. A refusal (``MediaRejected``: an answer other than 200, too large,
 too slow, not audio or video) fails the clip with its code, for people to read in their
@@ -18,6 +19,7 @@ import posixpath
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import requests
@@ -164,36 +166,93 @@ def ingest_url(
     lower.
     """
     settings = current_app.config["STOOP"]
-    limit = min(max_bytes or max_upload_bytes(settings), max_upload_bytes(settings))
+    limit = _limit(settings, max_bytes)
+    media = _pending(
+        session, organisation_id, filename_of(url), purpose, max_duration_seconds, language
+    )
+    folder = workfolders.download_folder(settings)
+    try:
+        fetched = fetch(url, folder / "download", auth=auth, max_bytes=limit, timeout=timeout)
+        _store(media, fetched.path, fetched.size, fetched.content_type, limit)
+    except MediaRejected as problem:
+        return _refused(media, problem)
+    finally:
+        workfolders.remove(folder)
+    media.upload_expires_at = None
+    return complete_upload(session, media)
+
+
+def ingest_bytes(
+    session: Session,
+    *,
+    organisation_id: int,
+    data: bytes,
+    filename: str,
+    content_type: str,
+    max_bytes: int | None = None,
+    purpose: str = "answer",
+    max_duration_seconds: int | None = None,
+    language: str | None = None,
+) -> MediaFile:
+    """A clip made of bytes the server already holds (an e-mail's attachment), stored and
+    checked like an upload: uploaded (processing follows the commit) or failed with the
+    refusal's code. The caller commits."""
+    settings = current_app.config["STOOP"]
+    limit = _limit(settings, max_bytes)
+    name = uploads.clean_filename(filename or "attachment")
+    media = _pending(session, organisation_id, name, purpose, max_duration_seconds, language)
+    folder = workfolders.download_folder(settings)
+    try:
+        uploads.check_size(len(data), limit)
+        path = folder / "attachment"
+        path.write_bytes(data)
+        _store(media, path, len(data), content_type, limit)
+    except MediaRejected as problem:
+        return _refused(media, problem)
+    finally:
+        workfolders.remove(folder)
+    media.upload_expires_at = None
+    return complete_upload(session, media)
+
+
+def _limit(settings: Any, max_bytes: int | None) -> int:
+    return min(max_bytes or max_upload_bytes(settings), max_upload_bytes(settings))
+
+
+def _pending(
+    session: Session,
+    organisation_id: int,
+    filename: str,
+    purpose: str,
+    max_duration_seconds: int | None,
+    language: str | None,
+) -> MediaFile:
     media = MediaFile(
         organisation_id=organisation_id,
         public_id=new_public_id(),
         status=MediaStatus.PENDING,
         purpose=purpose[:20],
-        original_filename=filename_of(url),
+        original_filename=filename,
         max_duration_seconds=max_duration_seconds,
         language=language,
         renditions={},
     )
     session.add(media)
     session.flush()
-    folder = workfolders.download_folder(settings)
-    try:
-        fetched = fetch(url, folder / "download", auth=auth, max_bytes=limit, timeout=timeout)
-        content_type, extension = uploads.accepted_type(
-            media.original_filename or "", fetched.content_type
-        )
-        media.content_type = content_type
-        media.size_bytes = fetched.size
-        media.original_key = f"{media.storage_prefix}original.{extension}"
-        current_storage().put(
-            media.original_key, fetched.path, content_type=content_type, max_bytes=limit
-        )
-    except MediaRejected as problem:
-        lifecycle.discard_files(current_storage(), media)
-        lifecycle.fail(media, problem)
-        return media
-    finally:
-        workfolders.remove(folder)
-    media.upload_expires_at = None
-    return complete_upload(session, media)
+    return media
+
+
+def _store(media: MediaFile, path: Path, size: int, declared_type: str, limit: int) -> None:
+    """Put the file in storage as the clip's original (``MediaRejected`` for a type we do not
+    take)."""
+    content_type, extension = uploads.accepted_type(media.original_filename or "", declared_type)
+    media.content_type = content_type
+    media.size_bytes = size
+    media.original_key = f"{media.storage_prefix}original.{extension}"
+    current_storage().put(media.original_key, path, content_type=content_type, max_bytes=limit)
+
+
+def _refused(media: MediaFile, problem: MediaRejected) -> MediaFile:
+    lifecycle.discard_files(current_storage(), media)
+    lifecycle.fail(media, problem)
+    return media

@@ -9,8 +9,8 @@ runs scoped to the message's organisation in the same transaction that marks the
 handled — a handler that fails leaves the message stored and unhandled, and the periodic sweep
 offers it again (:func:`handle_due`), up to :data:`MAX_HANDLE_ATTEMPTS` times.
 
-A new channel (voice recordings, inbound e-mail) plugs in with a route that builds a
-:class:`Received` and calls :func:`receive`; nothing else changes.
+A new channel plugs in with a route that builds a :class:`Received` and calls :func:`receive`;
+nothing else changes (inbound e-mail does: :mod:`notifications.email_inbound`).
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ class Received:
     recipient: str = ""
     body: str = ""
     payload: dict[str, Any] = field(default_factory=dict)
+    raw_mime: bytes | None = None  # an e-mail as it came, for its attachments
 
 
 def register_handler(app: Flask, handler: Handler) -> None:
@@ -85,6 +86,7 @@ def receive(
         "recipient": received.recipient,
         "body": received.body,
         "payload": received.payload,
+        "raw_mime": received.raw_mime,
         "received_at": utcnow(),
     }
     if organisation_id is not None:

@@ -59,6 +59,7 @@ ROOMS = (
     "panel.sends",
     "panel.answers",
     "panel.questions",
+    "panel.webhooks",
     "panel.dev",
     "media",
     "notifications",

@@ -12,6 +12,7 @@ message's payload. A file Twilio cannot serve right now raises
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -56,11 +57,19 @@ def announced(message: InboundMessage) -> list[tuple[str, str]]:
 
 
 def fetch_files(
-    session: Session, message: InboundMessage, question: Question, language: str
+    session: Session,
+    message: InboundMessage,
+    question: Question,
+    language: str,
+    *,
+    clip_kinds: Iterable[str] | None = None,
+    purpose: str = "answer",
 ) -> Files:
-    """Fetch the message's pictures and its first clip the question takes (see above)."""
+    """Fetch the message's pictures and its first clip the question takes (see above), or
+    the first of ``clip_kinds`` (a follow-up in a thread takes any clip), kept for
+    ``purpose``."""
     settings = current_app.config["STOOP"]
-    modes = set(question.answer_modes or ())
+    modes = set(question.answer_modes or ()) if clip_kinds is None else set(clip_kinds)
     organisation = session.get(Organisation, question.organisation_id)
     files = Files()
     for url, content_type in announced(message):
@@ -76,6 +85,7 @@ def fetch_files(
                     organisation_id=question.organisation_id,
                     url=request.url,
                     auth=request.auth,
+                    purpose=purpose,
                 )
             )
         elif kind in ("audio", "video") and kind in modes and files.clip is None:
@@ -87,6 +97,7 @@ def fetch_files(
                 auth=request.auth,
                 max_duration_seconds=recording_limit(organisation),
                 language=language,
+                purpose=purpose,
             )
         else:
             log.info("inbound SMS %s: a %s file is not kept", message.id, content_type[:60])

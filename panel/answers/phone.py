@@ -13,11 +13,13 @@ hangs up before speaking loses nothing. The recording arrives as its own inbound
 (provider id: the ``RecordingSid``, so Twilio's action and status callbacks make one); the
 handler fetches it from Twilio with the account's credentials, keeps it as an audio clip
 (processed like any upload) and attaches it to the call's score answer, or makes it an answer
-of its own.
+of its own. A caller who is not one of the organisation's contacts is kept by their number
+(``respondent_phone``), so that a reply to their answer reaches them by SMS.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from dataclasses import dataclass
@@ -33,6 +35,7 @@ from media.ingest import ingest_url
 from media.models import MediaFile, MediaStatus
 from media.service import delete_media, media_urls, recording_limit
 from notifications.calls import Call, CallReply, CallStep, find_call
+from notifications.dispatch import E164
 from notifications.models import Channel, InboundMessage
 from notifications.senders import sender_identity
 from notifications.twilio_files import recording_request
@@ -40,6 +43,7 @@ from panel.answers import callers
 from panel.answers.models import Answer, AnswerChannel, ClipKind
 from panel.answers.placements import placed_question
 from panel.answers.service import Given, QuestionClosed, record_answer
+from panel.contacts.phones import PhoneNumberError, normalise_phone
 from panel.core.config import Settings
 from panel.core.errors import ValidationError
 from panel.organisations.models import Organisation
@@ -326,6 +330,8 @@ def _record_call_answer(
     ):
         invitation = None  # answered meanwhile (by SMS): this answer stands on its own
     place_id = contact.place_id if contact is not None and contact.place_id else target.place_id
+    if contact is None:
+        given = dataclasses.replace(given, phone=reply_number(caller))
     return record_answer(
         session,
         question,
@@ -339,6 +345,19 @@ def _record_call_answer(
         provider_id=provider_id,
         media_id=media_id,
     ).answer
+
+
+def reply_number(caller: str) -> str | None:
+    """The caller's number when a reply can go to it by SMS: a valid number in E.164 (Twilio
+    gives ``anonymous``, ``+266696687`` and the like for hidden or unknown callers). It is
+    kept as the answer's ``respondent_phone`` without ``may_contact``: a reply to the number
+    they called from is expected, nothing else is sent to it."""
+    if not E164.match(caller or ""):
+        return None
+    try:
+        return normalise_phone(caller, "SE")
+    except PhoneNumberError:
+        return None
 
 
 def _name(session: Session, organisation: Organisation) -> str:

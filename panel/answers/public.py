@@ -1,7 +1,8 @@
 """The tenant's side of answers: the thank-you page after an answer, the upload of a recorded
-clip that follows its answer, and ``/me/<token>``, the tenant's own page with their answers
-(and, later, the replies), their panels, and their consent to each answer, which they can change
-at any time.
+clip that follows its answer, and ``/me/<token>``, the tenant's own page with their answers,
+the organisation's replies to each and a form to write back (a follow-up in the answer's
+thread: :mod:`panel.threads.tenant`), their panels, and their consent to each answer, which
+they can change at any time.
 
 Public: no login. A token is all a visitor has; an unknown one gets the same plain 404 page,
 which tells nothing.
@@ -12,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 
 from media.service import recording_limit
 from panel.answers import clips, mine, web
@@ -25,6 +26,8 @@ from panel.core.i18n import use_tenant_language
 from panel.organisations.embedding import embed_origins, frame_policy
 from panel.organisations.models import Organisation
 from panel.panels.models import MemberStatus, PanelConsentVersion
+from panel.threads.service import thread_of_answer
+from panel.threads.tenant import MAX_MESSAGE, conversations, write_back
 
 bp = Blueprint("answers_public", __name__)
 
@@ -77,16 +80,29 @@ def thanks(token: str) -> Any:
 
 @bp.get("/me/<token>")
 def me(token: str) -> Any:
-    """The tenant's own page: their answers with their consent, their panels, a way out."""
+    """The tenant's own page: their answers with their consent and the conversation that
+    follows each, their panels, a way out."""
     owner, organisation = _owner(token)
     if owner is None:
         return _not_found()
+    return _me_page(token, owner, organisation), 200, NO_STORE
+
+
+def _me_page(
+    token: str,
+    owner: mine.Owner,
+    organisation: Organisation | None,
+    *,
+    draft: dict[int, tuple[str, Any]] | None = None,
+) -> str:
+    """The page; ``draft`` keeps a message that could not be sent, with why, by answer."""
     session = db.session()
     contact = owner.contact
     _speak(
         organisation,
         contact.language if contact else (owner.answer.language if owner.answer else None),
     )
+    answers = mine.answers_of(session, owner)
     memberships = mine.memberships_of(session, owner)
     version_ids = {m.consent_version_id for m in memberships if m.consent_version_id}
     versions = {
@@ -95,20 +111,63 @@ def me(token: str) -> Any:
             sa.select(PanelConsentVersion).where(PanelConsentVersion.id.in_(version_ids))
         )
     }
-    page = render_template(
+    return render_template(
         "answers/me.html",
         organisation=organisation,
         contact=contact,
         token=token,
-        answers=mine.answers_of(session, owner),
+        answers=answers,
+        conversations=conversations(session, answers),
+        message_limit=MAX_MESSAGE,
+        draft=draft or {},
         memberships=memberships,
         versions=versions,
         welcome=request.args.get("welcome", type=int),
         left=request.args.get("left", type=int),
         saved=request.args.get("saved", type=int),
+        sent=request.args.get("sent", type=int),
         active=MemberStatus.ACTIVE,
     )
-    return page, 200, NO_STORE
+
+
+def answer_limit() -> str:
+    """Messages a minute from one address (``STOOP_ANSWER_RATE_LIMIT``, as answers)."""
+    return current_app.config["STOOP"].answer_rate_limit
+
+
+def _page_limit() -> str:
+    return current_app.config["STOOP"].answer_link_rate_limit
+
+
+def _page_key() -> str:
+    return "me-message:" + (request.view_args or {}).get("token", "")[:64]
+
+
+@bp.post("/me/<token>/answers/<int:answer_id>/message")
+@csrf.exempt  # the page's token is the credential; a forged POST would need it
+@limiter.limit(answer_limit)
+@limiter.limit(_page_limit, key_func=_page_key)
+def message(token: str, answer_id: int) -> Any:
+    """The tenant writes back about one of their answers: a follow-up in its thread. A message
+    that cannot be sent (empty, too long) shows the page again with it and says why."""
+    owner, organisation = _owner(token)
+    if owner is None:
+        return _not_found()
+    session = db.session()
+    answer = session.get(Answer, answer_id)
+    if answer is None or answer not in mine.answers_of(session, owner):
+        return _not_found()
+    thread = thread_of_answer(session, answer.id)
+    if thread is None:
+        return _not_found()
+    text = request.form.get("message", "")
+    try:
+        write_back(session, thread, text)
+    except ValidationError as problem:
+        draft = {answer.id: (text[: MAX_MESSAGE * 2], problem.text)}  # worded on the page
+        return _me_page(token, owner, organisation, draft=draft), 422, NO_STORE
+    session.commit()
+    return redirect(url_for(".me", token=token, sent=answer.id, _anchor=f"answer-{answer.id}"), 303)
 
 
 @bp.post("/me/<token>/answers/<int:answer_id>/consent")

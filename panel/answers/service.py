@@ -29,6 +29,8 @@ from panel.questions.models import AnswerMode, Question
 from panel.questions.service import accepts_answers
 from panel.sends.models import Invitation
 from panel.threads.service import open_thread
+from panel.webhooks.events import ANSWER_CREATED, answer_created
+from panel.webhooks.service import emit
 
 MAX_TEXT = 2000
 SCORES = range(1, 11)
@@ -290,6 +292,7 @@ def record_answer(
     if invitation is not None and invitation.answered_at is None:
         invitation.answered_at = now
     open_thread(session, answer, question.owner_id)
+    emit(session, question.organisation_id, ANSWER_CREATED, answer_created(answer), now=now)
     return Recorded(answer, True)
 
 

@@ -46,7 +46,8 @@ class Settings:
     twilio_auth_token: str = ""
     twilio_from: str = ""
     twilio_api_base: str = ""
-    inbound_email_secret: str = ""
+    inbound_email_secret: str = ""  # empty: /hooks/email/inbound is off (404)
+    inbound_email_max_mb: int = 30  # the largest raw e-mail it takes (attachments included)
     claim_lease_seconds: int = 60  # a claimed batch (outbox) is another worker's once this runs out
     # SMS handed to Twilio per second per sender number, across all workers; 0: no cap.
     sms_per_second: float = 1.0
@@ -74,6 +75,12 @@ class Settings:
     default_language: str = "en"
     log_json: bool = True
     tasks_inline: bool = False  # run in-process tasks synchronously after commit (tests)
+    # Outbound webhooks. Production always holds their addresses to https and public servers;
+    # this applies the same rule in development and tests.
+    webhook_strict_urls: bool = False
+    webhook_timeout_seconds: float = 5.0  # one delivery attempt, connecting included
+    webhook_retry_base_seconds: float = 60.0  # retries wait 1, 5, 30, 120, 360, 720 times this
+    webhook_disable_after: int = 15  # deliveries failed for good in a row switch an endpoint off
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -142,6 +149,11 @@ class Settings:
         return self.env == "production"
 
     @property
+    def webhook_urls_strict(self) -> bool:
+        """True when webhook addresses must be https and reach only public servers."""
+        return self.is_production or self.webhook_strict_urls
+
+    @property
     def uses_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
@@ -175,10 +187,20 @@ class Settings:
                 "STOOP_TRANSCRIBER=faster_whisper needs STOOP_TRANSCRIBER_MODEL_DIR "
                 "(a model folder on this machine; Stoop never downloads one)"
             )
+        if self.inbound_email_secret and len(self.inbound_email_secret) < 16:
+            raise ConfigError("STOOP_INBOUND_EMAIL_SECRET must be at least 16 characters")
+        if not 1 <= self.inbound_email_max_mb <= 200:
+            raise ConfigError("STOOP_INBOUND_EMAIL_MAX_MB must be 1 to 200")
         if self.claim_lease_seconds < 5:
             raise ConfigError("STOOP_CLAIM_LEASE_SECONDS must be at least 5")
         if not 0 <= self.sms_per_second <= 1000:
             raise ConfigError("STOOP_SMS_PER_SECOND must be 0 (no cap) to 1000")
+        if not 0.1 <= self.webhook_timeout_seconds <= 30:
+            raise ConfigError("STOOP_WEBHOOK_TIMEOUT_SECONDS must be 0.1 to 30")
+        if self.webhook_retry_base_seconds < 0:
+            raise ConfigError("STOOP_WEBHOOK_RETRY_BASE_SECONDS must be 0 or more")
+        if self.webhook_disable_after < 1:
+            raise ConfigError("STOOP_WEBHOOK_DISABLE_AFTER must be at least 1")
         if self.default_language not in {"en", "sv", "nl"}:
             raise ConfigError("STOOP_DEFAULT_LANGUAGE must be en, sv or nl")
         self.metrics_allowed_networks()  # malformed networks fail at start, not per scrape

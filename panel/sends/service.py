@@ -39,6 +39,8 @@ from panel.panels.segments import recipient_contact_ids
 from panel.questions.models import Question, QuestionStatus
 from panel.questions.service import accepts_answers
 from panel.sends.models import Invitation, Send, SendStatus, SkipReason
+from panel.webhooks.events import SEND_FINISHED, send_finished
+from panel.webhooks.service import emit
 
 CHANNELS = ("email", "sms")
 MAX_REMINDERS = 5
@@ -233,6 +235,7 @@ def start_send(session: Session, send_id: int, *, now: dt.datetime | None = None
     send.skipped = dict(skipped)
     send.status = SendStatus.SENT
     send.finished_at = utcnow()
+    emit(session, organisation_id, SEND_FINISHED, send_finished(send))
     return True
 
 

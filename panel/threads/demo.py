@@ -21,7 +21,7 @@ from panel.core.scoping import scoped_to
 from panel.organisations.models import Organisation
 from panel.questions.models import Question
 from panel.threads import service
-from panel.threads.models import Thread, ThreadStatus
+from panel.threads.models import SavedReply, Thread, ThreadStatus
 
 REPLIES = {
     "sv": [
@@ -37,6 +37,33 @@ NOTES = [
     "@kim kan vi ta med det här i rapporten om tryggheten?",
     "Samma sak som i trapphus B förra månaden. Felanmält till entreprenören.",
 ]
+SAVED_REPLIES = [
+    (
+        "Tack, vi tittar på det",
+        "sv",
+        "Tack för att du hör av dig! Vi tittar på det och återkommer inom en vecka.",
+    ),
+    (
+        "Skickat till fastighetsskötaren",
+        "sv",
+        "Tack! Vi har skickat det vidare till fastighetsskötaren, som hör av sig till dig.",
+    ),
+    (
+        "Felanmälan",
+        "sv",
+        "Tack! Gör gärna en felanmälan på Mina sidor eller ring 08-123 456 70, så kommer någon ut.",
+    ),
+    (
+        "Bedankt, we kijken ernaar",
+        "nl",
+        "Bedankt voor je reactie! We kijken ernaar en laten binnen een week iets weten.",
+    ),
+    (
+        "Thank you, we are on it",
+        "en",
+        "Thank you for telling us! We are looking into it and will get back to you within a week.",
+    ),
+]
 FOLLOW_UPS = [
     "Tack för svaret! Lampan vid cykelrummet är också trasig.",
     "Det är fortfarande mörkt vid porten på kvällarna.",
@@ -48,6 +75,10 @@ def seed_demo_threads(session: Session, organisation: Organisation) -> None:
     rng = random.Random(15)
     with scoped_to(session, organisation.id):
         open_missing_threads(session)
+        session.add_all(
+            SavedReply(organisation_id=organisation.id, title=title, language=lang, body=body)
+            for title, lang, body in SAVED_REPLIES
+        )
         staff = {u.role: u for u in session.scalars(sa.select(User).order_by(User.id))}
         asker, colleague = staff.get(Role.STAFF), staff.get(Role.COMMUNICATOR)
         if asker is None:

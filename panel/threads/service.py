@@ -26,6 +26,8 @@ from panel.core.errors import Conflict, NotFound, ValidationError
 from panel.core.i18n import lazy_text as _l
 from panel.threads import delivery, notices
 from panel.threads.models import Comment, CommentKind, Thread, ThreadRead, ThreadStatus
+from panel.webhooks.events import COMMENT_CREATED, THREAD_REPLIED, comment_created
+from panel.webhooks.service import emit
 
 MAX_BODY = 5000
 MAX_REASON = 500
@@ -140,7 +142,15 @@ def reply(
     thread.waiting_since = None
     _index(session, thread, text)
     mark_read(session, thread, author, comment.created_at)
+    _announce(session, thread, comment, THREAD_REPLIED)
     return comment
+
+
+def _announce(session: Session, thread: Thread, comment: Comment, *also: str) -> None:
+    """Tell the organisation's webhooks of a new comment (and of a reply)."""
+    data = comment_created(thread, comment)
+    for event in (COMMENT_CREATED, *also):
+        emit(session, thread.organisation_id, event, data, now=comment.created_at)
 
 
 def note(
@@ -162,6 +172,7 @@ def note(
     _index(session, thread, text)
     mark_read(session, thread, author, comment.created_at)
     notices.mentioned(session, thread, comment, mentioned)
+    _announce(session, thread, comment)
     return comment
 
 
@@ -211,13 +222,23 @@ def follow_up(
     thread.waiting_since = thread.waiting_since or comment.created_at
     _index(session, thread, text)
     notices.follow_up_arrived(session, thread, comment)
+    _announce(session, thread, comment)
     return comment
 
 
 def hand_over(
-    session: Session, thread: Thread, by: User, to: User, reason: str | None = None
+    session: Session,
+    thread: Thread,
+    by: User,
+    to: User,
+    reason: str | None = None,
+    *,
+    notify: bool = True,
 ) -> Comment:
-    """Give the thread to a colleague, who is told; the history keeps who, when and why."""
+    """Give the thread to a colleague, who is told; the history keeps who, when and why.
+
+    ``notify=False`` leaves the telling to the caller: a bulk reassignment sends each new
+    owner one e-mail listing all the threads they got (:mod:`panel.threads.overdue`)."""
     if to.organisation_id != thread.organisation_id or not to.is_active:
         raise NotFound(_l("There is no active colleague with that id."))
     if to.id == thread.owner_id:
@@ -238,7 +259,8 @@ def hand_over(
         data={"event": "handed_over", "from": previous, "to": to.id},
     )
     thread.owner_id = to.id
-    notices.handed_over(session, thread, comment, to, by)
+    if notify:
+        notices.handed_over(session, thread, comment, to, by)
     return comment
 
 
@@ -262,6 +284,16 @@ def set_status(session: Session, thread: Thread, by: User, status: str) -> Comme
     )
     thread.status = wanted.value
     thread.waiting_since = None if wanted != ThreadStatus.OPEN else comment.created_at
+    mark_read(session, thread, by, comment.created_at)
+    return comment
+
+
+def event(
+    session: Session, thread: Thread, by: User, data: dict[str, Any], body: str = ""
+) -> Comment:
+    """An entry of the thread's history that is neither a hand-over nor a status change (a
+    forward by e-mail: ``{"event": "forwarded", ...}``); the author has seen the thread."""
+    comment = _comment(session, thread, CommentKind.EVENT, author_id=by.id, body=body, data=data)
     mark_read(session, thread, by, comment.created_at)
     return comment
 

@@ -3,6 +3,9 @@ formats the document names that schemathesis does not know.
 
 ``phone``: numbers in use, in E.164, from several countries' numbering plans (phonenumbers'
 own examples), so that valid data is valid for any organisation's home region.
+
+``webhook-url``: addresses a webhook takes outside production, all on loopback ports nothing
+listens on (a delivery the run sets off fails at once and reaches no one).
 """
 
 from __future__ import annotations
@@ -28,3 +31,12 @@ PHONES = sorted(
 )
 
 schemathesis.openapi.format("phone", st.sampled_from(PHONES))
+
+WEBHOOK_URLS = (
+    "http://127.0.0.1:9/hooks/stoop",
+    "http://127.0.0.1:9/",
+    "http://[::1]:9/in?source=stoop",
+    "http://localhost:9/hooks",
+)
+
+schemathesis.openapi.format("webhook-url", st.sampled_from(WEBHOOK_URLS))

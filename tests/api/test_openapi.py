@@ -164,7 +164,37 @@ def _seed_realistic_data(live_server: Any) -> dict[str, str]:
                 )
             )
         session.commit()
+        _seed_threads(session, organisation, admin, building.id)
         return api_headers(admin)
+
+
+def _seed_threads(session: Any, organisation: Any, admin: Any, place_id: int) -> None:
+    """Answers to the live question, each with its thread (one from a tenant who let the
+    asker see who they are), and a colleague to hand threads to."""
+    import sqlalchemy as sa
+
+    from panel.answers.models import AnswerChannel
+    from panel.answers.service import Consent, Given, record_answer
+    from panel.core.scoping import scoped_to
+    from panel.questions.models import Question, QuestionStatus
+
+    UserFactory(organisation=organisation, name="Bengt Lind", email="bengt@example.se")
+    with scoped_to(session, organisation.id):
+        question = session.scalar(sa.select(Question).where(Question.status == QuestionStatus.LIVE))
+        given = [
+            Given(text="Hissen står still igen.", score=3, place_id=place_id),
+            Given(
+                text="Tack för lampan i trapphuset!",
+                score=9,
+                name="Zeynep Yılmaz",
+                email="zeynep@example.se",
+                may_contact=True,
+                consent=Consent(identity=True, quote=True),
+            ),
+        ]
+        for what in given:
+            record_answer(session, question, what, channel=AnswerChannel.WEB, language="sv")
+        session.commit()
 
 
 def test_schemathesis_finds_nothing_with_every_check(live_server: Any, tmp_path: Path) -> None:

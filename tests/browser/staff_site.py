@@ -18,6 +18,7 @@ from notifications import mailbox, optouts
 from notifications.dispatch import queue_email, queue_sms
 from notifications.models import Channel
 from notifications.senders import add_sender_number
+from panel.answers.service import Consent, Given, record_answer
 from panel.core.db import utcnow
 from panel.core.scoping import scoped_to
 from panel.panels.segments import create_segment
@@ -25,6 +26,9 @@ from panel.panels.service import add_members
 from panel.places.service import ensure_path
 from panel.questions.models import QuestionStatus
 from panel.sends.service import create_send
+from panel.threads.models import SavedReply
+from panel.threads.service import thread_of_answer
+from panel.webhooks import service as webhooks
 from tests.factories import (
     PASSWORD,
     ContactFactory,
@@ -56,6 +60,9 @@ class StaffSite:
     touchpoint_slug: str = ""
     voice_touchpoint_id: int = 0
     send_id: int = 0
+    thread_id: int = 0
+    saved_reply_id: int = 0
+    webhook_id: int = 0
     urls: list[str] = field(default_factory=list)
 
 
@@ -216,6 +223,33 @@ def seed_staff_site(server: Any) -> StaffSite:
                 max_reminders=2,
             )
         session.commit()
+        with scoped_to(session, org.id):
+            # An answer with its thread, and a saved reply to offer on it.
+            answer = record_answer(
+                session,
+                questions["live"],
+                Given(
+                    text="Hissen i trapphus C har stått still i två veckor. " * 4,
+                    score=3,
+                    choice="Dåligt",
+                    consent=Consent(identity=True, quote=True),
+                ),
+                channel="web",
+                language="sv",
+                contact_id=contacts[1].id,
+                place_id=stairwell.id,
+            ).answer
+            saved_reply = SavedReply(
+                organisation_id=org.id,
+                title="Tack, vi har skickat det vidare till fastighetsskötaren",
+                language="sv",
+                body="Tack för att du hörde av dig! Vi har skickat det vidare.",
+            )
+            session.add(saved_reply)
+            session.commit()
+            thread_id = thread_of_answer(session, answer.id).id
+            saved_reply_id = saved_reply.id
+        webhook_id = _seed_webhook(session, org.id, admin)
         outbox = server.app.config["STOOP"].outbox_dir
         mail_name = next(m.name for m in mailbox.list_mail(outbox) if m.to == contacts[0].email)
         site = StaffSite(
@@ -228,9 +262,29 @@ def seed_staff_site(server: Any) -> StaffSite:
             touchpoint_slug=touchpoint.slug,
             voice_touchpoint_id=phone_line.id,
             send_id=send.id,
+            thread_id=thread_id,
+            saved_reply_id=saved_reply_id,
+            webhook_id=webhook_id,
         )
     site.urls = staff_page_urls(server.app, site)
     return site
+
+
+def _seed_webhook(session: Any, organisation_id: int, admin: Any) -> int:
+    """A webhook with a long address whose first delivery failed (nothing listens there)."""
+    with scoped_to(session, organisation_id):
+        webhook, _ = webhooks.create_webhook(
+            session,
+            admin,
+            url="http://127.0.0.1:9/integrations/stoop/angsbacken-arendesystem-produktion"
+            "/webhooks/inkommande?kalla=stoop&miljo=produktion",
+            events=["answer.created", "thread.replied", "comment.created", "send.finished"],
+            description="Ärendesystemet (Vitec) – produktionsmiljön i Norrköping",
+        )
+        session.commit()
+        webhooks.emit(session, organisation_id, "answer.created", {"answer": {"id": 1}})
+        session.commit()
+    return webhook.id
 
 
 def staff_page_urls(app: Any, site: StaffSite) -> list[str]:
@@ -258,6 +312,12 @@ def staff_page_urls(app: Any, site: StaffSite) -> list[str]:
                 rule.rule.replace("<int:touchpoint_id>", str(i))
                 for i in (site.touchpoint_id, site.voice_touchpoint_id)
             ]
+        elif names == ["thread_id"]:
+            urls.append(rule.rule.replace("<int:thread_id>", str(site.thread_id)))
+        elif names == ["saved_reply_id"]:
+            urls.append(rule.rule.replace("<int:saved_reply_id>", str(site.saved_reply_id)))
+        elif names == ["webhook_id"]:
+            urls.append(rule.rule.replace("<int:webhook_id>", str(site.webhook_id)))
         elif names == ["name"]:
             urls.append(rule.rule.replace("<name>", site.mail_name))
         elif not names:

@@ -27,6 +27,7 @@ invitation_of = answering.invitation_of
 touchpoint_factory = answering.touchpoint_factory
 phone_line = answering.phone_line
 hooks = answering.hooks
+clips = answering.clips  # tiny real recordings (the media tests' fixture)
 
 
 @pytest.fixture
