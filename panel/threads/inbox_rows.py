@@ -1,15 +1,15 @@
 """What each inbox row shows, and the choices of the filter form.
 
-The inbox's query (:mod:`panel.threads.inbox`) reads only the thread; the words of its answer
-and the tenant's name come in one more query for the page's rows, and the names of questions,
-places and owners from the filter form's choices, which the page loads anyway. A tenant is named
+The inbox's query (:mod:`panel.threads.inbox`) gives each thread with the words of its answer
+and the tenant's name; the names of questions, places and owners come from the filter form's
+choices, which the page loads anyway. A tenant is named
 only when they let the asker see who answered (the answer's ``consent_identity``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,8 +17,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from panel.accounts.models import User
-from panel.answers.models import Answer
-from panel.contacts.models import Contact
 from panel.core.scoping import required_organisation
 from panel.places.models import Place
 from panel.questions.models import Question
@@ -49,12 +47,11 @@ class Options:
         return dict(self.places)
 
 
-def load_options(session: Session, *, people: bool = True) -> Options:
-    """The organisation's questions (newest first), touchpoints and places; and colleagues'
-    names when the page names owners (``people``). One query: a page asks for them every time.
-    Each part names the organisation itself (a union is beyond the session's scoping, and the
-    touchpoint table is read by name)."""
-    org = required_organisation(session, "The inbox's choices")
+@functools.lru_cache(maxsize=2)
+def _choices(people: bool) -> sa.CompoundSelect:
+    """The choices' one query (built once). Each part names the organisation itself: a union is
+    beyond the session's scoping, and the touchpoint table is read by name."""
+    org = sa.bindparam("organisation_id", type_=sa.Integer)
     parts = [
         sa.select(sa.literal("q"), Question.id, Question.title).where(
             Question.organisation_id == org
@@ -67,8 +64,15 @@ def load_options(session: Session, *, people: bool = True) -> Options:
     if people:
         name = sa.func.coalesce(sa.func.nullif(User.name, ""), User.email)
         parts.append(sa.select(sa.literal("u"), User.id, name).where(User.organisation_id == org))
+    return sa.union_all(*parts)
+
+
+def load_options(session: Session, *, people: bool = True) -> Options:
+    """The organisation's questions (newest first), touchpoints and places; and colleagues'
+    names when the page names owners (``people``). One query: a page asks for them every time."""
+    org = required_organisation(session, "The inbox's choices")
     found: dict[str, list[tuple[int, str]]] = {"q": [], "t": [], "p": [], "u": []}
-    for kind, row_id, label in session.execute(sa.union_all(*parts)):
+    for kind, row_id, label in session.execute(_choices(people), {"organisation_id": org}):
         found[kind].append((row_id, label))
     return Options(
         questions=sorted(found["q"], reverse=True),
@@ -101,31 +105,8 @@ class Row:
     local_time: str  # the moment in the organisation's time zone, as 2026-03-09 14:05
 
 
-def _answers(session: Session, answer_ids: Iterable[int]) -> dict[int, Any]:
-    ids = list(answer_ids)
-    if not ids:
-        return {}
-    query = (
-        sa.select(
-            Answer.id,
-            Answer.text,
-            Answer.score,
-            Answer.choice,
-            Answer.clip_kind,
-            Answer.consent_identity,
-            Answer.respondent_name,
-            Contact.name.label("contact_name"),
-        )
-        .outerjoin(Contact, Contact.id == Answer.contact_id)
-        .where(Answer.id.in_(ids))
-    )
-    return {row.id: row for row in session.execute(query)}
-
-
 def _words(answer: Any) -> tuple[str, str]:
     """The excerpt of an answer and what it is."""
-    if answer is None:
-        return "", "empty"
     if answer.text and answer.text.strip():
         return excerpt(answer.text, EXCERPT), "text"
     if answer.choice:
@@ -138,27 +119,24 @@ def _words(answer: Any) -> tuple[str, str]:
 
 
 def _who(answer: Any) -> str | None:
-    if answer is None or not answer.consent_identity:
+    if not answer.consent_identity:
         return None
     return answer.contact_name or answer.respondent_name or None
 
 
 def build_rows(
-    session: Session,
     threads: list[Any],
     options: Options,
     *,
     overdue_before: dt.datetime,
     zone: dt.tzinfo = dt.UTC,
 ) -> list[Row]:
-    """The rows of a page of threads (as :func:`panel.threads.inbox.inbox_page` gives them),
-    their moments shown in the organisation's time zone ``zone``."""
-    answers = _answers(session, (thread.answer_id for thread in threads))
+    """The rows of a page of threads (as :func:`panel.threads.inbox.inbox_page` gives them,
+    with their answers' words), moments shown in the organisation's time zone ``zone``."""
     titles, paths = options.question_titles, options.place_paths
     rows = []
     for thread in threads:
-        answer = answers.get(thread.answer_id)
-        text, kind = _words(answer)
+        text, kind = _words(thread)
         path = paths.get(thread.place_id) if thread.place_id else None
         waiting = thread.waiting_since
         rows.append(
@@ -171,12 +149,12 @@ def build_rows(
                 question=titles.get(thread.question_id, ""),
                 excerpt=text,
                 kind=kind,
-                score=answer.score if answer is not None else None,
+                score=thread.score,
                 channel=thread.channel,
                 has_video=thread.has_video,
                 place=path.rsplit(" / ", 1)[-1] if path else None,
                 place_path=path,
-                who=_who(answer),
+                who=_who(thread),
                 owner=options.people.get(thread.owner_id) if thread.owner_id else None,
                 last_activity_at=thread.last_activity_at,
                 local_time=thread.last_activity_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),

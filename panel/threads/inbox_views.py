@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from panel.answers.models import AnswerChannel
 from panel.core.extensions import db
 from panel.threads import inbox
+from panel.threads.inbox_filters import Scope, parse, sees_all
 from panel.threads.inbox_rows import build_rows, load_options
 from panel.threads.models import ThreadStatus
 
@@ -27,14 +28,14 @@ def index() -> Any:
     """The inbox: a page of threads of the scope asked for, as the filters narrow it."""
     session = db.session()
     user = current_user._get_current_object()
-    parsed = inbox.parse(request.args, user)
+    parsed = parse(request.args, user)
     if parsed.scope_refused:
         abort(404)
     filters = parsed.filters
     ctx = inbox.context_for(user, _organisation(), session.get_bind().dialect.name)
     page = inbox.inbox_page(session, filters, ctx, parsed.cursor)
-    options = load_options(session, people=filters.scope != inbox.Scope.MINE)
-    rows = build_rows(session, page.rows, options, overdue_before=ctx.overdue_before, zone=ctx.zone)
+    options = load_options(session, people=filters.scope != Scope.MINE)
+    rows = build_rows(page.rows, options, overdue_before=ctx.overdue_before, zone=ctx.zone)
     anything = bool(rows) or parsed.cursor is not None or inbox.has_any(session, filters, ctx)
     return render_template(
         "threads/inbox.html",
@@ -54,9 +55,9 @@ def index() -> Any:
 
 def _scopes(user: Any) -> list[str]:
     """The scopes this user may choose (a tab each)."""
-    scopes = [inbox.Scope.MINE.value]
+    scopes = [Scope.MINE.value]
     if user.team:
-        scopes.append(inbox.Scope.TEAM.value)
-    if inbox.sees_all(user):
-        scopes.append(inbox.Scope.ALL.value)
+        scopes.append(Scope.TEAM.value)
+    if sees_all(user):
+        scopes.append(Scope.ALL.value)
     return scopes

@@ -17,6 +17,7 @@ On SQLite (the embedded default) there is no stemming: every word must appear in
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -38,11 +39,11 @@ def clean_query(text: str | None) -> tuple[str, bool]:
     return tidy[:MAX_QUERY].strip(), len(tidy) > MAX_QUERY
 
 
-def _tsquery(config: str, query: str) -> sa.ColumnElement[object]:
+def _tsquery(config: str, query: Any) -> sa.ColumnElement[object]:
     return sa.func.websearch_to_tsquery(sa.cast(config, postgresql.REGCONFIG), query)
 
 
-def tsquery(query: str) -> sa.ColumnElement[object]:
+def tsquery(query: Any) -> sa.ColumnElement[object]:
     """The search as one ``tsquery``: the query in every configuration, OR-ed together."""
     parts = [_tsquery(config, query) for config in CONFIGS]
     combined = parts[0]
@@ -51,7 +52,7 @@ def tsquery(query: str) -> sa.ColumnElement[object]:
     return combined
 
 
-def _in_own_language(query: str) -> sa.ColumnElement[bool]:
+def _in_own_language(query: Any) -> sa.ColumnElement[bool]:
     """The thread matches the query made in the thread's own configuration."""
     language = sa.func.substr(Thread.language, 1, 2)
     return sa.case(
@@ -78,3 +79,43 @@ def search_clause(dialect: str, query: str) -> sa.ColumnElement[bool] | None:
         # The first is what the GIN index answers; the second checks what it found.
         return sa.and_(Thread.search_vector.bool_op("@@")(tsquery(query)), _in_own_language(query))
     return sa.and_(*(Thread.search_text.icontains(word, autoescape=True) for word in found))
+
+
+# The same, built once and given its values as parameters (see panel.threads.inbox.Shape).
+
+
+def search_values(dialect: str, query: str) -> dict[str, str]:
+    """The parameters of :func:`bound_clause` for ``query``: ``q`` on PostgreSQL; on SQLite
+    ``w0``, ``w1``… the LIKE patterns of its words. Empty when it has no word to search for."""
+    found = words(query)
+    if not found:
+        return {}
+    if dialect == "postgresql":
+        return {"q": query}
+    return {f"w{n}": f"%{_escape(word)}%" for n, word in enumerate(found)}
+
+
+def bound_words(dialect: str, values: dict[str, str]) -> int:
+    """How many words :func:`bound_clause` binds for these values (PostgreSQL: one query)."""
+    if not values:
+        return 0
+    return 1 if dialect == "postgresql" else len(values)
+
+
+def bound_clause(dialect: str, count: int) -> sa.ColumnElement[bool]:
+    """:func:`search_clause` with named parameters: ``q`` on PostgreSQL; on SQLite ``count``
+    LIKE patterns ``w0``… (escaped with ``/``), both sides lower-cased by the database."""
+    if dialect == "postgresql":
+        query = sa.bindparam("q", type_=sa.String)
+        return sa.and_(Thread.search_vector.bool_op("@@")(tsquery(query)), _in_own_language(query))
+    text = sa.func.lower(Thread.search_text)
+    return sa.and_(
+        *(
+            text.like(sa.func.lower(sa.bindparam(f"w{n}", type_=sa.String)), escape="/")
+            for n in range(count)
+        )
+    )
+
+
+def _escape(word: str) -> str:
+    return word.replace("/", "//").replace("%", "/%").replace("_", "/_")

@@ -17,6 +17,7 @@ from panel.core.db import utcnow
 from panel.core.scoping import scoped_to
 from panel.places.service import ensure_path
 from panel.threads import inbox, service
+from panel.threads.inbox_filters import Filters, decode_cursor, encode_cursor
 from panel.threads.models import Thread
 from tests.factories import OrganisationFactory, UserFactory, login
 from tests.questions.conftest import make_question
@@ -353,6 +354,7 @@ def test_search_finds_words_of_the_answer_and_of_the_comments(
         assert shown(staff_client.get("/app/inbox?q=-hissen")) == [laundry.id]
     else:
         assert shown(staff_client.get("/app/inbox?q=HISSEN")) == [lift.id]  # ASCII case folded
+    assert shown(staff_client.get("/app/inbox?q=Tvättstugan")) == [laundry.id]
 
 
 def test_search_in_the_threads_own_language(staff_client, make_thread, is_postgres):
@@ -390,11 +392,11 @@ def test_keyset_pages_with_equal_moments_neither_repeat_nor_lose_a_thread(
     cursor = None
     with scoped_to(db_session, organisation.id):
         for _ in range(10):
-            page = inbox.inbox_page(db_session, inbox.Filters(), ctx, cursor, limit=3)
+            page = inbox.inbox_page(db_session, Filters(), ctx, cursor, limit=3)
             seen += [row.id for row in page.rows]
             if page.older is None:
                 break
-            cursor = inbox.decode_cursor(page.older)
+            cursor = decode_cursor(page.older)
 
     assert seen == [made[-1], *sorted(made[:-1], reverse=True)]
 
@@ -416,7 +418,7 @@ def test_the_older_link_goes_to_the_next_page_with_the_filters(staff_client, mak
 
 def test_a_cursor_survives_the_round_trip():
     moment = dt.datetime(2026, 5, 17, 8, 30, 12, 345678, tzinfo=dt.UTC)
-    assert inbox.decode_cursor(inbox.encode_cursor(moment, 4711)) == (moment, 4711)
+    assert decode_cursor(encode_cursor(moment, 4711)) == (moment, 4711)
 
 
 # --- the menu's unread count ----------------------------------------------------------------------
@@ -541,3 +543,16 @@ def test_a_handed_over_thread_counts_for_its_new_owner(
         service.mark_read(db_session, thread, colleague)
         db_session.commit()
         assert service.unread_count(db_session, colleague) == 0
+
+
+def test_the_inbox_speaks_swedish(staff_client, db_session, staff, make_thread):
+    staff.locale = "sv"
+    db_session.commit()
+    make_thread(), make_thread(status="replied", waiting_since=None)
+
+    page = page_text(staff_client.get("/app/inbox?since=igår"))
+
+    assert "<h1>Inkorg</h1>" in page
+    assert "(2 olästa)" in page
+    assert "Besvarad" in page and "Öppen" in page
+    assert "”igår” är inget datum" in page
