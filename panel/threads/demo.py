@@ -106,25 +106,7 @@ def open_missing_threads(session: Session) -> int:
         .where(Thread.id.is_(None))
         .order_by(Answer.id)
     ).all()
-    for answer, owner_id in rows:
-        session.add(
-            Thread(
-                organisation_id=answer.organisation_id,
-                answer_id=answer.id,
-                owner_id=owner_id,
-                token=service.new_token(),
-                question_id=answer.question_id,
-                touchpoint_id=answer.touchpoint_id,
-                place_id=answer.place_id,
-                channel=answer.channel,
-                has_video=answer.clip_kind == "video",
-                language=answer.language,
-                created_at=answer.created_at,
-                last_activity_at=answer.created_at,
-                waiting_since=answer.created_at,
-                search_text=answer.text or "",
-            )
-        )
+    session.add_all(service.new_thread(answer, owner_id) for answer, owner_id in rows)
     session.flush()
     if rows and session.get_bind().dialect.name == "postgresql":
         service.reindex(session, session.scalars(sa.select(Thread)))

@@ -48,7 +48,17 @@ def text_search_config(language: str | None) -> str:
 
 def open_thread(session: Session, answer: Answer, owner_id: int | None) -> Thread:
     """The thread of a new answer, owned by its question's owner, who is told of it."""
-    thread = Thread(
+    thread = new_thread(answer, owner_id)
+    session.add(thread)
+    session.flush()
+    _index(session, thread)
+    notices.answer_arrived(session, thread, answer)
+    return thread
+
+
+def new_thread(answer: Answer, owner_id: int | None) -> Thread:
+    """An open thread for ``answer`` (not yet added), its filter columns copied from it."""
+    return Thread(
         organisation_id=answer.organisation_id,
         answer_id=answer.id,
         owner_id=owner_id,
@@ -65,11 +75,6 @@ def open_thread(session: Session, answer: Answer, owner_id: int | None) -> Threa
         waiting_since=answer.created_at,
         search_text=answer.text or "",
     )
-    session.add(thread)
-    session.flush()
-    _index(session, thread)
-    notices.answer_arrived(session, thread, answer)
-    return thread
 
 
 def thread_of_answer(session: Session, answer_id: int) -> Thread | None:
