@@ -194,6 +194,178 @@ def join_confirmation(db_session, org) -> None:
     )
 
 
+ANSWER_WORDS = (
+    "Hissen i trapphus B har stått still sedan i måndags och min mamma som bor på femte våningen "
+    "kommer inte ut. Vi har ringt felanmälan två gånger men ingen har hört av sig ännu."
+)
+THREAD_LINK = "https://stoop.angsbacken.se/app/threads/4711"
+ANSWER = {
+    "text": ANSWER_WORDS,
+    "score": 3,
+    "choice": None,
+    "clip": "video",
+    "who": "Zeynep Yılmaz",
+    "channel": "SMS",
+}
+
+
+def staff_message(template: str, **context: object) -> Callable[..., None]:
+    """A message to a staff member of the organisation (a notice, a digest, an alert), queued
+    with the context the threads and webhooks rooms give it."""
+
+    def queue(db_session, org) -> None:
+        user = UserFactory(
+            organisation=org,
+            name="Märta Lindqvist",
+            email="marta.lindqvist@angsbacken.se",
+            locale="sv",
+        )
+        messages.queue(
+            db_session,
+            organisation_id=org.id,
+            template=template,
+            purpose="thread-notice",
+            recipients=[
+                messages.Recipient(address=user.email, dedupe_key=f"{template}:1", language="sv")
+            ],
+            context={"question_title": "Hur fungerar hissen i ert trapphus?", **context},
+            ref="thread:4711",
+        )
+
+    return queue
+
+
+def reply_to_tenant(db_session, org) -> None:
+    """A staff member's reply to a tenant's answer, with the thread's own Reply-To."""
+    contact = ContactFactory(
+        organisation=org, name="Åsa Öberg", email="asa.oberg@example.se", language="sv"
+    )
+    messages.queue(
+        db_session,
+        organisation_id=org.id,
+        template="threads/email/reply",
+        purpose="thread-reply",
+        recipients=[
+            messages.Recipient(
+                address=contact.email,
+                dedupe_key="thread-reply:1",
+                language="sv",
+                contact_id=contact.id,
+            )
+        ],
+        context={
+            "question_title": "Hur fungerar hissen i ert trapphus?",
+            "body": "Hej Åsa! Tack för att du hörde av dig. Hissteknikern kommer i morgon "
+            "förmiddag och vi ringer dig när hissen går igen. Hälsningar, Märta på förvaltningen.",
+            "has_video": True,
+            "link": "https://stoop.angsbacken.se/me/kR4p9xQ2mZ7tLwVb3nYd8s",
+        },
+        ref="thread:4711",
+        headers={"Reply-To": "reply+kR4p9xQ2mZ7tLwVb3nYd8sQ@svar.angsbacken.se"},
+    )
+
+
+THREAD_CASES: dict[str, Callable[..., None]] = {
+    "threads/email/reply": reply_to_tenant,
+    "threads/email/new_answer": staff_message(
+        "threads/email/new_answer", link=THREAD_LINK, answer=ANSWER
+    ),
+    "threads/email/follow_up": staff_message(
+        "threads/email/follow_up",
+        link=THREAD_LINK,
+        answer=ANSWER,
+        follow_up="Tack för svaret! Hissen stannade igen i kväll mellan plan 3 och 4.",
+        follow_up_channel="sms",
+    ),
+    "threads/email/mention": staff_message(
+        "threads/email/mention",
+        link=THREAD_LINK,
+        answer=ANSWER,
+        author="Göran Åberg",
+        note="@marta kan du ringa hisservice? Det är tredje gången den här månaden.",
+    ),
+    "threads/email/handed_over": staff_message(
+        "threads/email/handed_over",
+        link=THREAD_LINK,
+        answer=ANSWER,
+        author="Göran Åberg",
+        reason="Du har hand om hissarna i Ängsbacken sedan december.",
+    ),
+    "threads/email/forward": staff_message(
+        "threads/email/forward",
+        author="Göran Åberg",
+        message="Hej! Den här gäller hissen i trapphus B, kan ni åka dit i morgon?",
+        place="Ängsbacken / Gårdsvägen 3 / Trapphus B",
+        answered_at=dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC),
+        channel="SMS",
+        score=3,
+        choice=None,
+        has_words=True,
+        words={"text": ANSWER_WORDS, "transcript": None},
+        identity_shared=True,
+        who={"name": "Zeynep Yılmaz", "email": None, "phone": "+46 70 123 45 67"},
+        clip_kind="video",
+        clip_link="https://stoop.angsbacken.se/clips/kR4p9xQ2mZ7tLwVb3nYd8s",
+        clip_days=14,
+        link=THREAD_LINK,
+        to_colleague=True,
+    ),
+    "threads/email/digest": staff_message(
+        "threads/email/digest",
+        threads=[
+            {
+                "question_title": "Hur fungerar hissen i ert trapphus?",
+                "link": THREAD_LINK,
+                "new_answer": True,
+                "answer": ANSWER,
+                "follow_ups": ["Den stannade igen i kväll."],
+            },
+            {
+                "question_title": "Tvättstugans nya tider",
+                "link": "https://stoop.angsbacken.se/app/threads/4712",
+                "new_answer": False,
+                "answer": {**ANSWER, "text": "Kvällstiderna passar oss mycket bättre."},
+                "follow_ups": [None],
+            },
+        ],
+        answers=1,
+        follow_ups=2,
+        count=2,
+        more=0,
+        inbox_link="https://stoop.angsbacken.se/app/inbox",
+    ),
+    "threads/email/reassigned": staff_message(
+        "threads/email/reassigned",
+        author="Göran Åberg",
+        days=3,
+        count=2,
+        threads=[
+            {
+                "question_title": "Hur fungerar hissen i ert trapphus?",
+                "link": THREAD_LINK,
+                "days": 5,
+                "answer": ANSWER,
+            },
+            {
+                "question_title": "Tvättstugans nya tider",
+                "days": 4,
+                "answer": ANSWER,
+                "link": "https://stoop.angsbacken.se/app/threads/4712",
+            },
+        ],
+        inbox_link="https://stoop.angsbacken.se/app/inbox",
+    ),
+    "webhooks/email/disabled": staff_message(
+        "webhooks/email/disabled",
+        url="https://crm.angsbacken.se/hooks/stoop",
+        reason="failed_deliveries",
+        streak=15,
+        days=3,
+        link="https://stoop.angsbacken.se/app/settings/webhooks/3",
+    ),
+}
+
+
 # template → how to make Stoop send it
 CASES: dict[str, Callable[..., None]] = {
     "sends/invitation_email": question_to_a_panel("sends/invitation_email"),
@@ -203,6 +375,7 @@ CASES: dict[str, Callable[..., None]] = {
     "accounts/email/invite_elsewhere": invite_elsewhere,
     "notifications/personal": bulk_question,
     "panels/email/join_confirm": join_confirmation,
+    **THREAD_CASES,
 }
 
 
