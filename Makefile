@@ -27,8 +27,8 @@ test-sqlite:
 
 test-postgres:
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
-		echo "== test suite on PostgreSQL"; \
-		STOOP_TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest $(PYTEST_ARGS); \
+		echo "== test suite on PostgreSQL (browser tests: the core loop; the rest ran on SQLite)"; \
+		STOOP_TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -m "not browser or postgres_too" $(PYTEST_ARGS); \
 	elif [ -n "$$CI" ]; then \
 		echo "PostgreSQL at $(PG_URL) is not reachable, and CI must test on it." >&2; exit 1; \
 	else \

@@ -33,7 +33,7 @@ from tests.factories import OrganisationFactory, UserFactory
 from tests.fixtures.browser import screenshot
 from tests.questions.conftest import make_question
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.postgres_too]
 
 SECRET = "inbound-secret-for-the-loop-0123456789"
 LINK = re.compile(r"https?://\S+?/app/threads/(\d+)")
