@@ -153,8 +153,14 @@ function setUp(root) {
         audio: { echoCancellation: true, noiseSuppression: true },
       });
     } catch (error) {
+      if (state !== "starting") return undefined; // a file is being sent: its outcome stands
       setState("off");
       return say(cameraProblem(error), "error");
+    }
+    if (state !== "starting") {
+      // A file was sent while the camera was starting: what the page says of it stands.
+      stopCamera();
+      return undefined;
     }
     live.srcObject = stream;
     live.play().catch(() => {}); // autoplay of a muted preview is allowed; ignore if not
