@@ -15,5 +15,6 @@ room = Room(
         # Often: a clip whose worker died is taken over within a lease plus one sweep.
         Periodic("reclaim-stalled-media", "media.tasks.reclaim_stalled", 20.0),
         Periodic("expire-media-uploads", "media.tasks.expire_uploads", 600.0),
+        Periodic("transcribe-missed-media", "media.tasks.transcribe_missed", 300.0),
     ),
 )

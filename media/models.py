@@ -28,6 +28,17 @@ class MediaStatus(enum.StrEnum):
     FAILED = "failed"
 
 
+class TranscriptState(enum.StrEnum):
+    """Where a clip's transcript is: asked for, made by the machine (a draft), corrected by a
+    person, no speech found, or failed (``transcript_error`` says why)."""
+
+    QUEUED = "queued"
+    DRAFT = "draft"
+    CORRECTED = "corrected"
+    EMPTY = "empty"
+    FAILED = "failed"
+
+
 class MediaFile(OrgScoped, TimestampMixin, Base):
     """An audio or video clip.
 
@@ -75,7 +86,18 @@ class MediaFile(OrgScoped, TimestampMixin, Base):
     lease_token: Mapped[str | None] = mapped_column(sa.String(32))
     lease_expires_at: Mapped[dt.datetime | None]
     captions_vtt: Mapped[str | None] = mapped_column(sa.Text)
+    # The transcript is the record: the machine's draft until a person corrects it. The draft
+    # (text and timed segments) is kept as made, with the engine that made it.
     transcript: Mapped[str | None] = mapped_column(sa.Text)
+    transcript_state: Mapped[str | None] = mapped_column(sa.String(12))  # TranscriptState
+    transcript_draft: Mapped[str | None] = mapped_column(sa.Text)
+    transcript_segments: Mapped[list[dict[str, Any]] | None] = mapped_column(sa.JSON)
+    transcript_engine: Mapped[str | None] = mapped_column(sa.String(80))
+    transcript_error: Mapped[str | None] = mapped_column(sa.Text)
+    transcript_corrected_at: Mapped[dt.datetime | None]
+    transcript_corrected_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
     processed_at: Mapped[dt.datetime | None]
 
     @property

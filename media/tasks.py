@@ -8,17 +8,19 @@ and every sweep's change is a conditional UPDATE too.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
+import sqlalchemy as sa
 from celery import shared_task
 from flask import current_app
 
 from media import lifecycle, processing, transcribe, workfolders
 from media.capabilities import EXPIRED_GRACE
-from media.models import MediaFile, MediaStatus
+from media.models import MediaFile, MediaStatus, TranscriptState
 from media.storage import StorageUnavailable, current_storage
-from panel.core.celery import enqueue_after_commit
+from panel.core.celery import SPEECH_QUEUE, dispatch, enqueue_after_commit
 from panel.core.config import Settings
 from panel.core.db import get_session, utcnow
 from panel.core.scoping import all_organisations, organisation_of, scoped_to
@@ -26,6 +28,8 @@ from panel.core.scoping import all_organisations, organisation_of, scoped_to
 log = logging.getLogger(__name__)
 
 RETRY_DELAYS = (30, 120, 600)  # seconds before the 1st, 2nd and 3rd retry
+# Longer than a queue of transcripts takes to clear, so a waiting one is not queued twice.
+TRANSCRIPT_GRACE = dt.timedelta(minutes=20)
 
 
 @shared_task(name="media.tasks.process_media", bind=True, acks_late=True, max_retries=3)
@@ -46,13 +50,20 @@ def process_media(self: Any, media_id: int) -> str | None:
             raise self.retry(exc=exc, countdown=delay) from exc
         if media is None:
             return None
-        if media.status == MediaStatus.READY and _wants_transcript(settings, media):
+        if media.status == MediaStatus.READY and transcribe.wants_transcript(settings, media):
+            media.transcript_state = TranscriptState.QUEUED
             enqueue_after_commit(session, transcribe_media, media.id)
             session.commit()
         return media.status.value
 
 
-@shared_task(name="media.tasks.transcribe_media", bind=True, acks_late=True, max_retries=2)
+@shared_task(
+    name="media.tasks.transcribe_media",
+    bind=True,
+    acks_late=True,
+    max_retries=2,
+    queue=SPEECH_QUEUE,
+)
 def transcribe_media(self: Any, media_id: int) -> bool:
     """Transcribe a ready clip; the transcript pre-fills its captions when it has none."""
     session = get_session()
@@ -119,5 +130,23 @@ def expire_uploads() -> int:
     return deleted
 
 
-def _wants_transcript(settings: Settings, media: MediaFile) -> bool:
-    return settings.transcriber != "none" and bool(media.language)
+@shared_task(name="media.tasks.transcribe_missed")
+def transcribe_missed() -> int:
+    """Queue again the transcripts whose task was lost (a restart of the embedded default, a
+    broker that was down at the commit): clips waiting for one for over ``TRANSCRIPT_GRACE``.
+    Returns how many."""
+    session = get_session()
+    cutoff = utcnow() - TRANSCRIPT_GRACE
+    with all_organisations(session):
+        waiting = session.scalars(
+            sa.select(MediaFile.id)
+            .where(
+                MediaFile.status == MediaStatus.READY,
+                MediaFile.transcript_state == TranscriptState.QUEUED,
+                MediaFile.processed_at < cutoff,
+            )
+            .limit(100)
+        ).all()
+        for media_id in waiting:
+            dispatch(transcribe_media, media_id)
+    return len(waiting)

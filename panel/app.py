@@ -60,6 +60,8 @@ ROOMS = (
     "panel.answers",
     "panel.questions",
     "panel.webhooks",
+    "panel.language",
+    "panel.themes",
     "panel.dev",
     "media",
     "notifications",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import os
+import tempfile
 import socket
 import uuid
 from collections.abc import Iterator
@@ -104,6 +105,9 @@ def is_postgres(database_url: str) -> bool:
     return database_url.startswith("postgresql")
 
 
+TEST_MODELS_DIR = Path(tempfile.gettempdir()) / "stoop-test-models"
+
+
 def make_test_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settings:
     """Settings for an app under test: embedded defaults in a temporary instance folder."""
     values: dict[str, Any] = {
@@ -119,6 +123,11 @@ def make_test_settings(tmp_path: Path, database_url: str, **overrides: Any) -> S
         # Pages drawn afresh: a test that changes a question sees the change at once (the
         # page cache has its own test, tests/touchpoints/test_page_cache.py).
         "page_cache_seconds": 0,
+        # No speech model unless a test asks for it (tests/media/test_speech.py): loading one
+        # takes a second and 300 MB.
+        "transcriber": "none",
+        # Bundled models are joined once for every run on this machine (checked at each load).
+        "models_dir": str(TEST_MODELS_DIR),
     }
     values.update(overrides)
     return Settings.from_env(environ={}, **values)

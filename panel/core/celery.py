@@ -24,6 +24,8 @@ from panel.core.ops.metrics import ENQUEUE_FAILURES
 
 log = logging.getLogger(__name__)
 
+SPEECH_QUEUE = "speech"  # transcripts, translations, themes: ``stoop worker -Q speech``
+
 PENDING_KEY = "stoop.pending_tasks"
 PUBLISH_RETRY_POLICY = {
     "max_retries": 1,
@@ -155,13 +157,17 @@ class InProcessExecutor:
     def __init__(self, inline: bool = False, workers: int = 4) -> None:
         self.inline = inline
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stoop-task")
+        # Speech and language work has a thread of its own, as it has a queue of its own with a
+        # broker: a burst of transcripts waits there and never holds up a send.
+        self._speech = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stoop-speech")
         self._futures: set[Future[Any]] = set()
 
     def submit(self, task: Task, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         if self.inline:
             self._run(task, args, kwargs)
             return
-        future = self._pool.submit(self._run, task, args, kwargs)
+        pool = self._speech if getattr(task, "queue", None) == SPEECH_QUEUE else self._pool
+        future = pool.submit(self._run, task, args, kwargs)
         self._futures.add(future)
         future.add_done_callback(self._futures.discard)
 

@@ -57,8 +57,13 @@ class Settings:
     media_max_upload_mb: int = 500  # one audio or video upload
     media_max_duration_seconds: int = 120  # default limit of a clip; a caller may set its own
     media_keep_original: bool = False  # keep the uploaded original once the renditions are ready
-    transcriber: str = "none"  # none | faster_whisper
-    transcriber_model_dir: str = ""  # a faster-whisper model folder installed on this machine
+    # Speech to text, offline: faster-whisper with the Whisper base model that installs with
+    # Stoop (checked against its published hashes), or none. A bigger model (Whisper small, a
+    # Swedish-tuned one) is a folder installed on this machine with its SHA256SUMS beside it.
+    transcriber: str = "faster_whisper"  # faster_whisper | none
+    transcriber_model_dir: str = ""  # empty: the bundled Whisper base
+    models_dir: str = ""  # where bundled models are joined and checked; empty: <instance>/models
+    speech_threads: int = 2  # CPU threads one transcription or translation uses
     login_rate_limit: str = "10 per minute;50 per hour"  # failed attempts per address
     # Failed logins to one account from browsers that never logged in to it, all together.
     login_account_rate_limit: str = "10 per 15 minutes;30 per day"
@@ -181,12 +186,9 @@ class Settings:
         if self.media_backend == "s3" and not self.s3_bucket:
             raise ConfigError("STOOP_MEDIA_BACKEND=s3 needs STOOP_S3_BUCKET")
         if self.transcriber not in {"none", "faster_whisper"}:
-            raise ConfigError("STOOP_TRANSCRIBER must be 'none' or 'faster_whisper'")
-        if self.transcriber == "faster_whisper" and not self.transcriber_model_dir:
-            raise ConfigError(
-                "STOOP_TRANSCRIBER=faster_whisper needs STOOP_TRANSCRIBER_MODEL_DIR "
-                "(a model folder on this machine; Stoop never downloads one)"
-            )
+            raise ConfigError("STOOP_TRANSCRIBER must be 'faster_whisper' or 'none'")
+        if not 1 <= self.speech_threads <= 64:
+            raise ConfigError("STOOP_SPEECH_THREADS must be 1 to 64")
         if self.inbound_email_secret and len(self.inbound_email_secret) < 16:
             raise ConfigError("STOOP_INBOUND_EMAIL_SECRET must be at least 16 characters")
         if not 1 <= self.inbound_email_max_mb <= 200:

@@ -8,7 +8,8 @@ room = Room(
     "threads",
     models=("panel.threads.models",),
     # Inbound e-mail finds a thread's organisation by its reply address's token.
-    setup=("panel.threads.inbound:init_app",),
+    # A clip's transcript joins its thread's search text.
+    setup=("panel.threads.inbound:init_app", "panel.threads.transcripts:init_app"),
     demo=("panel.threads.demo:seed_demo_threads",),
     api=(ApiBlueprint("panel.threads.api:blp", "threads"),),
     blueprints=(

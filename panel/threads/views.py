@@ -15,8 +15,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
 
+from media import transcribe
 from media.models import MediaFile, MediaStatus
 from media.service import recording_limit
+from panel.accounts.models import User
 from panel.answers import summary as answers_summary
 from panel.core.errors import NotFound, StoopError, ValidationError
 from panel.core.extensions import db
@@ -30,6 +32,7 @@ from panel.threads.models import Thread, ThreadStatus
 
 bp = Blueprint("threads", __name__)
 
+MAX_TRANSCRIPT = 20_000  # characters: two minutes of speech is about 2,000
 # Languages the media room transcribes in (a reply's video is tagged with one of them).
 MEDIA_LANGUAGES = ("en", "sv", "nl")
 SENT_BY = {
@@ -90,8 +93,16 @@ def _render(
         inbox_url=_inbox_url(),
         language_names=LANGUAGE_NAMES,
         note_open=bool(note_form and note_form.errors),
+        transcript_corrected_by=_corrected_by(session, answer.media),
     )
     return body, status
+
+
+def _corrected_by(session: Session, media: MediaFile | None) -> str | None:
+    if media is None or media.transcript_corrected_by_id is None:
+        return None
+    person = session.get(User, media.transcript_corrected_by_id)
+    return person.display_name if person is not None else None
 
 
 def _attached_media(session: Session, raw: Any) -> MediaFile | None:
@@ -188,6 +199,27 @@ def note(thread_id: int) -> Any:
     session.commit()
     flash(_("Note saved. Only colleagues see it."), "success")
     return redirect(url_for(".thread", thread_id=item.id, _anchor=f"comment-{comment.id}"), 303)
+
+
+@bp.post("/app/threads/<int:thread_id>/transcript")
+@login_required
+def correct_transcript(thread_id: int) -> Any:
+    """Correct the transcript of the answer's recording: the person's words become the record."""
+    session = db.session()
+    item = service.get_thread(session, thread_id)
+    media = item.answer.media
+    shown = answers_summary.visible(item.answer, current_user, item.owner_id or 0)
+    if media is None or not shown.clip_urls or not media.transcript_state:
+        raise NotFound(_("This answer has no transcript you can correct."))
+    text = (request.form.get("text") or "").strip()
+    if len(text) > MAX_TRANSCRIPT:
+        raise ValidationError(
+            _("A transcript can be at most %(num)s characters.", num=MAX_TRANSCRIPT)
+        )
+    transcribe.correct(media, text, user_id=current_user.id, session=session)
+    session.commit()
+    flash(_("Transcript saved. Your words are now the transcript."), "success")
+    return redirect(url_for(".thread", thread_id=item.id), 303)
 
 
 @bp.post("/app/threads/<int:thread_id>/status")

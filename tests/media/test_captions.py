@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from media.captions import (
@@ -17,13 +15,8 @@ from media.captions import (
     to_vtt,
 )
 from media.transcribe import (
-    FasterWhisperTranscriber,
-    NoTranscriber,
     Segment,
-    TranscriberUnavailable,
-    get_transcriber,
 )
-from panel.core.config import ConfigError, Settings
 
 VTT = """WEBVTT
 
@@ -101,20 +94,3 @@ def test_a_transcript_becomes_draft_captions() -> None:
         Cue(2.0, 5.0, "What do you think of the new laundry room?"),
     ]
     assert parse_vtt(to_vtt(cues)) == cues
-
-
-def test_the_default_transcriber_makes_no_transcript(tmp_path: Path) -> None:
-    transcriber = get_transcriber(Settings.from_env(environ={}, instance_dir=str(tmp_path)))
-
-    assert isinstance(transcriber, NoTranscriber)
-    assert transcriber.transcribe(tmp_path / "x.mp4", language="sv") == []
-
-
-def test_faster_whisper_needs_a_model_folder_and_never_downloads(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="STOOP_TRANSCRIBER_MODEL_DIR"):
-        Settings.from_env(environ={"STOOP_TRANSCRIBER": "faster_whisper"}).validate()
-    with pytest.raises(TranscriberUnavailable) as missing:
-        FasterWhisperTranscriber(tmp_path / "no-model")
-
-    # Without the package the message says to install it; with it, that the folder is empty.
-    assert "faster-whisper" in str(missing.value) or "holds no model.bin" in str(missing.value)

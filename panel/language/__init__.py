@@ -1,0 +1,10 @@
+"""Answers in the reader's language: offline machine translation of what tenants wrote or said
+into the staff member's language, and of a reply back into the tenant's, always shown beside the
+original and marked as a machine translation."""
+
+from panel.core.rooms import Room
+
+room = Room(
+    "language",
+    models=("panel.language.models",),
+)
