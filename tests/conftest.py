@@ -10,8 +10,8 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import os
-import tempfile
 import socket
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
