@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from media.captions import captions_from_transcript, to_vtt
@@ -33,6 +34,7 @@ from media.signals import transcript_changed
 from media.storage import Storage
 from panel.core.config import Settings
 from panel.core.db import utcnow
+from panel.core.errors import ValidationError
 from panel.core.model_files import (
     LoadedOnce,
     Manifest,
@@ -76,6 +78,8 @@ WHISPER_BASE = Manifest(
         ),
     },
 )
+
+MAX_TRANSCRIPT = 20_000  # characters a person may write: two minutes of speech is about 2,000
 
 _models = LoadedOnce()
 
@@ -240,6 +244,10 @@ def record_draft(media: MediaFile, segments: list[Segment], *, engine: str) -> N
 
 def correct(media: MediaFile, text: str, *, user_id: int | None, session: Session) -> None:
     """A person's transcript: it becomes the record; the machine's draft is kept beside it."""
+    if len(text) > MAX_TRANSCRIPT:
+        raise ValidationError(
+            _("A transcript can be at most %(num)s characters.", num=f"{MAX_TRANSCRIPT:,}")
+        )
     media.transcript = text.strip() or None
     media.transcript_state = TranscriptState.CORRECTED
     media.transcript_corrected_at = utcnow()

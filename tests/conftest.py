@@ -108,6 +108,13 @@ def is_postgres(database_url: str) -> bool:
 TEST_MODELS_DIR = Path(tempfile.gettempdir()) / "stoop-test-models"
 
 
+def redis_test_url(number: int) -> str:
+    """A Redis database of this run's own: the SQLite and the PostgreSQL suites run side by
+    side in ``make test``, so the PostgreSQL run's tests take the database ten below."""
+    offset = 10 if os.environ.get("STOOP_TEST_DATABASE_URL") else 0
+    return f"redis://127.0.0.1:6379/{number - offset}"
+
+
 def make_test_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settings:
     """Settings for an app under test: embedded defaults in a temporary instance folder."""
     values: dict[str, Any] = {

@@ -10,8 +10,12 @@ from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user, login_required
 
+from media import captions as caption_drafts
+from media import transcribe
+from media.models import MediaFile
+from media.transcribe import Segment
 from panel.answers import summary as answers_summary
-from panel.core.errors import StoopError, ValidationError
+from panel.core.errors import NotFound, StoopError, ValidationError
 from panel.core.extensions import db
 from panel.core.pagination import decode_cursor, encode_cursor
 from panel.questions import service
@@ -365,8 +369,7 @@ def captions_from_transcript(question_id: int) -> Any:
         service.ensure_captions_can_change(question)
         if media is None or not media.transcript:
             raise ValidationError(_("This video has no transcript to start from."))
-        cues = transcript_as_cues(media.transcript, media.duration_seconds or 0)
-        count = _store_captions(question, {"cues": cues})
+        count = _store_captions(question, {"cues": _cues_from_transcript(media)})
     except StoopError as exc:
         session.rollback()
         flash(exc.message, "error")
@@ -381,6 +384,36 @@ def captions_from_transcript(question_id: int) -> Any:
             "success",
         )
     return redirect(url_for(".show", question_id=question_id, _anchor="captions"), 303)
+
+
+def _cues_from_transcript(media: MediaFile) -> list[dict[str, Any]]:
+    """The machine's timed segments while the transcript is its draft; a person's words are
+    spread over the clip (they carry no timings)."""
+    if media.transcript_segments and media.transcript == media.transcript_draft:
+        return [
+            {"start": cue.start, "end": cue.end, "text": cue.text}
+            for cue in caption_drafts.captions_from_transcript(
+                [Segment(s["start"], s["end"], s["text"]) for s in media.transcript_segments]
+            )
+        ]
+    return transcript_as_cues(media.transcript or "", media.duration_seconds or 0)
+
+
+@bp.post("/app/questions/<int:question_id>/transcript")
+@login_required
+def correct_transcript(question_id: int) -> Any:
+    """Correct the transcript of the question's video: the person's words become the record."""
+    session = db.session()
+    question = service.get_question(session, question_id)
+    service.require_editor(current_user, question)
+    media = question.media
+    if media is None or not media.transcript_state:
+        raise NotFound(_("This question's video has no transcript to correct."))
+    text = (request.form.get("text") or "").strip()
+    transcribe.correct(media, text, user_id=current_user.id, session=session)
+    session.commit()
+    flash(_("Transcript saved. Your words are now the transcript."), "success")
+    return redirect(url_for(".show", question_id=question.id), 303)
 
 
 def _store_captions(question: Question, payload: dict[str, Any]) -> int:

@@ -32,7 +32,6 @@ from panel.threads.models import Thread, ThreadStatus
 
 bp = Blueprint("threads", __name__)
 
-MAX_TRANSCRIPT = 20_000  # characters: two minutes of speech is about 2,000
 # Languages the media room transcribes in (a reply's video is tagged with one of them).
 MEDIA_LANGUAGES = ("en", "sv", "nl")
 SENT_BY = {
@@ -212,10 +211,6 @@ def correct_transcript(thread_id: int) -> Any:
     if media is None or not shown.clip_urls or not media.transcript_state:
         raise NotFound(_("This answer has no transcript you can correct."))
     text = (request.form.get("text") or "").strip()
-    if len(text) > MAX_TRANSCRIPT:
-        raise ValidationError(
-            _("A transcript can be at most %(num)s characters.", num=MAX_TRANSCRIPT)
-        )
     transcribe.correct(media, text, user_id=current_user.id, session=session)
     session.commit()
     flash(_("Transcript saved. Your words are now the transcript."), "success")

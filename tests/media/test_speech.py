@@ -32,12 +32,12 @@ from panel.app import create_app
 from panel.core.celery import SPEECH_QUEUE, dispatch
 from panel.core.config import Settings
 from panel.core.model_files import ModelRefused, materialise, sha256_of
-from tests.conftest import TEST_MODELS_DIR, make_test_settings
+from tests.conftest import TEST_MODELS_DIR, make_test_settings, redis_test_url
 from tests.media.conftest import Clips, media_row, run_task
 from tests.media.test_tasks import ScriptedTranscriber, uploaded_clip
 
 PROCESS = "media.tasks.process_media"
-SPEECH_BROKER = "redis://127.0.0.1:6379/11"
+SPEECH_BROKER = redis_test_url(11)
 SENTENCE = "The elevator in stairwell B has been broken for three weeks."
 
 

@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 from panel.core.celery import enqueue_after_commit
 from panel.core.config import ConfigError
 from panel.core.ops.logging import JsonFormatter
+from tests.conftest import redis_test_url
 
-REDIS_BROKER = "redis://127.0.0.1:6379/12"
+REDIS_BROKER = redis_test_url(12)
 DEAD_BROKER = "redis://127.0.0.1:1/0"
 
 

@@ -11,12 +11,13 @@ import pytest
 import redis
 import sqlalchemy as sa
 
+from tests.conftest import redis_test_url
 from tests.factories import system_session
 from touchpoints import counting
 from touchpoints.models import FunnelCount
 from touchpoints.tasks import flush_funnel
 
-REDIS_URL = "redis://127.0.0.1:6379/14"
+REDIS_URL = redis_test_url(14)
 LONG_AGO = dt.date(2020, 1, 1)
 
 
