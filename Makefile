@@ -14,21 +14,34 @@ DEB_PACKAGES := chromium ffmpeg libzbar0 espeak-ng poppler-utils spamassassin li
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-sqlite test-postgres bench lint format sysdeps services install translations clean
+.PHONY: demo test test-sqlite test-postgres models bench lint format sysdeps services install translations clean
 
 demo: install translations
 	$(BIN)/stoop demo
 
-test: sysdeps services install translations lint test-sqlite test-postgres
+test: sysdeps services install translations lint models
+	@# The two suites run side by side (two cores; each has its own databases, Redis
+	@# databases and temporary folders); the PostgreSQL run's report follows the SQLite run's.
+	@$(MAKE) --no-print-directory test-postgres > .test-postgres.log 2>&1 & pg=$$!; \
+	$(MAKE) --no-print-directory test-sqlite; sqlite=$$?; \
+	wait $$pg; postgres=$$?; cat .test-postgres.log; rm -f .test-postgres.log; \
+	if [ $$sqlite -ne 0 ] || [ $$postgres -ne 0 ]; then \
+		echo "== failed: SQLite suite exit $$sqlite, PostgreSQL suite exit $$postgres" >&2; exit 1; fi
+
+# The speech and language models that install with Stoop, joined and checked against their
+# published hashes once, before the suites share them.
+models: install
+	$(BIN)/stoop models --models-dir "$${TMPDIR:-/tmp}/stoop-test-models"
 
 test-sqlite:
 	@echo "== test suite on SQLite"
-	STOOP_TEST_DATABASE_URL= $(BIN)/python -m pytest $(PYTEST_ARGS)
+	STOOP_TEST_DATABASE_URL= $(BIN)/python -m pytest --basetemp="$${TMPDIR:-/tmp}/stoop-pytest-sqlite" $(PYTEST_ARGS)
 
 test-postgres:
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 		echo "== test suite on PostgreSQL (browser tests: the core loop; the rest ran on SQLite)"; \
-		STOOP_TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -m "not browser or postgres_too" $(PYTEST_ARGS); \
+		STOOP_TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -m "not browser or postgres_too" \
+			--basetemp="$${TMPDIR:-/tmp}/stoop-pytest-postgres" $(PYTEST_ARGS); \
 	elif [ -n "$$CI" ]; then \
 		echo "PostgreSQL at $(PG_URL) is not reachable, and CI must test on it." >&2; exit 1; \
 	else \

@@ -25,6 +25,10 @@ def _app(*, serving: bool = True, **overrides: Any) -> Flask:
         raise click.ClickException(str(exc)) from exc
 
 
+# The speech and language models that install with Stoop ("module:Manifest").
+BUNDLED_MODELS = ("media.transcribe:WHISPER_BASE",)
+
+
 def _settings_url(app: Flask) -> str:
     return app.config["STOOP"].database_url
 
@@ -95,6 +99,34 @@ def beat(ctx: click.Context) -> None:
         raise click.ClickException("STOOP_BROKER_URL is not set: beat needs a broker.")
     schedule = os.path.join(app.config["STOOP"].instance_dir, "celerybeat-schedule")
     app.extensions["celery"].start(["beat", "--loglevel=INFO", "-s", schedule, *ctx.args])
+
+
+@main.command()
+@click.option(
+    "--models-dir", help="Where to join them (default: STOOP_MODELS_DIR or the instance's models/)."
+)
+def models(models_dir: str | None) -> None:
+    """Join the bundled speech and language models and check every file against its published
+    SHA-256 (the workers do the same before loading one; this does it ahead of time)."""
+    from pathlib import Path
+
+    from panel.core.config import Settings
+    from panel.core.model_files import ModelRefused, materialise
+    from panel.core.model_files import models_dir as default_models_dir
+    from panel.core.rooms import resolve
+
+    folder = Path(models_dir) if models_dir else default_models_dir(Settings.from_env())
+    for target in BUNDLED_MODELS:
+        manifest = resolve(target)
+        try:
+            path = materialise(manifest, folder)
+        except ModelRefused as exc:
+            raise click.ClickException(str(exc)) from exc
+        size = sum(f.size for f in manifest.files.values()) / 1e6
+        click.echo(
+            f"{manifest.name}: {len(manifest.files)} files, {size:.0f} MB, match {manifest.source} "
+            f"({path})"
+        )
 
 
 @main.group()
