@@ -26,7 +26,7 @@ def _app(*, serving: bool = True, **overrides: Any) -> Flask:
 
 
 # The speech and language models that install with Stoop ("module:Manifest").
-BUNDLED_MODELS = ("media.transcribe:WHISPER_BASE",)
+BUNDLED_MODELS = ("media.transcribe:WHISPER_BASE", "panel.themes.embeddings:E5_SMALL")
 
 
 def _settings_url(app: Flask) -> str:
