@@ -46,14 +46,13 @@ CORPUS = answers(600)
 
 def reading_settings(app: Flask, **values: Any) -> Settings:
     """The test app's settings with answers read: the bundled model and sentiment on."""
-    return dataclasses.replace(
-        app.config["STOOP"],
-        embedder="e5_small",
-        sentiment=True,
-        models_dir=str(TEST_MODELS_DIR),
-        speech_threads=2,
-        **values,
-    )
+    wanted: dict[str, Any] = {
+        "embedder": "e5_small",
+        "sentiment": True,
+        "models_dir": str(TEST_MODELS_DIR),
+        "speech_threads": 2,
+    }
+    return dataclasses.replace(app.config["STOOP"], **{**wanted, **values})
 
 
 class CachedEmbedder:
@@ -114,7 +113,7 @@ def question(staff: Any) -> Any:
 
 @pytest.fixture
 def record(
-    app: Flask, db_session: Session, organisation: Any, embedder: CachedEmbedder
+    app: Flask, db_session: Session, organisation: Any, request: pytest.FixtureRequest
 ) -> Any:
     """``record(question, made_answers, read=True, **values)`` → the answers, stored through
     ``record_answer`` (as the web form does) and, with ``read``, read by the real models."""
@@ -146,6 +145,7 @@ def record(
                 stored.append(recorded.answer)
             db_session.commit()
             if read:
+                embedder = request.getfixturevalue("embedder")
                 for answer in stored:
                     analysis.analyse(
                         db_session, answer.id, settings=reading_settings(app), embedder=embedder
