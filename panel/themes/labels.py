@@ -1,10 +1,14 @@
-"""A theme's most telling words: class-based TF-IDF over the words of its answers.
+"""A theme's most telling words: the words its answers use far more often than the other
+themes' answers do.
 
-A word tells of a theme when many of the theme's answers use it and few answers of the other
-themes do. Each word counts once per answer (a tenant who writes "cold, cold, cold" is one
-answer), only in two answers or more of the theme, and never when it is a stop word
-(:mod:`panel.themes.stopwords`). Words of every language stand side by side: a theme about the
-lift reads "hissen, lift, elevator".
+For each word, the share of the theme's answers that use it is set against the share of the
+other answers that do (one more in each, so that a word no other theme uses still compares);
+the score is that share times the log of the ratio, as in a relative entropy. Answers near the
+theme's centre count more than answers at its edge (their nearness squared), so that the words
+say what the theme is about rather than what its strays are about. A word counts once per answer
+(a tenant who writes "cold, cold, cold" is one answer), only in two answers or more of the
+theme, and never when it is a stop word (:mod:`panel.themes.stopwords`). Words of every language
+stand side by side: a theme about the lift reads "lift, hissen, elevator".
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from panel.themes.stopwords import STOP_WORDS
 
@@ -26,21 +30,38 @@ def words_of(text: str) -> set[str]:
     return {word for word in WORD.findall(text.lower()) if word not in STOP_WORDS}
 
 
-def telling_words(groups: Sequence[Iterable[str]], *, keep: int = KEYWORDS) -> list[list[str]]:
-    """For each group of answers' texts, its most telling words, most telling first."""
-    per_group = [Counter(word for text in texts for word in words_of(text)) for texts in groups]
+def telling_words(
+    groups: Sequence[Sequence[str]],
+    weights: Sequence[Sequence[float]] | None = None,
+    *,
+    keep: int = KEYWORDS,
+) -> list[list[str]]:
+    """For each group of answers' texts (with how central each answer is, 0 to 1), its most
+    telling words, most telling first."""
+    if weights is None:
+        weights = [[1.0] * len(texts) for texts in groups]
+    answer_words = [[words_of(text) for text in texts] for texts in groups]
+    counts = [Counter(word for words in group for word in words) for group in answer_words]
     everywhere: Counter[str] = Counter()
-    for counts in per_group:
-        everywhere.update(counts)
-    sizes = [sum(counts.values()) for counts in per_group]
-    average = (sum(sizes) / len(sizes)) if sizes else 0.0
+    for group_counts in counts:
+        everywhere.update(group_counts)
+    total = sum(len(group) for group in answer_words)
     result = []
-    for counts, size in zip(per_group, sizes, strict=True):
-        scored = [
-            (count / size * math.log(1 + average / everywhere[word]), word)
-            for word, count in counts.items()
-            if count >= 2
-        ]
+    for group, group_counts, group_weights in zip(answer_words, counts, weights, strict=True):
+        weighted: Counter[str] = Counter()
+        for words, weight in zip(group, group_weights, strict=True):
+            for word in words:
+                weighted[word] += weight
+        mass = sum(group_weights) or 1.0
+        others = total - len(group)
+        scored = []
+        for word, count in group_counts.items():
+            if count < 2:
+                continue
+            inside = weighted[word] / mass
+            outside = (everywhere[word] - count + 1) / (others + 2)
+            if inside > outside:
+                scored.append((inside * math.log(inside / outside), word))
         scored.sort(key=lambda item: (-item[0], item[1]))
         result.append([word for _, word in scored[:keep]])
     return result

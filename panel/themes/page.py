@@ -2,8 +2,8 @@
 score and sentiment; the answers of one theme (or code) to move and tag; and why anything is
 missing (too few answers, answers still being read, a model refused, languages without a
 sentiment model). Answers are shown as far as the tenant's consent allows
-(:func:`panel.answers.summary.visible`); a theme's examples are the nearest answers that may be
-quoted, then the nearest others.
+(:func:`panel.answers.summary.visible`), with a mark on those the tenant did not allow to be
+quoted; a theme's examples are the three answers nearest its centre.
 """
 
 from __future__ import annotations
@@ -211,17 +211,14 @@ def _listing(
 
 
 def _examples(session: Session, theme: Theme) -> list[Answer]:
-    """The answers nearest the theme's centre, those that may be quoted first."""
+    """The answers nearest the theme's centre: what it is about, at its most typical. Whether
+    each may be quoted is shown beside it."""
     return list(
         session.scalars(
             sa.select(Answer)
             .join(AnswerTheme, AnswerTheme.answer_id == Answer.id)
             .where(AnswerTheme.theme_id == theme.id)
-            .order_by(
-                Answer.consent_quote.desc(),
-                AnswerTheme.similarity.desc().nulls_last(),
-                Answer.id,
-            )
+            .order_by(AnswerTheme.similarity.desc().nulls_last(), Answer.id)
             .options(
                 selectinload(Answer.media), selectinload(Answer.contact), selectinload(Answer.place)
             )

@@ -276,43 +276,56 @@ def settle(session: Session, scope: Scope) -> None:
         .where(AnswerTheme.scope_kind == scope.kind, AnswerTheme.scope_id == scope.id)
         .order_by(AnswerTheme.id)
     ).all()
-    texts: dict[int, list[str]] = defaultdict(list)
     vectors: dict[int, list[np.ndarray]] = defaultdict(list)
     with_vector: list[tuple[int, int, np.ndarray]] = []
-    for placement_id, theme_id, embedding, model, text, transcript in members:
-        texts[theme_id].append(" ".join(part for part in (text, transcript) if part))
+    for placement_id, theme_id, embedding, model, *_ in members:
         if embedding and model == MODEL_NAME:
             vector = from_bytes(embedding)
             vectors[theme_id].append(vector)
             with_vector.append((placement_id, theme_id, vector))
+    centroids = {t: np.mean(found, axis=0) for t, found in vectors.items() if found}
+    nearness = _nearness(with_vector, centroids)
+    if nearness:
+        session.execute(
+            sa.update(AnswerTheme),
+            [{"id": placement_id, "similarity": value} for placement_id, value in nearness.items()],
+        )
+    texts: dict[int, list[str]] = defaultdict(list)
+    weights: dict[int, list[float]] = defaultdict(list)
+    for placement_id, theme_id, _, _, text, transcript in members:
+        texts[theme_id].append(" ".join(part for part in (text, transcript) if part))
+        # An answer without an embedding (placed by hand) counts as one at the theme's edge.
+        weights[theme_id].append(max(nearness.get(placement_id, 0.0), 0.0) ** 2 or 0.01)
     sizes = Counter(theme_id for _, theme_id, *_ in members)
     themes.sort(key=lambda t: (-sizes[t.id], t.position, t.id))
-    words = telling_words([texts[t.id] for t in themes])
-    centroids: dict[int, np.ndarray] = {}
+    words = telling_words([texts[t.id] for t in themes], [weights[t.id] for t in themes])
     for position, (theme, telling) in enumerate(zip(themes, words, strict=True)):
         theme.position = position
         theme.keywords = telling
         if not theme.named_by_hand:
             theme.label = label_from(telling)
-        if vectors[theme.id]:
-            centroids[theme.id] = np.mean(vectors[theme.id], axis=0)
         theme.centroid = to_bytes(centroids[theme.id]) if theme.id in centroids else None
-    if with_vector:
-        order = sorted(centroids)
-        row_of = {theme_id: row for row, theme_id in enumerate(order)}
-        answers = np.stack([vector for _, _, vector in with_vector])
-        mean = answers.mean(axis=0)
-        towards = clustering.normalised(np.stack([centroids[t] for t in order]) - mean)
-        rows = np.array([row_of[theme_id] for _, theme_id, _ in with_vector])
-        nearness = (clustering.normalised(answers - mean) * towards[rows]).sum(axis=1)
-        session.execute(
-            sa.update(AnswerTheme),
-            [
-                {"id": placement_id, "similarity": float(value)}
-                for (placement_id, _, _), value in zip(with_vector, nearness, strict=True)
-            ],
-        )
     session.flush()
+
+
+def _nearness(
+    members: list[tuple[int, int, np.ndarray]], centroids: dict[int, np.ndarray]
+) -> dict[int, float]:
+    """How near each placed answer is to its theme's centroid (cosine, around the scope's
+    mean), by placement id."""
+    if not members:
+        return {}
+    order = sorted(centroids)
+    row_of = {theme_id: row for row, theme_id in enumerate(order)}
+    answers = np.stack([vector for _, _, vector in members])
+    mean = answers.mean(axis=0)
+    towards = clustering.normalised(np.stack([centroids[t] for t in order]) - mean)
+    rows = np.array([row_of[theme_id] for _, theme_id, _ in members])
+    values = (clustering.normalised(answers - mean) * towards[rows]).sum(axis=1)
+    return {
+        placement_id: float(value)
+        for (placement_id, _, _), value in zip(members, values, strict=True)
+    }
 
 
 def _placements(session: Session, scope: Scope) -> list[AnswerTheme]:

@@ -14,7 +14,7 @@ ought our ours ourselves out over own please really same say says she should sho
 still such than thank thanks that that's the their theirs them themselves then there there's
 these they they're this those through too under until very was wasn't way we're were weren't
 what when where which while who whom why will with won't would wouldn't yes you you're your
-yours yourself yourselves hello dear regards
+yours yourself yourselves hello dear regards live lived living hope know think come comes
 """
 
 SWEDISH = """
@@ -24,7 +24,8 @@ hans har hej helt hennes henne her hit hon honom hur här icke igen ingen inget 
 jag kan kunde man med mellan men mer mig min mina mitt mot mycket många måste ned nej nog nu när
 någon något några och också oss på samma sedan sig sin sina sitt själv skall ska skulle som så
 sådan sådant tack till tror under upp ut utan vad var vara varför varit varje vars vem vi vid
-vilka vilken vilket vill våra vårt vår är än ännu åt över hälsningar mvh
+vilka vilken vilket vill våra vårt vår är än ännu åt över hälsningar mvh gör göra hoppas bor
+bott finns får fått kommer vet säga
 """
 
 DUTCH = """
@@ -34,7 +35,8 @@ hem het hier hij hoe hun iemand iets ik in is ja jaar je jij jou jouw jullie kan
 me meer men met mij mijn moet moeten na naar nee niet niets nog nu of om omdat onder ons onze
 ook op over reeds te tegen toch toen tot u uit uw van veel voor want waren was wat we wel werd
 wezen wie wij wil worden wordt zal ze zei zelf zich zij zijn zo zonder zou dank bedankt hallo
-hoi groet groeten groetjes graag weer doet helemaal steeds echt gewoon even
+hoi groet groeten groetjes graag weer doet helemaal steeds echt gewoon even woon wonen
+hoop komt weet
 """
 
 STOP_WORDS: frozenset[str] = frozenset(

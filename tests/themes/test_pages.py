@@ -6,6 +6,7 @@ not found."""
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from panel.answers.models import Answer
 from panel.answers.service import Consent
 from panel.core.scoping import scoped_to
 from panel.questions.models import QuestionStatus
@@ -82,7 +84,7 @@ def test_themes_are_cards_with_size_words_examples_score_and_sentiment(
     counts = [int(n) for n in re.findall(r'<span class="small">(\d+) answers?', page.text)]
     assert sum(counts) == 60 and counts == sorted(counts, reverse=True)
     assert page.text.count('class="theme-bar"') == len(found)
-    assert 'style="width: 100.0%"' in page.text, "the largest theme's bar is full"
+    assert '<rect class="bar-fill" width="100.0"' in page.text, "the largest theme's bar is full"
     for theme in found:
         assert theme.keywords and theme.label == ", ".join(theme.keywords[:3])
         assert f'<li dir="auto">{theme.keywords[0]}</li>' in page.text
@@ -94,21 +96,33 @@ def test_themes_are_cards_with_size_words_examples_score_and_sentiment(
     assert "60 answers with words" in page.text and "60 read" in page.text
 
 
-def test_examples_keep_to_the_tenants_consent(
-    client: FlaskClient, question: Any, communicator: Any, record: Any
+def test_examples_are_the_nearest_answers_shown_as_their_consent_allows(
+    client: FlaskClient, db_session: Session, question: Any, communicator: Any, record: Any
 ) -> None:
     record(question, sample(2), consent=Consent(identity=False, quote=False))
-    record(question, sample(2, start=100), consent=Consent(identity=False, quote=True))
+    record(question, sample(2, start=100), consent=Consent(identity=True, quote=True))
     login(client, communicator)
     client.post(url(question, "find"))
 
     page = client.get(url(question)).text
 
-    assert "Name hidden" in page and "Zeynep" not in page
-    for chunk in re.findall(r'<ul class="theme-examples">(.*?)</ul>', page, re.S):
-        items = re.findall(r"<li>(.*?)</li>", chunk, re.S)
-        quotable = ["Do not quote" not in item for item in items]
-        assert quotable == sorted(quotable, reverse=True), "answers that may be quoted first"
+    assert "Name hidden" in page and "Do not quote" in page
+    texts = {a.id: a.text for a in db_session.scalars(sa.select(Answer))}
+    for theme in themes(db_session, "question", question.id):
+        card = page.split(f'id="theme-{theme.id}"', 1)[1]
+        chunk = card.split('<ul class="theme-examples">', 1)[1].split("</ul>", 1)[0]
+        shown = re.findall(
+            r'<blockquote class="answer-text" dir="auto">(.*?)</blockquote>', chunk, re.S
+        )
+        nearest = sorted(
+            (
+                p
+                for p in placements(db_session, "question", question.id).values()
+                if p.theme_id == theme.id
+            ),
+            key=lambda p: (-p.similarity, p.answer_id),
+        )[:3]
+        assert [html.unescape(text) for text in shown] == [texts[p.answer_id] for p in nearest]
 
 
 def test_staff_read_the_themes_but_only_communicators_and_admins_change_them(
@@ -442,7 +456,7 @@ def test_languages_without_a_sentiment_model_are_named(
 
     page = client.get(url(question)).text
 
-    assert "No sentiment is shown for answers in العربية (1), Soomaali (1)" in page
+    assert "answers in <bdi>العربية</bdi> (1), <bdi>Soomaali</bdi> (1): there is no sentiment" in page
 
 
 def test_a_touchpoints_answers_have_themes_of_their_own(
