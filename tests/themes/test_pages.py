@@ -456,7 +456,8 @@ def test_languages_without_a_sentiment_model_are_named(
 
     page = client.get(url(question)).text
 
-    assert "answers in <bdi>العربية</bdi> (1), <bdi>Soomaali</bdi> (1): there is no sentiment" in page
+    named = "answers in <bdi>العربية</bdi> (1), <bdi>Soomaali</bdi> (1): there is no sentiment"
+    assert named in page
 
 
 def test_a_touchpoints_answers_have_themes_of_their_own(
