@@ -85,9 +85,6 @@ KNOWN_VALUES: dict[str, Callable[[str], Any]] = {
     "token": lambda _: secrets.token_urlsafe(24),
 }
 
-# Variables too generic to name a row's column unless a segment of the path names the table.
-GENERIC_NAMES = frozenset({"name"})
-
 # Per table: column values that replace the generic ones (for rules a later table brings).
 ROW_OVERRIDES: dict[str, Callable[[OrgRows], dict[str, Any]]] = {}
 
@@ -173,8 +170,6 @@ def column_value(table: sa.Table, column: sa.Column[Any], org: OrgRows) -> Any:
 
 def _scalar_for_type(table: sa.Table, column: sa.Column[Any]) -> Any:
     kind = column.type
-    if isinstance(kind, sa.types.TypeDecorator):  # UTCDateTime: what it stores is a datetime
-        kind = kind.impl_instance
     python_type: Any
     try:
         python_type = kind.python_type
@@ -214,11 +209,7 @@ def build_rows(session: Session, organisation_id: int, marker: str) -> OrgRows:
     for table in org_scoped_tables():
         values = {}
         for column in table.c:
-            if (
-                column.primary_key
-                and column.autoincrement in (True, "auto")
-                and not column.foreign_keys  # a row's key that is its parent's (answer_analysis)
-            ):
+            if column.primary_key and column.autoincrement in (True, "auto"):
                 continue
             value = column_value(table, column, org)
             if value is not ...:
@@ -389,8 +380,6 @@ def _table_with_column(column: str, rule: str) -> str | None:
     for table in candidates:
         if table.name in named:
             return table.name
-    if column in GENERIC_NAMES:
-        return None  # a code's name is unique in its organisation, yet <name> is a file's
     for table in candidates:
         if _identifies_rows(table, column):
             return table.name
