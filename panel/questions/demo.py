@@ -237,7 +237,24 @@ def store_and_process(
     media.size_bytes = clip.stat().st_size
     session.commit()
     settings = current_app.config["STOOP"]
-    return processing.process(session, media.id, storage=storage, settings=settings)
+    ready = processing.process(session, media.id, storage=storage, settings=settings)
+    if ready is not None and ready.status == MediaStatus.READY:
+        _transcribe_later(session, settings, ready)
+    return ready
+
+
+def _transcribe_later(session: Session, settings: Any, media: MediaFile) -> None:
+    """Queue the clip's transcript as the pipeline's task would: the demo starts serving while
+    the speech worker (a thread of the demo's own process) writes them."""
+    from media import transcribe
+    from media.models import TranscriptState
+    from media.tasks import transcribe_media
+    from panel.core.celery import enqueue_after_commit
+
+    if transcribe.wants_transcript(settings, media):
+        media.transcript_state = TranscriptState.QUEUED
+        enqueue_after_commit(session, transcribe_media, media.id)
+        session.commit()
 
 
 def _refused_upload(session: Session, organisation: Organisation) -> MediaFile | None:
