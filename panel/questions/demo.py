@@ -244,16 +244,14 @@ def store_and_process(
 
 
 def _transcribe_later(session: Session, settings: Any, media: MediaFile) -> None:
-    """Queue the clip's transcript as the pipeline's task would: the demo starts serving while
-    the speech worker (a thread of the demo's own process) writes them."""
+    """Mark the clip as waiting for its transcript: ``stoop demo`` hands the waiting clips to
+    the speech worker (a thread of its own process) once the seed is done, so the demo starts
+    serving while the transcripts are written."""
     from media import transcribe
     from media.models import TranscriptState
-    from media.tasks import transcribe_media
-    from panel.core.celery import enqueue_after_commit
 
     if transcribe.wants_transcript(settings, media):
         media.transcript_state = TranscriptState.QUEUED
-        enqueue_after_commit(session, transcribe_media, media.id)
         session.commit()
 
 
