@@ -59,6 +59,11 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     click.echo(f"\nOpen http://{host}:{port}/login\n")
     sys.stdout.flush()
     if not no_serve:
+        with app.app_context():
+            from media.tasks import queue_waiting_transcripts
+
+            # The seeded clips' transcripts are written while the demo serves.
+            queue_waiting_transcripts()
         _serve(app, host, port)
 
 
