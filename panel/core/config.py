@@ -64,6 +64,10 @@ class Settings:
     transcriber_model_dir: str = ""  # empty: the bundled Whisper base
     models_dir: str = ""  # where bundled models are joined and checked; empty: <instance>/models
     speech_threads: int = 2  # CPU threads one transcription or translation uses
+    # Machine translation, offline: a folder holding one OPUS-MT model per direction converted
+    # for CTranslate2 (``sv-en``, ``en-sv``…), each with its SHA256SUMS; empty: no translation
+    # models (pages say so). No model ships with Stoop: none is published on a package registry.
+    translation_models_dir: str = ""
     login_rate_limit: str = "10 per minute;50 per hour"  # failed attempts per address
     # Failed logins to one account from browsers that never logged in to it, all together.
     login_account_rate_limit: str = "10 per 15 minutes;30 per day"
