@@ -94,6 +94,8 @@ def translate_now(
     targets = languages if languages is not None else service.staff_languages(session)
     made = 0
     for text, source in texts_of(session, answer):
+        if len(text) > service.MAX_TEXT:
+            continue  # longer than anything a tenant can send; never translated
         for target in targets:
             if target == source or service.cached(session, text, source, target) is not None:
                 continue

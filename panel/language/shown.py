@@ -68,7 +68,7 @@ def shown(
         return Shown(State.MISSING, source, reader)
     if pair.state == PairState.REFUSED:
         return Shown(State.REFUSED, source, reader, reason=pair.reason)
-    if not on_the_spot or len(words) > ON_THE_SPOT or len(words) > service.MAX_TEXT:
+    if not on_the_spot or len(words) > ON_THE_SPOT:
         return Shown(State.PENDING, source, reader)
     try:
         made = service.translate(session, words, source, reader, settings=settings)

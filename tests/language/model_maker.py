@@ -48,11 +48,16 @@ class Shape:
     heads: int = 2
     feed_forward: int = 64
     vocabulary: int = 0  # pad the vocabulary to this many pieces (0: what sentencepiece made)
+    pieces: int = 200  # sentencepiece's vocabulary (at most; a few sentences make fewer)
     scale: float = 1.0  # of the random weights (1.0 gives varied output in a tiny model)
 
 
 TINY = Shape()
-OPUS_MT_BASE = Shape(layers=6, width=512, heads=8, feed_forward=2048, vocabulary=58_000, scale=0.05)
+# OPUS-MT base; its sentencepiece model cuts a short Swedish answer into about as many pieces
+# as OPUS-MT's own (words, not letters), given enough sentences to learn from.
+OPUS_MT_BASE = Shape(
+    layers=6, width=512, heads=8, feed_forward=2048, vocabulary=58_000, pieces=8_000, scale=0.05
+)
 
 
 def make_model(
@@ -68,7 +73,7 @@ def make_model(
     languages and want the one to write as the first token."""
     marian = folder.parent / f".{folder.name}-marian"
     marian.mkdir(parents=True, exist_ok=True)
-    pieces_model = _train_pieces(sentences, language_tokens)
+    pieces_model = _train_pieces(sentences, language_tokens, shape.pieces)
     vocabulary = _vocabulary(pieces_model, shape.vocabulary)
     with (marian / "vocab.yml").open("w", encoding="utf-8") as out:
         for index, token in enumerate(vocabulary):
@@ -97,15 +102,15 @@ def write_sums(folder: Path) -> None:
     (folder / "SHA256SUMS").write_text("".join(lines))
 
 
-def _train_pieces(sentences: Sequence[str], symbols: Sequence[str]) -> bytes:
+def _train_pieces(sentences: Sequence[str], symbols: Sequence[str], size: int) -> bytes:
     model = io.BytesIO()
     spm.SentencePieceTrainer.train(
         sentence_iterator=iter(sentences),
         model_writer=model,
         user_defined_symbols=list(symbols),
-        vocab_size=200,
+        vocab_size=size,
         hard_vocab_limit=False,  # a few sentences make fewer pieces: take what there is
-        model_type="unigram",
+        model_type="bpe",  # word-sized pieces from few sentences, as OPUS-MT's from many
         character_coverage=1.0,
         minloglevel=2,
     )
