@@ -203,15 +203,15 @@ def reply(thread_id: int) -> Any:
         return _render(item, reply_form=form, status=422 if form.errors else 200)
     if action == "edit":  # back from the translation to the staff member's own words
         return _render(item, reply_form=form)
-    if action != "send_translated" and form.translate.data:
-        return _preview(session, item, form)
+    if action != "send_translated" and form.translate.data and (form.body.data or "").strip():
+        return _preview(session, item, form)  # a video without words has nothing to translate
     try:
         media_id = _stored_video(session, form.media_id.data)
         if action == "send_translated":
+            original, translation = form.body.data, form.translation.data
             comment = translated.send_translated(
-                session, item, current_user, form.body.data, form.translation.data,
-                media_id=media_id,
-            )  # fmt: skip
+                session, item, current_user, original, translation, media_id=media_id
+            )
         else:
             comment = service.reply(session, item, current_user, form.body.data, media_id=media_id)
     except StoopError as exc:
