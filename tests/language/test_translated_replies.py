@@ -88,6 +88,8 @@ def test_a_translated_reply_by_e_mail_is_checked_then_sent_with_the_original_kep
     shown = text_of(signed_in.get(sent.headers["Location"]))
     assert f"Written in English {WRITTEN}" in shown
     assert f"Sent in Swedish · machine translation {swedish}" in shown
+    theirs = text_of(signed_in.get(f"/me/{thread.answer.me_token}"))
+    assert f"{swedish} Det här svaret är maskinöversatt." in theirs and WRITTEN not in theirs
 
 
 def test_a_corrected_translation_by_sms_is_what_the_tenant_gets(
