@@ -78,6 +78,7 @@ class Listing:
     shown: list[Shown]
     codes: dict[int, list[Code]]
     placements: dict[int, AnswerTheme]
+    feelings: dict[int, str]  # each answer's sentiment, where a model read its language
     page: int
     more: bool
     theme: Theme | None = None
@@ -200,10 +201,18 @@ def _listing(
             )
         )
     }
+    feelings = dict(
+        session.execute(
+            sa.select(AnswerAnalysis.answer_id, AnswerAnalysis.sentiment).where(
+                AnswerAnalysis.answer_id.in_(ids), AnswerAnalysis.sentiment.is_not(None)
+            )
+        ).all()
+    )
     return Listing(
         shown=[visible(answer, user, answer.question.owner_id) for answer in answers],
         codes=codes.codes_of(session, ids),
         placements=placements,
+        feelings=feelings,
         page=page,
         more=more,
         **what,

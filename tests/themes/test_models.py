@@ -17,21 +17,21 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from panel.core.celery import SPEECH_QUEUE
+from panel.app import create_app
+from panel.core.celery import SPEECH_QUEUE, dispatch
 from panel.core.config import Settings
 from panel.core.model_files import ModelRefused, materialise, sha256_of
 from panel.core.scoping import scoped_to
 from panel.themes import analysis, sentiment
 from panel.themes.embeddings import (
     E5_SMALL,
-    MODEL_NAME,
     E5Embedder,
     EmbedderUnavailable,
     clear_loaded,
     get_embedder,
 )
 from panel.themes.tasks import analyse_answer
-from tests.conftest import TEST_MODELS_DIR
+from tests.conftest import TEST_MODELS_DIR, make_test_settings
 from tests.factories import login
 from tests.themes.conftest import CORPUS, analysis_of, reading_settings
 from tests.threads.conftest import thread_of
@@ -174,6 +174,18 @@ def test_no_sentiment_where_no_model_reads_the_language(text: str, language: str
     assert not sentiment.has_model(language)
 
 
-def test_reading_runs_on_the_speech_queue() -> None:
+def test_reading_waits_on_the_speech_queue_of_a_real_broker(
+    database_url: str, tmp_path: Path, own_redis: Any
+) -> None:
+    import redis
+
+    app = create_app(make_test_settings(tmp_path, database_url, broker_url=own_redis.url(1)))
+    with app.app_context():
+        tasks = app.extensions["celery"].tasks
+        dispatch(tasks["panel.themes.tasks.analyse_answer"], 4711)
+        dispatch(tasks["panel.themes.tasks.analyse_missed"])
+
+    broker = redis.Redis.from_url(own_redis.url(1))
+    assert broker.llen(SPEECH_QUEUE) == 1, "reading an answer waits on the speech queue"
+    assert broker.llen("celery") == 1, "the sweep that queues them stays on the default queue"
     assert analyse_answer.queue == SPEECH_QUEUE
-    assert MODEL_NAME.startswith("multilingual-e5-small-q4")

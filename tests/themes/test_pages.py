@@ -288,6 +288,8 @@ def test_an_answer_is_moved_by_hand_and_shows_it(
     listing = client.get(response.headers["Location"]).text
     assert f'id="answer-{answer.id}"' in listing
     assert "Placed by hand: it stays in this theme when themes are found again." in listing
+    feeling = r'<span class="badge feeling-badge-\w+">(positive|neutral|negative)</span>'
+    assert re.search(feeling, listing), "each answer's sentiment"
 
 
 def test_only_this_questions_answers_are_moved(

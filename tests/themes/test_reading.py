@@ -20,7 +20,7 @@ from panel.answers.service import Given, record_answer
 from panel.core.scoping import scoped_to
 from panel.themes import analysis, service
 from panel.themes.embeddings import MODEL_NAME, from_bytes
-from panel.themes.scopes import of_question, of_touchpoint
+from panel.themes.scopes import of_question, of_report, of_touchpoint
 from panel.themes.tasks import analyse_missed
 from tests.questions.conftest import make_media
 from tests.themes.conftest import (
@@ -225,3 +225,16 @@ def test_the_sweep_queues_answers_whose_reading_was_lost(
 
     assert queued >= 1  # other tests' committed answers may be waiting too
     assert analysis_of(db_session, lost.id).embedding_model == MODEL_NAME
+
+
+def test_a_report_finds_themes_in_the_answers_it_is_given(
+    db_session: Session, organisation: Any, question: Any, record: Any
+) -> None:
+    answers = record(question, sample(5))
+    chosen = [answer.id for answer in answers[:20]]
+
+    found = found_themes(db_session, organisation, of_report(4711, chosen))
+
+    assert found.answers == 20 and found.themes >= 2
+    assert set(placements(db_session, "report", 4711)) == set(chosen)
+    assert not placements(db_session, "question", question.id), "the question's are apart"
