@@ -9,14 +9,16 @@ STAMP := $(VENV)/.installed-stamp
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 # libzbar0: pyzbar reads QR codes back in tests; pango, harfbuzz-subset and DejaVu: WeasyPrint's
 # flyer PDFs (poppler-utils renders them back in tests).
-DEB_PACKAGES := chromium ffmpeg libzbar0 espeak-ng poppler-utils spamassassin libpango-1.0-0 \
-	libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+# What Stoop itself runs with (media, the demo's spoken clips, flyers), and what only the tests use.
+RUNTIME_PACKAGES := ffmpeg espeak-ng libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+	fonts-dejavu-core
+DEB_PACKAGES := $(RUNTIME_PACKAGES) chromium libzbar0 poppler-utils spamassassin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-sqlite test-postgres models bench lint format sysdeps services install translations clean
+.PHONY: demo test test-sqlite test-postgres models bench runtime-deps deb-packages lint format sysdeps services install translations clean
 
-demo: install translations
+demo: runtime-deps install translations
 	$(BIN)/stoop demo
 
 test: sysdeps services install translations lint models
@@ -61,7 +63,14 @@ format: install
 
 # Debian packages the tests need (browser, media tools, QR decoding, PDF rendering).
 sysdeps:
-	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@$(MAKE) --no-print-directory deb-packages PACKAGES="$(DEB_PACKAGES)"
+
+# Only what the demo runs with.
+runtime-deps:
+	@$(MAKE) --no-print-directory deb-packages PACKAGES="$(RUNTIME_PACKAGES)"
+
+deb-packages:
+	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "== installing Debian packages:$$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \

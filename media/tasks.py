@@ -135,18 +135,21 @@ def transcribe_missed() -> int:
     """Queue again the transcripts whose task was lost (a restart of the embedded default, a
     broker that was down at the commit): clips waiting for one for over ``TRANSCRIPT_GRACE``.
     Returns how many."""
+    return queue_waiting_transcripts(utcnow() - TRANSCRIPT_GRACE)
+
+
+def queue_waiting_transcripts(processed_before: dt.datetime | None = None) -> int:
+    """Hand the clips marked as waiting for a transcript (processed before the given time, or
+    all) to the speech queue; at most 100 at a time. Returns how many."""
     session = get_session()
-    cutoff = utcnow() - TRANSCRIPT_GRACE
+    query = sa.select(MediaFile.id).where(
+        MediaFile.status == MediaStatus.READY,
+        MediaFile.transcript_state == TranscriptState.QUEUED,
+    )
+    if processed_before is not None:
+        query = query.where(MediaFile.processed_at < processed_before)
     with all_organisations(session):
-        waiting = session.scalars(
-            sa.select(MediaFile.id)
-            .where(
-                MediaFile.status == MediaStatus.READY,
-                MediaFile.transcript_state == TranscriptState.QUEUED,
-                MediaFile.processed_at < cutoff,
-            )
-            .limit(100)
-        ).all()
-        for media_id in waiting:
-            dispatch(transcribe_media, media_id)
+        waiting = session.scalars(query.order_by(MediaFile.id).limit(100)).all()
+    for media_id in waiting:
+        dispatch(transcribe_media, media_id)
     return len(waiting)

@@ -26,7 +26,7 @@ def _app(*, serving: bool = True, **overrides: Any) -> Flask:
 
 
 # The speech and language models that install with Stoop ("module:Manifest").
-BUNDLED_MODELS = ("media.transcribe:WHISPER_BASE",)
+BUNDLED_MODELS = ("media.transcribe:WHISPER_BASE", "panel.themes.embeddings:E5_SMALL")
 
 
 def _settings_url(app: Flask) -> str:
@@ -59,6 +59,11 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     click.echo(f"\nOpen http://{host}:{port}/login\n")
     sys.stdout.flush()
     if not no_serve:
+        with app.app_context():
+            from media.tasks import queue_waiting_transcripts
+
+            # The seeded clips' transcripts are written while the demo serves.
+            queue_waiting_transcripts()
         _serve(app, host, port)
 
 

@@ -133,6 +133,10 @@ def make_test_settings(tmp_path: Path, database_url: str, **overrides: Any) -> S
         # No speech model unless a test asks for it (tests/media/test_speech.py): loading one
         # takes a second and 300 MB.
         "transcriber": "none",
+        # No embeddings nor sentiment either, unless a test asks (tests/themes/): every answer
+        # would be read by them, inline, in every test that makes one.
+        "embedder": "none",
+        "sentiment": False,
         # Bundled models are joined once for every run on this machine (checked at each load).
         "models_dir": str(TEST_MODELS_DIR),
     }

@@ -237,6 +237,8 @@ def test_readme_scripting_commands_work_next_to_the_demo(tmp_path: Path) -> None
     written, with no STOOP_ENV, while a production start in the same folder stays guarded."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STOOP_")}
     env["STOOP_LOG_JSON"] = "0"
+    # The demo's clips would be transcribed before the command exits: not what this is about.
+    env["STOOP_TRANSCRIBER"] = "none"
 
     def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

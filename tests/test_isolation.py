@@ -762,7 +762,7 @@ def test_the_walk_catches_a_leaky_route(make_app: Callable[..., Flask]) -> None:
         ("/api/v1/action-items/<int:id>", "id", None),  # no such table (yet): a problem
         ("/app/touchpoints/<slug>", "slug", ("touchpoint", "slug")),
         ("/api/v1/media/<public_id>", "public_id", ("media_file", "public_id")),
-        ("/app/dev/outbox/mail/<name>", "name", None),  # a file name, not a row
+        ("/app/dev/outbox/mail/<filename>", "filename", None),  # a file name, not a row
         ("/app/things/<int:widget_id>", "widget_id", None),
     ],
 )

@@ -6,7 +6,7 @@ from panel.core.rooms import ApiBlueprint, NavItem, Periodic, Room
 room = Room(
     "touchpoints",
     models=("touchpoints.models",),
-    blueprints=("touchpoints.public:bp", "touchpoints.views:bp"),
+    blueprints=("touchpoints.public:bp", "touchpoints.views:bp", "touchpoints.themes:bp"),
     api=(
         ApiBlueprint("touchpoints.api:blp", "touchpoints"),
         ApiBlueprint("touchpoints.trigger:blp", "touchpoints"),
@@ -14,7 +14,9 @@ room = Room(
     tasks=("touchpoints.tasks",),
     # Visits counted in Redis reach the funnel's table (a no-op without Redis).
     periodic=(Periodic("flush-funnel-counts", "touchpoints.tasks.flush_funnel", 30.0),),
-    nav=(NavItem("touchpoints.index", _l("Touchpoints"), order=25),),
+    nav=(
+        NavItem("touchpoints.index", _l("Touchpoints"), order=25, sections=("touchpoint_themes",)),
+    ),
     # The answers room asks which question a placement shows (an SMS reply, a voice number).
     setup=("touchpoints.phone:init_app",),
     demo=("touchpoints.demo:seed_demo_touchpoints",),

@@ -144,7 +144,19 @@ class AnswerDetailQuerySchema(Schema):
 
 class AnswerDetailSchema(AnswerSchema):
     transcript = fields.Function(
-        lambda a: a.media.transcript if a.media is not None else None, allow_none=True
+        lambda a: a.media.transcript if a.media is not None else None,
+        allow_none=True,
+        metadata={"type": "string", "description": "What is said in the clip (the record)"},
+    )
+    transcript_state = fields.Function(
+        lambda a: a.media.transcript_state if a.media is not None else None,
+        allow_none=True,
+        metadata={
+            "type": "string",
+            "enum": ["queued", "draft", "corrected", "empty", "failed"],
+            "description": "draft: made offline by the speech model, not yet checked by a "
+            "person; corrected: a person's words",
+        },
     )
     translations = fields.Function(
         lambda a: answer_translations(db.session(), a),

@@ -29,6 +29,7 @@ from panel.places.models import Place
 from panel.questions.models import AnswerMode, Question
 from panel.questions.service import accepts_answers
 from panel.sends.models import Invitation
+from panel.themes.analysis import analyse_later
 from panel.threads.service import open_thread
 from panel.webhooks.events import ANSWER_CREATED, answer_created
 from panel.webhooks.service import emit
@@ -293,6 +294,7 @@ def record_answer(
     if invitation is not None and invitation.answered_at is None:
         invitation.answered_at = now
     open_thread(session, answer, question.owner_id)
+    analyse_later(session, answer)  # its words, read on the speech queue for the themes
     translate_later(session, answer)  # into the staff's languages, on the speech queue
     emit(session, question.organisation_id, ANSWER_CREATED, answer_created(answer), now=now)
     return Recorded(answer, True)

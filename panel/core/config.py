@@ -63,7 +63,12 @@ class Settings:
     transcriber: str = "faster_whisper"  # faster_whisper | none
     transcriber_model_dir: str = ""  # empty: the bundled Whisper base
     models_dir: str = ""  # where bundled models are joined and checked; empty: <instance>/models
-    speech_threads: int = 2  # CPU threads one transcription or translation uses
+    speech_threads: int = 2  # CPU threads one transcription, translation or embedding uses
+    # Themes in open answers: sentence embeddings of every answer with words (the multilingual
+    # e5 model that installs with Stoop, checked against its pinned hash), or none; and
+    # sentiment per answer from word lists, for the languages that have one.
+    embedder: str = "e5_small"  # e5_small | none
+    sentiment: bool = True
     # Machine translation, offline: a folder holding one OPUS-MT model per direction converted
     # for CTranslate2 (``sv-en``, ``en-sv``…), each with its SHA256SUMS; empty: no translation
     # models (pages say so). No model ships with Stoop: none is published on a package registry.
@@ -191,6 +196,8 @@ class Settings:
             raise ConfigError("STOOP_MEDIA_BACKEND=s3 needs STOOP_S3_BUCKET")
         if self.transcriber not in {"none", "faster_whisper"}:
             raise ConfigError("STOOP_TRANSCRIBER must be 'faster_whisper' or 'none'")
+        if self.embedder not in {"none", "e5_small"}:
+            raise ConfigError("STOOP_EMBEDDER must be 'e5_small' or 'none'")
         if not 1 <= self.speech_threads <= 64:
             raise ConfigError("STOOP_SPEECH_THREADS must be 1 to 64")
         if self.inbound_email_secret and len(self.inbound_email_secret) < 16:

@@ -103,16 +103,16 @@ def outbox() -> Any:
     )
 
 
-@bp.get("/app/dev/outbox/mail/<name>")
+@bp.get("/app/dev/outbox/mail/<filename>")
 @login_required
-def outbox_mail(name: str) -> Any:
+def outbox_mail(filename: str) -> Any:
     """One e-mail: its headers, its links, its text part, and its HTML part in a frame."""
-    return render_template("dev/mail.html", mail=_own_mail(name))
+    return render_template("dev/mail.html", mail=_own_mail(filename))
 
 
-@bp.get("/app/dev/outbox/mail/<name>/html")
+@bp.get("/app/dev/outbox/mail/<filename>/html")
 @login_required
-def outbox_mail_html(name: str) -> Any:
+def outbox_mail_html(filename: str) -> Any:
     """The HTML part alone, for the sandboxed frame of the mail page.
 
     Served with its own policy rather than inlined with ``srcdoc``: a ``srcdoc`` frame inherits
@@ -120,7 +120,7 @@ def outbox_mail_html(name: str) -> Any:
     allows those styles and nothing else: no scripts, no forms, an opaque origin (``sandbox``)
     even when the URL is opened on its own.
     """
-    mail = _own_mail(name)
+    mail = _own_mail(filename)
     if mail.html is None:
         abort(404)
     response = make_response(_links_open_outside(mail.html))

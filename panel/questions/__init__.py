@@ -10,5 +10,5 @@ room = Room(
     api=(ApiBlueprint("panel.questions.api:blp", "questions"),),
     tasks=("panel.questions.tasks",),
     periodic=(Periodic("close-due-questions", "panel.questions.tasks.close_due", 60.0),),
-    nav=(NavItem("questions.index", _l("Questions"), order=20),),
+    nav=(NavItem("questions.index", _l("Questions"), order=20, sections=("themes",)),),
 )

@@ -237,7 +237,22 @@ def store_and_process(
     media.size_bytes = clip.stat().st_size
     session.commit()
     settings = current_app.config["STOOP"]
-    return processing.process(session, media.id, storage=storage, settings=settings)
+    ready = processing.process(session, media.id, storage=storage, settings=settings)
+    if ready is not None and ready.status == MediaStatus.READY:
+        _transcribe_later(session, settings, ready)
+    return ready
+
+
+def _transcribe_later(session: Session, settings: Any, media: MediaFile) -> None:
+    """Mark the clip as waiting for its transcript: ``stoop demo`` hands the waiting clips to
+    the speech worker (a thread of its own process) once the seed is done, so the demo starts
+    serving while the transcripts are written."""
+    from media import transcribe
+    from media.models import TranscriptState
+
+    if transcribe.wants_transcript(settings, media):
+        media.transcript_state = TranscriptState.QUEUED
+        session.commit()
 
 
 def _refused_upload(session: Session, organisation: Organisation) -> MediaFile | None:

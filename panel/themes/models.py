@@ -20,7 +20,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from panel.core.db import Base, TimestampMixin, UTCDateTime, intpk, timestamp
+from panel.core.db import Base, TimestampMixin, UTCDateTime, intpk, timestamp, utcnow
 from panel.core.scoping import OrgScoped
 
 
@@ -28,14 +28,14 @@ class AnswerAnalysis(OrgScoped, Base):
     __tablename__ = "answer_analysis"
 
     answer_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("answer.id", ondelete="CASCADE"), primary_key=True
+        sa.ForeignKey("answer.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
     )
     text_hash: Mapped[str] = mapped_column(sa.String(64))
     embedding_model: Mapped[str | None] = mapped_column(sa.String(80))
     embedding: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     sentiment: Mapped[str | None] = mapped_column(sa.String(8))  # positive | neutral | negative
     sentiment_model: Mapped[str | None] = mapped_column(sa.String(80))
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class Theme(OrgScoped, TimestampMixin, Base):

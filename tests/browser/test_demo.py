@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.test_login import log_in
-from tests.conftest import free_port
+from tests.conftest import TEST_MODELS_DIR, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -65,7 +65,11 @@ def demo_server(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
     """`stoop demo` in its own process group on a free port; yields (url, email, password)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("STOOP_")}
-    env.update(STOOP_INSTANCE_DIR=str(tmp_path / "instance"), PYTHONUNBUFFERED="1")
+    env.update(
+        STOOP_INSTANCE_DIR=str(tmp_path / "instance"),
+        STOOP_MODELS_DIR=str(TEST_MODELS_DIR),  # the speech model, joined once for the run
+        PYTHONUNBUFFERED="1",
+    )
     process = subprocess.Popen(
         [str(STOOP), "demo", "--port", str(port)],
         env=env,
