@@ -11,7 +11,7 @@ from media.service import media_urls
 from panel.answers.models import Answer, AnswerChannel
 from panel.core.api.schemas import Id
 from panel.core.extensions import db
-from panel.core.i18n import TENANT_LANGUAGES
+from panel.core.i18n import LANGUAGES
 from panel.core.pagination import PageQuerySchema, page_schema
 from panel.language.service import answer_translations
 
@@ -134,10 +134,11 @@ class AnswerSchema(Schema):
 
 class AnswerDetailQuerySchema(Schema):
     language = fields.String(
-        validate=validate.OneOf(TENANT_LANGUAGES),
+        validate=validate.OneOf(LANGUAGES),
         metadata={
-            "description": "Translate the answer's words and transcript into this language "
-            "(made now when short and a model is installed, else queued)"
+            "description": "Translate the answer's words and transcript into this staff "
+            "language (made now when short and a model is installed; a longer text is queued "
+            "and made for the languages the organisation's staff read)"
         },
     )
 

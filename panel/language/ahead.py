@@ -46,12 +46,11 @@ def translate_later(session: Session, answer: Answer) -> bool:
     settings: Settings = current_app.config["STOOP"]
     if not settings.translation_models_dir:
         return False  # the common case costs nothing: no query, no task
-    languages = wanted(session, answer.language, settings)
-    if not languages:
+    if not wanted(session, answer.language, settings):
         return False
     from panel.language.tasks import translate_answer
 
-    enqueue_after_commit(session, translate_answer, answer.id, languages)
+    enqueue_after_commit(session, translate_answer, answer.id)
     return True
 
 
@@ -83,15 +82,13 @@ def texts_of(session: Session, answer: Answer) -> list[tuple[str, str]]:
     return texts
 
 
-def translate_now(
-    session: Session, answer_id: int, languages: list[str] | None, settings: Settings
-) -> int:
+def translate_now(session: Session, answer_id: int, settings: Settings) -> int:
     """Make the missing translations of an answer's words; how many were made (the ones in
     the cache already cost nothing, so running twice is harmless). The caller commits."""
     answer = session.get(Answer, answer_id)
     if answer is None:
         return 0
-    targets = languages if languages is not None else service.staff_languages(session)
+    targets = service.staff_languages(session)
     made = 0
     for text, source in texts_of(session, answer):
         if len(text) > service.MAX_TEXT:

@@ -139,5 +139,5 @@ def for_answer(
     if found.pending:
         from panel.language.tasks import translate_answer
 
-        enqueue_after_commit(session, translate_answer, answer.id, [reader])
+        enqueue_after_commit(session, translate_answer, answer.id)  # the reader is staff
     return found

@@ -25,14 +25,14 @@ from panel.language import ahead
     max_retries=2,
     queue=SPEECH_QUEUE,
 )
-def translate_answer(self: Any, answer_id: int, languages: list[str] | None = None) -> int:
-    """Translate an answer's words, transcript and follow-ups into ``languages`` (the
-    organisation's staff languages when None); returns how many translations were made."""
+def translate_answer(self: Any, answer_id: int) -> int:
+    """Translate an answer's words, transcript and follow-ups into the languages the
+    organisation's staff read; returns how many translations were made."""
     session = get_session()
     organisation_id = organisation_of(session, Answer, answer_id)
     if organisation_id is None:
         return 0  # erased since
     with scoped_to(session, organisation_id):
-        made = ahead.translate_now(session, answer_id, languages, current_app.config["STOOP"])
+        made = ahead.translate_now(session, answer_id, current_app.config["STOOP"])
         session.commit()
         return made
