@@ -62,9 +62,44 @@ def demo(host: str, port: int, no_serve: bool) -> None:
         with app.app_context():
             from media.tasks import queue_waiting_transcripts
 
-            # The seeded clips' transcripts are written while the demo serves.
+            # The seeded clips' transcripts are written while the demo serves, and the seeded
+            # answers are read for their themes.
             queue_waiting_transcripts()
+            _read_seeded_answers()
         _serve(app, host, port)
+
+
+def _read_seeded_answers() -> None:
+    """Hand every seeded answer with words to the speech worker for its themes (the demo seed
+    stores answers without the task the answer form queues)."""
+    import sqlalchemy as sa
+
+    from panel.answers.models import Answer
+    from panel.core.celery import dispatch
+    from panel.core.db import get_session
+    from panel.core.scoping import all_organisations
+    from panel.themes import analysis
+    from panel.themes.models import AnswerAnalysis
+    from panel.themes.tasks import analyse_answer
+
+    if not analysis.is_on(current_settings()):
+        return
+    session = get_session()
+    with all_organisations(session):
+        unread = session.scalars(
+            sa.select(Answer.id)
+            .outerjoin(AnswerAnalysis, AnswerAnalysis.answer_id == Answer.id)
+            .where(AnswerAnalysis.answer_id.is_(None))
+            .order_by(Answer.id)
+        ).all()
+    for answer_id in unread:
+        dispatch(analyse_answer, answer_id)
+
+
+def current_settings() -> Any:
+    from flask import current_app
+
+    return current_app.config["STOOP"]
 
 
 @main.command()

@@ -220,20 +220,30 @@ def _listing(
 
 
 def _examples(session: Session, theme: Theme) -> list[Answer]:
-    """The answers nearest the theme's centre: what it is about, at its most typical. Whether
-    each may be quoted is shown beside it."""
-    return list(
-        session.scalars(
-            sa.select(Answer)
-            .join(AnswerTheme, AnswerTheme.answer_id == Answer.id)
-            .where(AnswerTheme.theme_id == theme.id)
-            .order_by(AnswerTheme.similarity.desc().nulls_last(), Answer.id)
-            .options(
-                selectinload(Answer.media), selectinload(Answer.contact), selectinload(Answer.place)
-            )
-            .limit(EXAMPLES)
+    """The answers nearest the theme's centre: what it is about, at its most typical, each
+    saying something the others do not (tenants often send the same words). Whether each may be
+    quoted is shown beside it."""
+    nearest = session.scalars(
+        sa.select(Answer)
+        .join(AnswerTheme, AnswerTheme.answer_id == Answer.id)
+        .where(AnswerTheme.theme_id == theme.id)
+        .order_by(AnswerTheme.similarity.desc().nulls_last(), Answer.id)
+        .options(
+            selectinload(Answer.media), selectinload(Answer.contact), selectinload(Answer.place)
         )
+        .limit(EXAMPLES * 10)
     )
+    chosen: list[Answer] = []
+    seen: set[str] = set()
+    for answer in nearest:
+        words = " ".join((answer.text or "").lower().split())
+        if words and words in seen:
+            continue
+        seen.add(words)
+        chosen.append(answer)
+        if len(chosen) == EXAMPLES:
+            break
+    return chosen
 
 
 def _with_words(query: sa.Select[Any], scope: Scope) -> sa.Select[Any]:
