@@ -120,7 +120,8 @@ def models(models_dir: str | None) -> None:
     from panel.core.model_files import models_dir as default_models_dir
     from panel.core.rooms import resolve
 
-    folder = Path(models_dir) if models_dir else default_models_dir(Settings.from_env())
+    settings = Settings.from_env()
+    folder = Path(models_dir) if models_dir else default_models_dir(settings)
     for target in BUNDLED_MODELS:
         manifest = resolve(target)
         try:
@@ -132,6 +133,29 @@ def models(models_dir: str | None) -> None:
             f"{manifest.name}: {len(manifest.files)} files, {size:.0f} MB, match {manifest.source} "
             f"({path})"
         )
+    _check_translation_models(settings)
+
+
+def _check_translation_models(settings: Any) -> None:
+    """Check and load every translation direction an IT person installed (docs/translation.md),
+    as the app does before using one; a folder that fails stops the command with the reason."""
+    from panel.core.model_files import ModelRefused
+    from panel.language import engine
+
+    installed = engine.directions(settings)
+    if not installed:
+        click.echo(
+            "translation: no models installed (STOOP_TRANSLATION_MODELS_DIR); pages say so "
+            "beside every answer in another language. See docs/translation.md."
+        )
+        return
+    for (source, target), folder in sorted(installed.items()):
+        try:
+            engine.load(folder, settings.speech_threads)
+        except ModelRefused as exc:
+            raise click.ClickException(str(exc)) from exc
+        size = sum(f.stat().st_size for f in folder.iterdir() if f.is_file()) / 1e6
+        click.echo(f"{source}-{target}: {size:.1f} MB, matches its SHA256SUMS, loads ({folder})")
 
 
 @main.group()

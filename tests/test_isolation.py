@@ -808,7 +808,9 @@ def task_arguments(task: Any, org: OrgRows) -> list[Any] | None:
     ``<table>_id`` takes the row's id, ``<table>_ids`` a list of it (a batch)."""
     import inspect
 
-    names = [n for n in inspect.signature(task.run).parameters if n != "self"]
+    parameters = inspect.signature(task.run).parameters.values()
+    # Optional arguments (a task's options, e.g. which languages) keep their defaults.
+    names = [p.name for p in parameters if p.name != "self" and p.default is p.empty]
     values: list[Any] = []
     for name in names:
         if name in VALUE_ARGUMENTS:  # a value looked up in the task, e.g. an address

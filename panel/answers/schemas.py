@@ -10,7 +10,10 @@ from marshmallow import Schema, fields, validate
 from media.service import media_urls
 from panel.answers.models import Answer, AnswerChannel
 from panel.core.api.schemas import Id
+from panel.core.extensions import db
+from panel.core.i18n import LANGUAGES
 from panel.core.pagination import PageQuerySchema, page_schema
+from panel.language.service import answer_translations
 
 CHANNELS = [c.value for c in AnswerChannel]
 
@@ -129,6 +132,17 @@ class AnswerSchema(Schema):
     )
 
 
+class AnswerDetailQuerySchema(Schema):
+    language = fields.String(
+        validate=validate.OneOf(LANGUAGES),
+        metadata={
+            "description": "Translate the answer's words and transcript into this staff "
+            "language (made now when short and a model is installed; a longer text is queued "
+            "and made for the languages the organisation's staff read)"
+        },
+    )
+
+
 class AnswerDetailSchema(AnswerSchema):
     transcript = fields.Function(
         lambda a: a.media.transcript if a.media is not None else None,
@@ -143,6 +157,24 @@ class AnswerDetailSchema(AnswerSchema):
             "enum": ["queued", "draft", "corrected", "empty", "failed"],
             "description": "draft: made offline by the speech model, not yet checked by a "
             "person; corrected: a person's words",
+        },
+    )
+    translations = fields.Function(
+        lambda a: answer_translations(db.session(), a),
+        metadata={
+            "type": "array",
+            "description": "Machine translations made so far (offline models), each of the "
+            "answer's `text` or its `transcript`: always beside the original, never the record",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "of": {"type": "string", "enum": ["text", "transcript"]},
+                    "language": {"type": "string"},
+                    "text": {"type": "string"},
+                    "engine": {"type": "string"},
+                    "machine_translation": {"type": "boolean"},
+                },
+            },
         },
     )
 

@@ -24,6 +24,7 @@ from panel.contacts.phones import PhoneNumberError, normalise_phone, region_for_
 from panel.core.db import utcnow
 from panel.core.errors import Conflict, ValidationError
 from panel.core.i18n import lazy_text as _l
+from panel.language.ahead import translate_later
 from panel.places.models import Place
 from panel.questions.models import AnswerMode, Question
 from panel.questions.service import accepts_answers
@@ -294,6 +295,7 @@ def record_answer(
         invitation.answered_at = now
     open_thread(session, answer, question.owner_id)
     analyse_later(session, answer)  # its words, read on the speech queue for the themes
+    translate_later(session, answer)  # into the staff's languages, on the speech queue
     emit(session, question.organisation_id, ANSWER_CREATED, answer_created(answer), now=now)
     return Recorded(answer, True)
 

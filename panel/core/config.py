@@ -69,6 +69,10 @@ class Settings:
     # sentiment per answer from word lists, for the languages that have one.
     embedder: str = "e5_small"  # e5_small | none
     sentiment: bool = True
+    # Machine translation, offline: a folder holding one OPUS-MT model per direction converted
+    # for CTranslate2 (``sv-en``, ``en-sv``…), each with its SHA256SUMS; empty: no translation
+    # models (pages say so). No model ships with Stoop: none is published on a package registry.
+    translation_models_dir: str = ""
     login_rate_limit: str = "10 per minute;50 per hour"  # failed attempts per address
     # Failed logins to one account from browsers that never logged in to it, all together.
     login_account_rate_limit: str = "10 per 15 minutes;30 per day"

@@ -7,4 +7,7 @@ from panel.core.rooms import Room
 room = Room(
     "language",
     models=("panel.language.models",),
+    # A clip's transcript, once made or corrected, is translated for the staff ahead of time.
+    setup=("panel.language.ahead:init_app",),
+    tasks=("panel.language.tasks",),
 )

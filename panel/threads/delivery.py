@@ -94,6 +94,8 @@ def send_reply(session: Session, thread: Thread, comment: Comment, route: Route)
         "question_title": question.title,
         "body": comment.body,
         "has_video": comment.media_id is not None,
+        # Written in the staff member's language and translated (panel.language.replies).
+        "machine_translated": bool((comment.data or {}).get("original")),
         "link": me_link(thread),
     }
     headers = {"Reply-To": reply_address(session, thread)} if channel == Channel.EMAIL else None

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, Field, HiddenField, SelectField, StringField, TextAreaField
 
 from panel.core.errors import StoopError
 from panel.threads.saved_replies import MAX_TITLE, language_choices
@@ -17,12 +17,16 @@ from panel.threads.service import MAX_BODY
 
 
 class ReplyForm(FlaskForm):
-    """A reply to the tenant: words, a recorded video (its uploaded MediaFile's id), and the
-    saved reply to insert when the page runs without JavaScript."""
+    """A reply to the tenant: words, a recorded video (its uploaded MediaFile's id), the saved
+    reply to insert when the page runs without JavaScript, and its translation."""
 
     body = TextAreaField(_l("Your reply"), render_kw={"maxlength": MAX_BODY, "rows": 6})
     media_id = HiddenField()
     saved_reply = SelectField(_l("Saved reply"), choices=[], validate_choice=False)
+    # Translate into the tenant's language first (panel.language.replies): the staff member
+    # sees both texts, may correct ``translation``, and only then sends it.
+    translate = BooleanField()
+    translation = TextAreaField(render_kw={"maxlength": MAX_BODY, "rows": 6})
 
 
 class NoteForm(FlaskForm):

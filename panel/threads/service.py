@@ -90,7 +90,8 @@ def get_thread(session: Session, thread_id: int) -> Thread:
     return thread
 
 
-def _clean_body(body: str | None, *, required: bool = True) -> str:
+def clean_body(body: str | None, *, required: bool = True) -> str:
+    """A comment's words, trimmed; a ValidationError when missing (if ``required``) or too long."""
     text = (body or "").replace("\r\n", "\n").strip()
     if required and not text:
         raise ValidationError(_l("Write something first."), details={"body": [_l("Required.")]})
@@ -125,11 +126,12 @@ def reply(
     *,
     media_id: int | None = None,
     now: dt.datetime | None = None,
+    data: dict[str, Any] | None = None,
 ) -> Comment:
     """Answer the tenant: the reply goes over the channel the answer came from (see
     :mod:`panel.threads.delivery`) and shows on their ``/me`` page. A video reply may come
-    without words."""
-    text = _clean_body(body, required=media_id is None)
+    without words. ``data`` is kept with it (a translated reply's original words)."""
+    text = clean_body(body, required=media_id is None)
     route = delivery.route_for(session, thread)
     comment = _comment(
         session,
@@ -140,6 +142,7 @@ def reply(
         language=route.language,
         channel=route.channel,
         media_id=media_id,
+        data=data or {},
         now=now,
     )
     comment.outbound_message_id = delivery.send_reply(session, thread, comment, route)
@@ -163,7 +166,7 @@ def note(
 ) -> Comment:
     """An internal note, for colleagues only. Colleagues it ``@mentions`` (by the part of
     their e-mail before the @, or the whole address) are told; nobody else is."""
-    text = _clean_body(body)
+    text = clean_body(body)
     mentioned = mentioned_users(session, text, exclude=author.id)
     comment = _comment(
         session,
@@ -211,7 +214,7 @@ def follow_up(
         sa.select(Comment.id).where(Comment.inbound_message_id == inbound_message_id)
     ):
         return None
-    text = _clean_body(body, required=media_id is None)
+    text = clean_body(body, required=media_id is None)
     comment = _comment(
         session,
         thread,

@@ -25,6 +25,8 @@ from panel.core.extensions import db
 from panel.core.i18n import LANGUAGE_NAMES
 from panel.core.i18n import lazy_text as _l
 from panel.core.routing import parse_id
+from panel.language import replies as translated
+from panel.language.shown import for_answer as translations_for
 from panel.questions.playback import player_for
 from panel.threads import delivery, page, saved_replies, service
 from panel.threads.forms import NoteForm, ReplyForm, StatusForm, show_problems
@@ -54,15 +56,23 @@ def _render(
     *,
     reply_form: ReplyForm | None = None,
     note_form: NoteForm | None = None,
+    preview: translated.Preview | None = None,
     status: int = 200,
 ) -> Any:
-    """The page, with the forms as sent (values and errors) or empty."""
+    """The page, with the forms as sent (values and errors) or empty; with ``preview``, the
+    reply's translation to check before it is sent."""
     session = db.session()
     answer = thread.answer
     tenant = page.tenant_of(answer)
     route = delivery.route_for(session, thread)
     replies = saved_replies.saved_replies(session, route.language)
-    reply_form = reply_form or ReplyForm(formdata=None)
+    reader = current_user.locale
+    offer = translated.offer(reader, route.language)
+    if reply_form is None:
+        reply_form = ReplyForm(formdata=None)
+        # Offered ready: ticked, since a reply in a language the tenant may not read helps
+        # little; the staff member sees the translation before anything is sent.
+        reply_form.translate.data = offer is not None and offer.ready
     reply_form.saved_reply.choices = [("", _("Choose a saved reply…"))] + [
         (str(r.id), f"{r.title} · {LANGUAGE_NAMES.get(r.language, r.language)}") for r in replies
     ]
@@ -70,14 +80,34 @@ def _render(
     if attached is None or attached.status == MediaStatus.FAILED:
         reply_form.media_id.data = ""  # refused or gone: the next try goes without it
     organisation = current_user.organisation
+    shown = answers_summary.visible(answer, current_user, thread.owner_id or 0)
+    entries = page.timeline(session, thread, tenant)
+    translations = translations_for(
+        session,
+        answer,
+        [
+            (e.comment.id, e.comment.body, e.comment.language)
+            for e in entries
+            if e.kind == "follow_up"
+        ],
+        reader,
+        settings=current_app.config["STOOP"],
+        transcript_shown=bool(answer.media and shown.clip_urls),
+        with_reasons=current_user.is_admin,
+    )
+    if translations.changed:
+        session.commit()  # keeps what was translated on the spot; queues what takes longer
     body = render_template(
         "threads/thread.html",
         thread=thread,
         answer=answer,
         question=answer.question,
-        shown=answers_summary.visible(answer, current_user, thread.owner_id or 0),
+        shown=shown,
         tenant=tenant,
-        entries=page.timeline(session, thread, tenant),
+        entries=entries,
+        translations=translations,
+        reply_offer=offer,
+        reply_preview=preview,
         route=route,
         route_kind=page.route_kind(route, answer),
         saved=replies,
@@ -167,19 +197,56 @@ def reply(thread_id: int) -> Any:
     session = db.session()
     item = service.get_thread(session, thread_id)
     form = ReplyForm()
-    if request.form.get("action") == "insert":
+    action = request.form.get("action")
+    if action == "insert":
         _insert_saved_reply(session, form)
         return _render(item, reply_form=form, status=422 if form.errors else 200)
+    if action == "edit":  # back from the translation to the staff member's own words
+        return _render(item, reply_form=form)
+    if action != "send_translated" and form.translate.data and (form.body.data or "").strip():
+        return _preview(session, item, form)  # a video without words has nothing to translate
     try:
         media_id = _stored_video(session, form.media_id.data)
-        comment = service.reply(session, item, current_user, form.body.data, media_id=media_id)
+        if action == "send_translated":
+            original, translation = form.body.data, form.translation.data
+            comment = translated.send_translated(
+                session, item, current_user, original, translation, media_id=media_id
+            )
+        else:
+            comment = service.reply(session, item, current_user, form.body.data, media_id=media_id)
     except StoopError as exc:
         session.rollback()
         show_problems(form, exc)
-        return _render(item, reply_form=form, status=exc.status)
+        return _render(item, reply_form=form, preview=_shown_preview(item, form), status=exc.status)
     session.commit()
     flash(str(SENT_BY.get(comment.channel or "web", SENT_BY["web"])), "success")
     return redirect(url_for(".thread", thread_id=item.id, _anchor=f"comment-{comment.id}"), 303)
+
+
+def _preview(session: Session, thread: Thread, form: ReplyForm) -> Any:
+    """The reply and its machine translation, side by side, to check before sending."""
+    try:
+        preview = translated.preview(session, thread, current_user, form.body.data)
+    except StoopError as exc:
+        session.rollback()
+        show_problems(form, exc)
+        return _render(thread, reply_form=form, status=exc.status)
+    session.commit()  # the translation is kept: sending it finds what the machine made
+    form.translation.data = preview.translation
+    return _render(thread, reply_form=form, preview=preview)
+
+
+def _shown_preview(thread: Thread, form: ReplyForm) -> translated.Preview | None:
+    """A translated reply that was refused comes back as its preview, the texts as sent."""
+    if request.form.get("action") != "send_translated":
+        return None
+    return translated.Preview(
+        original=form.body.data or "",
+        translation=form.translation.data or "",
+        source=current_user.locale,
+        target=delivery.route_for(db.session(), thread).language,
+        engine="",
+    )
 
 
 @bp.post("/app/threads/<int:thread_id>/note")

@@ -318,8 +318,8 @@ def staff_page_urls(app: Any, site: StaffSite) -> list[str]:
             urls.append(rule.rule.replace("<int:saved_reply_id>", str(site.saved_reply_id)))
         elif names == ["webhook_id"]:
             urls.append(rule.rule.replace("<int:webhook_id>", str(site.webhook_id)))
-        elif names == ["name"]:
-            urls.append(rule.rule.replace("<name>", site.mail_name))
+        elif names == ["filename"]:
+            urls.append(rule.rule.replace("<filename>", site.mail_name))
         elif not names:
             urls.append(rule.rule)
         else:

@@ -220,10 +220,10 @@ def test_the_sweep_queues_answers_whose_reading_was_lost(
         db_session.commit()
     assert analysis_of(db_session, lost.id) is None
 
-    # This app's own task (the shared-task proxy follows the newest app of the process).
+    # This app's own task (the shared proxy would take the newest app of the process).
     queued = app.extensions["celery"].tasks[analyse_missed.name].apply().result
 
-    assert queued == 1
+    assert queued >= 1  # other tests' committed answers may be waiting too
     assert analysis_of(db_session, lost.id).embedding_model == MODEL_NAME
 
 

@@ -102,3 +102,27 @@ def test_an_answer_without_a_recording_has_no_transcript_to_correct(client, staf
 
     assert response.status_code == 404
     assert "no transcript" in response.get_data(as_text=True)
+
+
+def test_a_transcript_the_model_was_refused_for_says_so_and_an_admin_sees_why(
+    client, answered, organisation, db_session
+):
+    thread = answered(channel="email", text="Se min video.")
+    with scoped_to(db_session, organisation.id):
+        media = make_media(
+            organisation.id,
+            language="sv",
+            transcript_state=TranscriptState.FAILED,
+            transcript_error="whisper-base: the SHA-256 of model.bin is 00ff…",
+        )
+        thread.answer.media_id = media.id
+        thread.answer.clip_kind = "video"
+        db_session.commit()
+    login(client, UserFactory(organisation=organisation, role="admin"))
+
+    response = client.get(f"/app/threads/{thread.id}")
+
+    assert response.status_code == 200
+    page = unescape(response.get_data(as_text=True))
+    assert "the speech model did not pass its check" in page
+    assert "the SHA-256 of model.bin is 00ff…" in page
