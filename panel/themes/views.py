@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -128,10 +129,15 @@ def _act(where: ScopePage, action: Callable[[Session], str]) -> Any:
     session = db.session()
     try:
         message = action(session)
+        session.commit()
     except (ValidationError, Conflict) as exc:
         session.rollback()
         return _render(where, error=exc.message, status=exc.status)
-    session.commit()
+    except sa.exc.IntegrityError:
+        # Two communicators changed the same themes at the same moment: the other one's stands.
+        session.rollback()
+        busy = Conflict(_l("These themes were changed by someone else just now. Try again."))
+        return _render(where, error=busy.message, status=busy.status)
     flash(message, "success")
     return _back(where)
 

@@ -179,7 +179,12 @@ def test_reading_waits_on_the_speech_queue_of_a_real_broker(
 ) -> None:
     import redis
 
-    app = create_app(make_test_settings(tmp_path, database_url, broker_url=own_redis.url(1)))
+    # Rate limits stay in memory: Flask-Limiter is one object per process, and this Redis
+    # stops with the test.
+    settings = make_test_settings(
+        tmp_path, database_url, broker_url=own_redis.url(1), redis_url="memory://"
+    )
+    app = create_app(settings)
     with app.app_context():
         tasks = app.extensions["celery"].tasks
         dispatch(tasks["panel.themes.tasks.analyse_answer"], 4711)
