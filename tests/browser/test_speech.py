@@ -26,6 +26,7 @@ from panel.questions.models import Question
 from tests.browser.staff_site import log_in
 from tests.browser.test_answer_page import Site, answers, make_site, new_answer, record, send
 from tests.fixtures.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, LiveServer, screenshot
+from tests.media.test_speech import video_with_sound
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres_too]
 
@@ -113,13 +114,7 @@ def test_a_spoken_answer_is_transcribed_found_by_a_spoken_word_and_corrected(
 def test_a_question_video_gets_captions_from_its_transcript(
     live_server: LiveServer, site: Site, speech_wav: Path, tmp_path: Path, browser: Any
 ) -> None:
-    clip = tmp_path / "question.webm"
-    subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=15",
-         "-i", str(speech_wav), "-shortest", "-c:v", "libvpx", "-b:v", "200k", "-c:a", "libopus",
-         str(clip)],
-        check=True,
-    )  # fmt: skip
+    clip = video_with_sound(speech_wav, tmp_path / "question.webm")
     with live_server.app_context() as session:
         question = session.get(
             Question, site.question_id, execution_options={"all_organisations": True}

@@ -47,7 +47,11 @@ def spoken_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("speech")
     wav = folder / "speech.wav"
     subprocess.run(["espeak-ng", "-v", "en", "-s", "150", "-w", str(wav), SENTENCE], check=True)
-    clip = folder / "spoken.webm"
+    return video_with_sound(wav, folder / "spoken.webm")
+
+
+def video_with_sound(wav: Path, clip: Path) -> Path:
+    """A VP8/Opus WebM of a test picture carrying ``wav``'s sound, as a browser records one."""
     subprocess.run(
         ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=15",
          "-i", str(wav), "-shortest", "-c:v", "libvpx", "-b:v", "200k", "-c:a", "libopus",
