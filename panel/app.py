@@ -66,8 +66,12 @@ ROOMS = (
     "media",
     "notifications",
     "touchpoints",
-    # Last: its demo opens the threads of every answer the other rooms seeded.
+    # After every room that seeds answers: its demo opens the threads of every answer.
     "panel.threads",
+    # After every answer and thread exists: the demo's report, action plan and newsletter.
+    "panel.reports",
+    "panel.actions",
+    "panel.newsletters",
 )
 
 
