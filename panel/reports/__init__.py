@@ -9,7 +9,7 @@ from panel.core.rooms import NavItem, Room
 room = Room(
     "reports",
     models=("panel.reports.models",),
-    blueprints=("panel.reports.views:bp",),
+    blueprints=("panel.reports.views:bp", "panel.reports.views:themes_bp"),
     nav=(
         NavItem(
             "reports.index",
@@ -18,4 +18,5 @@ room = Room(
             sections=("actions", "newsletters", "reels", "report_shares"),
         ),
     ),
+    demo=("panel.reports.demo:seed_demo_report",),
 )
