@@ -165,7 +165,7 @@ def _choices(session: Session, form: ReportForm, organisation_id: int) -> None:
 def _show_problems(form: ReportForm, exc: StoopError) -> None:
     details = exc.details if isinstance(exc.details, dict) else {}
     shown = False
-    for name, messages in details.items():
+    for name in details:
         field = getattr(form, name, None)
         if field is not None and name != "csrf_token":
             # The service's sentence says what is wrong and which id: the field gets it.

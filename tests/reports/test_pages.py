@@ -222,9 +222,10 @@ def test_quotes_and_clips_added_ordered_and_refused(client: Any, world: World) -
     page = text(client.get(url))
     assert "Städningen är jättebra!" in page and "The tenant did not allow quoting." in page
     assert "The tenant did not allow the clip to be shown." in page
-    add = lambda answer_id, kind: client.post(
-        f"{url}/add", data={"answer_id": answer_id, "kind": kind}
-    )
+
+    def add(answer_id: int, kind: str) -> Any:
+        return client.post(f"{url}/add", data={"answer_id": answer_id, "kind": kind})
+
     assert add(world.quotable, "quote").status_code == 303
     assert add(world.clip, "clip").status_code == 303
     refused = add(world.unquotable, "quote")
