@@ -192,11 +192,13 @@ class Settings:
     score_target: int
     target_share: float
     min_group: int
+    zone: Any  # zoneinfo.ZoneInfo: the organisation's clock
 
 
 def report_settings(session: Session, organisation_id: int) -> Settings:
-    """The organisation's score target, target share and smallest group shown."""
+    """The organisation's score target, target share, smallest group shown and time zone."""
     from panel.organisations.models import Organisation
+    from panel.reports.filters import ZONE_SETTING, zone_named
 
     raw = session.scalar(sa.select(Organisation.settings).where(Organisation.id == organisation_id))
     raw = raw or {}
@@ -212,6 +214,7 @@ def report_settings(session: Session, organisation_id: int) -> Settings:
         score_target=number(SCORE_TARGET, 1, 10, int),
         target_share=number(TARGET_SHARE, 0, 100, float),
         min_group=number(MIN_GROUP, 1, 100, int),
+        zone=zone_named(raw.get(ZONE_SETTING)),
     )
 
 
@@ -227,7 +230,8 @@ def answers_of(report_filter: ReportFilter, session: Session | None = None) -> s
         from panel.core.extensions import db
 
         session = db.session()
-    since, until = time_window(report_filter.starts_on, report_filter.ends_on)
+    zone = report_settings(session, report_filter.organisation_id).zone
+    since, until = time_window(report_filter.starts_on, report_filter.ends_on, zone)
     return sa.select(Answer.id).where(
         *answer_conditions(session, report_filter, since=since, until=until)
     )
@@ -243,7 +247,7 @@ def compute(
     settings = report_settings(session, report_filter.organisation_id)
     questions = _questions(session, report_filter.organisation_id)
     score_ids = {qid for qid, (_title, is_score) in questions.items() if is_score}
-    scan = _scan(session, report_filter, score_ids, settings.score_target)
+    scan = _scan(session, report_filter, score_ids, settings)
 
     totals = {True: 0, False: 0}
     channels: dict[str, int] = {}
@@ -306,7 +310,7 @@ def compute(
             ChannelCount(channel, count)
             for channel, count in sorted(channels.items(), key=lambda c: (-c[1], c[0]))
         ),
-        sends=send_rates(session, report_filter),
+        sends=send_rates(session, report_filter, settings.zone),
         trend=trend,
         scores=tuple(scores),
         indices=_indices(session, report_filter, index_ids, per_question, has_previous),
@@ -341,15 +345,19 @@ def _questions(session: Session, organisation_id: int) -> dict[int, tuple[str, b
     return {qid: (title, "score" in (modes or [])) for qid, title, modes in rows}
 
 
-def _scan(session: Session, report_filter: ReportFilter, score_ids: set[int], target: int) -> Scan:
+def _scan(
+    session: Session, report_filter: ReportFilter, score_ids: set[int], settings: Settings
+) -> Scan:
     from panel.answers.models import Answer
     from panel.reports.filters import answer_conditions, bucket_of, time_window
 
-    since, until = time_window(report_filter.starts_on, report_filter.ends_on)
+    target, zone = settings.score_target, settings.zone
+    since, until = time_window(report_filter.starts_on, report_filter.ends_on, zone)
     previous = report_filter.previous()
     scan_since = since
     if previous is not None:
-        scan_since, _until = time_window(previous.starts_on, previous.ends_on)
+        scan_since, _until = time_window(previous.starts_on, previous.ends_on, zone)
+    first, last = _trend_span(session, report_filter, zone)
     where = answer_conditions(session, report_filter, since=scan_since, until=until)
     current = (
         sa.case((Answer.created_at >= since, 1), else_=0) if previous is not None else sa.literal(1)
@@ -366,7 +374,9 @@ def _scan(session: Session, report_filter: ReportFilter, score_ids: set[int], ta
             Answer.channel.label("channel"),
             sa.case((is_score, Answer.score), else_=None).label("score"),
             Answer.place_id.label("place_id"),
-            bucket_of(session, Answer.created_at, report_filter.period).label("bucket"),
+            bucket_of(session, Answer.created_at, _period(report_filter), zone, first, last).label(
+                "bucket"
+            ),
         )
         .where(*where)
         .execution_options(all_organisations=True)
@@ -413,14 +423,37 @@ def _grouping_sets(
     return Scan(found["question"], found["bucket"], found["place"])
 
 
+def _period(report_filter: ReportFilter) -> str:
+    return report_filter.period if report_filter.period in PERIODS else "month"
+
+
+def _trend_span(session: Session, report_filter: ReportFilter, zone: Any) -> tuple[Any, Any]:
+    """The first and last day the trend spans: the report's dates, or (where it has none and
+    the database needs the span to cut periods: not PostgreSQL) the days of the
+    organisation's first and last answers (from the index on organisation and time)."""
+    from panel.answers.models import Answer
+
+    first, last = report_filter.starts_on, report_filter.ends_on
+    if (first is None or last is None) and session.get_bind().dialect.name != "postgresql":
+        low, high = session.execute(
+            sa.select(sa.func.min(Answer.created_at), sa.func.max(Answer.created_at))
+            .where(Answer.organisation_id == report_filter.organisation_id)
+            .execution_options(all_organisations=True)
+        ).one()
+        today = dt.datetime.now(zone).date()
+        first = first or (low.astimezone(zone).date() if low else today)
+        last = last or (high.astimezone(zone).date() if high else today)
+    return first, (last if last is None or first is None or last >= first else first)
+
+
 # --- trend and indices -----------------------------------------------------------------------
 
 
 def _trend(report_filter: ReportFilter, rows: list[Any]) -> tuple[TrendPoint, ...]:
     """A point per week or month of the report's period (empty ones included), in order."""
-    from panel.reports.filters import as_date
+    from panel.reports.filters import as_date, next_period, period_start
 
-    period = report_filter.period if report_filter.period in PERIODS else "month"
+    period = _period(report_filter)
     found = {as_date(row.bucket): row for row in rows if row.current}
     if not found and (report_filter.starts_on is None or report_filter.ends_on is None):
         return ()
@@ -441,20 +474,6 @@ def _trend(report_filter: ReportFilter, rows: list[Any]) -> tuple[TrendPoint, ..
         )
         day = next_period(day, period)
     return tuple(points)
-
-
-def period_start(day: dt.date, period: str) -> dt.date:
-    """The Monday of the day's week, or the first of its month."""
-    if period == "week":
-        return day - dt.timedelta(days=day.weekday())
-    return day.replace(day=1)
-
-
-def next_period(day: dt.date, period: str) -> dt.date:
-    """The start of the week or month after the one starting on ``day``."""
-    if period == "week":
-        return day + dt.timedelta(days=7)
-    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
 def _indices(
