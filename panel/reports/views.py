@@ -421,9 +421,9 @@ def add_item(report_id: int) -> Any:
     return _items_back(report)
 
 
-@bp.post("/<int:report_id>/items/<int:item_id>/move")
+@bp.post("/<int:report_id>/items/<int:report_item_id>/move")
 @login_required
-def move_item(report_id: int, item_id: int) -> Any:
+def move_item(report_id: int, report_item_id: int) -> Any:
     """Move a quote or clip one place up or down."""
     _require_editor()
     session = db.session()
@@ -431,19 +431,19 @@ def move_item(report_id: int, item_id: int) -> Any:
     direction = request.form.get("direction", "")
     if direction not in ("up", "down"):
         raise ValidationError(_l("Move it up or down."))
-    report_items.move(session, report, item_id, -1 if direction == "up" else 1)
+    report_items.move(session, report, report_item_id, -1 if direction == "up" else 1)
     session.commit()
     return _items_back(report)
 
 
-@bp.post("/<int:report_id>/items/<int:item_id>/remove")
+@bp.post("/<int:report_id>/items/<int:report_item_id>/remove")
 @login_required
-def remove_item(report_id: int, item_id: int) -> Any:
+def remove_item(report_id: int, report_item_id: int) -> Any:
     """Take a quote or clip out of the report (the answer itself stays)."""
     _require_editor()
     session = db.session()
     report = service.get_report(session, report_id)
-    report_items.remove(session, report, item_id)
+    report_items.remove(session, report, report_item_id)
     session.commit()
     flash(_("Taken out of the report."), "success")
     return _items_back(report)
