@@ -318,8 +318,7 @@ def texts(report_id: int) -> Any:
         texts[section] = text
     else:
         texts.pop(section, None)
-    report.texts = texts
-    report.updated_at = sa.func.now()
+    report.texts = texts  # a new dict: the JSON column sees the change (updated_at follows)
     session.commit()
     flash(_("Text saved.") if text else _("Text removed."), "success")
     return redirect(url_for(".show", report_id=report.id) + f"#section-{section}", 303)

@@ -136,7 +136,10 @@ def test_charts_are_accessible_svg_with_the_numbers(app: Flask) -> None:
         parse(trend.svg)
         assert [r[1:3] for r in trend.rows] == [("30", "7.5"), ("40", "7.9"), ("50", "8.2")]
         html = str(trend.html())
-        assert '<div class="visually-hidden"><table class="table chart-table' in html and "<figure" in html
+        assert (
+            '<div class="visually-hidden"><table class="table chart-table' in html
+            and "<figure" in html
+        )
 
     assert charts.heat_level(None, 80) == "none"
     assert charts.heat_level(42, 80) == "low"
