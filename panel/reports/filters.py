@@ -140,29 +140,34 @@ def bucket_of(
     zone: ZoneInfo,
     first: dt.date,
     last: dt.date,
-) -> sa.ColumnElement[Any]:
-    """The first day of the week (Monday) or month of a UTC timestamp column, on the
-    organisation's clock: a date on PostgreSQL (``date_trunc`` of the local time), ``YYYY-MM-DD``
-    text elsewhere, where the database knows no time zones: there it is a balanced CASE over
-    the periods' starts (as UTC instants, worked out here) from ``first``'s period to
-    ``last``'s, a dozen comparisons a row for a few thousand periods. Moments before ``first``
-    fall in its period, after ``last`` in last's."""
-    if session.get_bind().dialect.name == "postgresql":
-        unit = "week" if period == "week" else "month"
-        local = sa.func.timezone(zone.key, column)
-        return sa.cast(sa.func.date_trunc(unit, local), sa.Date)
+) -> tuple[sa.ColumnElement[int], list[dt.date]]:
+    """Which week (Monday to Sunday) or month of the organisation's clock a UTC timestamp
+    column falls in: an expression giving the period's number, and the periods' first days
+    (from ``first``'s period to ``last``'s; earlier moments count in the first, later in the
+    last). The periods' starts are worked out here, as UTC instants, so the database needs no
+    time zones: PostgreSQL looks the moment up among them with ``width_bucket`` (a binary
+    search over an array), others with a balanced CASE (a dozen comparisons for a few thousand
+    periods)."""
     starts = [period_start(first, period)]
     while starts[-1] < period_start(last, period) and len(starts) < MAX_BUCKETS:
         starts.append(next_period(starts[-1], period))
-    instants = [day_start(day, zone) for day in starts]
+    edges = [day_start(day, zone) for day in starts[1:]]
+    if not edges:
+        return sa.literal(0, sa.Integer), starts
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        thresholds = sa.bindparam("bucket_edges", edges, type_=ARRAY(sa.DateTime(timezone=True)))
+        return sa.func.width_bucket(column, thresholds, type_=sa.Integer), starts
 
     def split(low: int, high: int) -> Any:
+        # Periods low..high-1; edges[k - 1] is where period k starts.
         if high - low == 1:
-            return sa.literal(starts[low].isoformat(), sa.String)
+            return sa.literal(low, sa.Integer)
         middle = (low + high) // 2
-        return sa.case((column < instants[middle], split(low, middle)), else_=split(middle, high))
+        return sa.case((column < edges[middle - 1], split(low, middle)), else_=split(middle, high))
 
-    return split(0, len(starts))
+    return split(0, len(starts)), starts
 
 
 def as_date(value: Any) -> dt.date:
