@@ -9,7 +9,11 @@ from panel.core.rooms import NavItem, Room
 room = Room(
     "reports",
     models=("panel.reports.models",),
-    blueprints=("panel.reports.views:bp",),
+    blueprints=(
+        "panel.reports.views:bp",
+        "panel.reports.share_views:bp",
+        "panel.reports.public:bp",
+    ),
     nav=(
         NavItem(
             "reports.index",

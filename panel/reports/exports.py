@@ -150,9 +150,7 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-def csv_chunks(
-    session: Session, report_filter: ReportFilter, zone: ZoneInfo
-) -> Iterator[bytes]:
+def csv_chunks(session: Session, report_filter: ReportFilter, zone: ZoneInfo) -> Iterator[bytes]:
     """The CSV as UTF-8 byte chunks (a byte order mark first, so Excel reads åäö), one
     chunk per :data:`BATCH` rows."""
     buffer = io.StringIO()
@@ -161,10 +159,8 @@ def csv_chunks(
     yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
     buffer.seek(0)
     buffer.truncate()
-    count = 0
-    for row in rows(session, report_filter, zone):
+    for count, row in enumerate(rows(session, report_filter, zone), start=1):
         writer.writerow([_csv_cell(v) for v in row])
-        count += 1
         if count % BATCH == 0:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)

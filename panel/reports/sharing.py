@@ -77,7 +77,9 @@ def clean_label(label: object) -> str:
     return text
 
 
-def clean_expiry(value: object, zone: ZoneInfo, *, today: dt.date | None = None) -> dt.datetime | None:
+def clean_expiry(
+    value: object, zone: ZoneInfo, *, today: dt.date | None = None
+) -> dt.datetime | None:
     """The moment a link stops working: the end of the given day (``YYYY-MM-DD``) in the
     organisation's time zone, in UTC. Empty: never. A day in the past, or absurdly far
     ahead, is refused."""
@@ -101,7 +103,10 @@ def clean_expiry(value: object, zone: ZoneInfo, *, today: dt.date | None = None)
         )
     if (day - today).days > MAX_DAYS_AHEAD:
         raise ValidationError(
-            _l("Pick a last day within five years, or leave it empty for a link that does not expire."),
+            _l(
+                "Pick a last day within five years, or leave it empty for a link that does "
+                "not expire."
+            ),
             details={"expires_on": [_l("Too far ahead.")]},
         )
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
@@ -210,9 +215,7 @@ def open_link(session: Session, token: str, *, count: bool = True) -> ShareLink:
             _l("This link to a report has been switched off. Ask whoever sent it for a new one.")
         )
     if state == "expired":
-        raise LinkGone(
-            _l("This link to a report has expired. Ask whoever sent it for a new one.")
-        )
+        raise LinkGone(_l("This link to a report has expired. Ask whoever sent it for a new one."))
     if count:
         session.execute(
             sa.update(ShareLink)
@@ -223,7 +226,9 @@ def open_link(session: Session, token: str, *, count: bool = True) -> ShareLink:
     return link
 
 
-def email_link(session: Session, report: Report, *, created_by_id: int | None, label: str) -> ShareLink:
+def email_link(
+    session: Session, report: Report, *, created_by_id: int | None, label: str
+) -> ShareLink:
     """A link made for an e-mail to colleagues: personal data hidden, working
     :data:`EMAIL_LINK_DAYS` days (it serves the e-mail's chart images)."""
     return create_link(
