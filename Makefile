@@ -10,7 +10,7 @@ PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 # libzbar0: pyzbar reads QR codes back in tests; pango, harfbuzz-subset and DejaVu: WeasyPrint's
 # flyer PDFs (poppler-utils renders them back in tests).
 # What Stoop itself runs with (media, the demo's spoken clips, flyers), and what only the tests use.
-RUNTIME_PACKAGES := ffmpeg espeak-ng libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+RUNTIME_PACKAGES := ffmpeg espeak-ng libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 librsvg2-bin \
 	fonts-dejavu-core
 DEB_PACKAGES := $(RUNTIME_PACKAGES) chromium libzbar0 poppler-utils spamassassin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
