@@ -37,22 +37,36 @@ def date_range(report: Report) -> str:
     return _("All answers so far")
 
 
-def body_context(
-    session: Session, report: Report, *, personal: bool, medium: str
-) -> dict[str, Any]:
-    """What ``reports/_body.html`` needs. ``medium``: ``page`` (the shared page), ``pdf``
-    or ``email``."""
-    from panel.reports import page as report_page  # written on branch reportpages
+def build_body(session: Session, report: Report, *, personal: bool) -> Any:
+    """The report's body as plain values (:class:`panel.reports.body.ReportBody`) for a
+    page or a PDF outside the app. Clips go with personal data: a face or a voice identifies
+    a tenant, so without personal data a clip is left out (its words may still be in a theme
+    or a quote the tenant allowed)."""
+    from panel.reports import body, figures, service
 
-    context = report_page.body_context(session, report, personal=personal)
-    context["medium"] = medium
-    return context
+    report_filter = service.filter_of(report)
+    found = figures.compute(session, report_filter, tuple(report.index_ids or ()))
+    answer_ids = list(session.scalars(figures.answers_of(report_filter)))
+    built = body.build(session, report, found, answer_ids, personal=personal)
+    if not personal:
+        built.items = [item for item in built.items if item.kind != "clip"]
+    return built
 
 
 def body_html(session: Session, report: Report, *, personal: bool, medium: str = "page") -> Markup:
-    """The report's body, rendered."""
-    context = body_context(session, report, personal=personal, medium=medium)
-    return Markup(render_template("reports/_body.html", **context))  # noqa: S704 - autoescaped
+    """The report's body, rendered (``medium``: ``page`` or ``pdf``)."""
+    built = build_body(session, report, personal=personal)
+    html = render_template("reports/_body.html", body=built, medium=medium)
+    return Markup(html)  # noqa: S704 - the output of an autoescaped template
+
+
+def css_string(text: str) -> Markup:
+    """``text`` as a quoted CSS string (every character but letters, digits and spaces
+    escaped), for ``content:`` in the PDF's stylesheet."""
+    out = "".join(
+        c if (c.isalnum() and c.isascii()) or c == " " else f"\\{ord(c):x} " for c in text
+    )
+    return Markup(f'"{out}"')  # noqa: S704 - escaped above
 
 
 def render_pdf(session: Session, report: Report, *, personal: bool) -> bytes:
@@ -67,6 +81,7 @@ def render_pdf(session: Session, report: Report, *, personal: bool) -> bytes:
         dates=date_range(report),
         body=body_html(session, report, personal=personal, medium="pdf"),
         stylesheet=_stylesheet(),
+        clip_line=css_string(_("A recording: play it in the report online.")),
     )
     return HTML(string=html, base_url=str(_static())).write_pdf()
 
@@ -95,7 +110,7 @@ def charts_of(figures: Any) -> dict[str, Any]:
     """The report's charts by name (``trend``, ``channels``, ``sends``, ``score-<question
     id>``), for the e-mail's PNG images."""
     from panel.reports import charts
-    from panel.threads.notices import CHANNEL_NAMES
+    from panel.reports.body import channel_names
 
     found: dict[str, Any] = {}
     if figures.trend:
@@ -105,8 +120,7 @@ def charts_of(figures: Any) -> dict[str, Any]:
             score.distribution, figures.score_target, score.title
         )
     if figures.channels:
-        names = {key: str(value) for key, value in CHANNEL_NAMES.items()}
-        found["channels"] = charts.channel_chart(figures.channels, names)
+        found["channels"] = charts.channel_chart(figures.channels, channel_names())
     if figures.sends:
         found["sends"] = charts.send_rate_chart(figures.sends)
     return found

@@ -2,8 +2,8 @@
 
 One row per answer the report's filter takes in (:func:`panel.reports.figures.answers_of`),
 oldest first. Read from the database in batches (``yield_per``) and written as they come: the
-CSV is streamed to the browser, the XLSX written by openpyxl's write-only workbook to a
-temporary file, so memory stays flat for 100,000 rows.
+CSV written batch by batch to a temporary file, the XLSX by openpyxl's write-only workbook to
+one; then sent from the file. Memory stays flat for 100,000 rows.
 
 - Dates are the organisation's local time (setting ``timezone``).
 - The respondent's name, e-mail address and phone number are filled in only when the tenant
@@ -167,6 +167,15 @@ def csv_chunks(session: Session, report_filter: ReportFilter, zone: ZoneInfo) ->
             buffer.truncate()
     if buffer.tell():
         yield buffer.getvalue().encode("utf-8")
+
+
+def write_csv(session: Session, report_filter: ReportFilter, zone: ZoneInfo) -> IO[bytes]:
+    """The CSV in a temporary file (in memory up to 1 MiB, then on disk; rewound)."""
+    out = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115 - caller closes
+    for chunk in csv_chunks(session, report_filter, zone):
+        out.write(chunk)
+    out.seek(0)
+    return out  # type: ignore[return-value]
 
 
 def write_xlsx(

@@ -22,7 +22,6 @@ from flask import (
     render_template,
     request,
     send_file,
-    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
@@ -231,13 +230,15 @@ def pdf(report_id: int) -> Any:
 @bp.get("/<int:report_id>/answers.csv")
 @login_required
 def answers_csv(report_id: int) -> Any:
-    """The answers behind the report, as CSV (streamed)."""
+    """The answers behind the report, as CSV (written to a temporary file batch by batch,
+    then sent from it: memory stays flat, and the database session is done before the
+    first byte goes out)."""
     session = db.session()
     report = service.get_report(session, report_id)
     _require_sharer(_("Only communicators and admins export answers."))
     zone = sharing.zone_of(_organisation())
-    chunks = exports.csv_chunks(session, service.filter_of(report), zone)
-    response = Response(stream_with_context(chunks), mimetype="text/csv")
+    handle = exports.write_csv(session, service.filter_of(report), zone)
+    response = send_file(handle, mimetype="text/csv", max_age=0)
     _attachment(response, exports.file_name(report.title, "csv"))
     return response
 
