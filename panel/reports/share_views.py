@@ -15,6 +15,7 @@ import secrets
 from typing import Any
 
 from flask import (
+    current_app,
     Blueprint,
     Response,
     flash,
@@ -84,6 +85,7 @@ def _share_page(
     organisation = _organisation()
     zone = sharing.zone_of(organisation)
     links = sharing.links_of(session, report)
+    base_url = current_app.config["STOOP"].base_url
     page = render_template(
         "reports/share.html",
         report=report,
@@ -91,7 +93,7 @@ def _share_page(
             {
                 "link": link,
                 "state": sharing.state_of(link),
-                "url": url_for("report_public.shared", token=link.token, _external=True),
+                "url": f"{base_url}/r/{link.token}",
                 "expires_on": _last_day(link, zone),
                 "new": link.id == new_link,
             }
