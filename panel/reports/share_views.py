@@ -15,9 +15,9 @@ import secrets
 from typing import Any
 
 from flask import (
-    current_app,
     Blueprint,
     Response,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -154,14 +154,14 @@ def create_link(report_id: int) -> Any:
     return redirect(url_for(".share", report_id=report.id, new=link.id) + "#links", 303)
 
 
-@bp.post("/<int:report_id>/share/<int:link_id>/revoke")
+@bp.post("/<int:report_id>/share/<int:share_link_id>/revoke")
 @login_required
-def revoke_link(report_id: int, link_id: int) -> Any:
+def revoke_link(report_id: int, share_link_id: int) -> Any:
     """Switch a link off for good."""
     session = db.session()
     report = service.get_report(session, report_id)
     _require_sharer(_("Only communicators and admins share reports."))
-    link = sharing.get_link(session, report, link_id)
+    link = sharing.get_link(session, report, share_link_id)
     if sharing.revoke(link):
         session.commit()
         flash(_("The link no longer works."), "success")
