@@ -21,7 +21,7 @@ from flask import Blueprint, Response, render_template
 from flask_babel import gettext as _
 
 from panel.core.errors import NotFound, StoopError
-from panel.core.extensions import db
+from panel.core.extensions import db, limiter
 from panel.core.scoping import scoped_to
 from panel.organisations.models import Organisation
 from panel.reports import document, sharing
@@ -29,6 +29,10 @@ from panel.reports.models import Report
 
 bp = Blueprint("report_public", __name__)
 
+# A PDF takes WeasyPrint a second or two, a chart image rsvg-convert ~15 ms: per address, enough
+# for a board meeting opening the report at once, not for hammering the server.
+PDF_LIMIT = "20 per minute"
+CHART_LIMIT = "120 per minute"
 TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
 HEADERS = {
     "Cache-Control": "no-store, private",
@@ -73,6 +77,7 @@ def shared(token: str) -> Any:
 
 
 @bp.get("/r/<token>/report.pdf")
+@limiter.limit(PDF_LIMIT)
 def shared_pdf(token: str) -> Any:
     """The shared report as a PDF (as the link allows)."""
     session = db.session()
@@ -90,6 +95,7 @@ def shared_pdf(token: str) -> Any:
 
 
 @bp.get("/r/<token>/charts/<name>.png")
+@limiter.limit(CHART_LIMIT)
 def shared_chart(token: str, name: str) -> Any:
     """One chart of the shared report as a PNG (the images of an e-mail to colleagues);
     not counted as an opening."""
