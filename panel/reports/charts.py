@@ -43,6 +43,7 @@ DASH = "\u2013"  # shown where there is no figure
 FONT = "Inter, 'Segoe UI', 'DejaVu Sans', Arial, sans-serif"
 
 WIDTH = 560
+BARS_WIDTH = 360  # bars sit two abreast in a page: drawn narrower, their text stays legible
 _ids = itertools.count(1)
 
 
@@ -56,8 +57,8 @@ class Chart:
     headers: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
 
-    def table(self, css_class: str = "visually-hidden") -> Markup:
-        """The numbers as an HTML table (visually hidden unless another class is given)."""
+    def table(self, css_class: str = "") -> Markup:
+        """The numbers as an HTML table."""
         head = "".join(f'<th scope="col">{escape(h)}</th>' for h in self.headers)
         body = "".join(
             "<tr>"
@@ -78,7 +79,8 @@ class Chart:
     def html(self) -> Markup:
         """The chart in a ``<figure>``: the drawing, and the table for screen readers."""
         return Markup(  # noqa: S704 - the SVG is built here, its text escaped
-            f'<figure class="chart">{self.svg}{self.table()}'
+            # A table keeps its width however narrow its box: the box around it is hidden.
+            f'<figure class="chart">{self.svg}<div class="visually-hidden">{self.table()}</div>'
             f'<figcaption class="visually-hidden">{escape(self.desc)}</figcaption></figure>'
         )
 
@@ -109,15 +111,18 @@ def _text(
     )
 
 
-def _svg(title: str, desc: str, height: float, body: str, width: int = WIDTH) -> str:
+def _svg(
+    title: str, desc: str, height: float, body: str, width: int = WIDTH, wide: bool = False
+) -> str:
+    """A standalone SVG; ``wide`` ones keep a legible size on a phone and scroll sideways."""
     key = next(_ids)
+    css = "chart-svg wide" if wide else "chart-svg"
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart-svg" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="{css}" role="img" '
         f'viewBox="0 0 {width} {height:.0f}" width="{width}" height="{height:.0f}" '
         f'aria-labelledby="chart-{key}-title chart-{key}-desc" font-family="{FONT}">'
         f'<title id="chart-{key}-title">{escape(title)}</title>'
-        f'<desc id="chart-{key}-desc">{escape(desc)}</desc>'
-        f'<rect width="{width}" height="{height:.0f}" fill="#ffffff"/>{body}</svg>'
+        f'<desc id="chart-{key}-desc">{escape(desc)}</desc>{body}</svg>'
     )
 
 
@@ -128,18 +133,19 @@ def bars(
     *,
     maximum: float | None = None,
     headers: tuple[str, str] = ("", ""),
+    table_rows: tuple[tuple[str, ...], ...] | None = None,
 ) -> Chart:
     """Horizontal bars, one per ``(label, value, value as text)``, the label above its bar (so
     long labels fit on a phone). ``maximum`` fixes the scale (e.g. 100 for percentages)."""
     top = maximum or max((v or 0 for _label, v, _shown in items), default=0) or 1
-    row, bar_h, value_w = 42, 14, 70
+    row, bar_h, value_w = 42, 14, 64
     parts = []
     for i, (label, value, shown) in enumerate(items):
         y = 8 + i * row
         parts.append(_text(0, y + 13, label, size=13, fill=INK))
-        length = max((WIDTH - value_w) * (value or 0) / top, 0)
+        length = max((BARS_WIDTH - value_w) * (value or 0) / top, 0)
         parts.append(
-            f'<rect x="0" y="{y + 20}" width="{WIDTH - value_w:.1f}" height="{bar_h}" '
+            f'<rect x="0" y="{y + 20}" width="{BARS_WIDTH - value_w:.1f}" height="{bar_h}" '
             f'rx="3" fill="{TRACK}"/>'
         )
         if value:
@@ -147,10 +153,11 @@ def bars(
                 f'<rect x="0" y="{y + 20}" width="{max(length, 2):.1f}" height="{bar_h}" '
                 f'rx="3" fill="{BRAND}"/>'
             )
-        parts.append(_text(WIDTH - value_w + 8, y + 32, shown, size=13, weight="bold"))
+        parts.append(_text(BARS_WIDTH - value_w + 8, y + 32, shown, size=13, weight="bold"))
     height = 8 + max(len(items), 1) * row
-    rows = tuple((label, shown) for label, _value, shown in items)
-    return Chart(title, desc, _svg(title, desc, height, "".join(parts)), headers, rows)
+    rows = table_rows or tuple((label, shown) for label, _value, shown in items)
+    svg = _svg(title, desc, height, "".join(parts), width=BARS_WIDTH)
+    return Chart(title, desc, svg, headers, rows)
 
 
 def channel_chart(channels: Sequence[ChannelCount], names: dict[str, str]) -> Chart:
@@ -172,6 +179,7 @@ def channel_chart(channels: Sequence[ChannelCount], names: dict[str, str]) -> Ch
 def send_rate_chart(sends: Sequence[SendRate]) -> Chart:
     """Answer rate of each send (answered / delivered), on a scale of 100 %."""
     items = []
+    rows: list[tuple[str, str]] = []
     for send in sends:
         when = (
             f" · {format_date(send.sent_at.date(), 'medium', locale=_locale())}"
@@ -179,19 +187,22 @@ def send_rate_chart(sends: Sequence[SendRate]) -> Chart:
             else ""
         )
         label = f"{send.question_title} → {send.audience}{when}"
-        shown = (
-            f"{_number(send.rate)} % ({send.answered}/{send.delivered})"
+        shown = f"{_number(send.rate)} %" if send.rate is not None else DASH
+        full = (
+            f"{shown} ({send.answered}/{send.delivered})"
             if send.rate is not None
             else _("none delivered")
         )
         items.append((label, send.rate, shown))
-    desc = "; ".join(f"{label}: {shown}" for label, _v, shown in items)
+        rows.append((label, full))
+    desc = "; ".join(f"{label}: {full}" for label, full in rows)
     chart = bars(
         _("Answer rate per send"),
         _("Answered of delivered, per send. %(rates)s", rates=desc or DASH),
         items,
         maximum=100.0,
         headers=(_("Send"), _("Answered of delivered")),
+        table_rows=tuple(rows),
     )
     return chart
 
@@ -215,16 +226,16 @@ def distribution_chart(distribution: Sequence[int], target: int, title: str) -> 
                 f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{slot * 0.7:.1f}" '
                 f'height="{h:.1f}" rx="2" fill="{colour}"/>'
             )
-        parts.append(_text(x + slot * 0.35, base - h - 6, str(count), size=12, anchor="middle"))
+        parts.append(_text(x + slot * 0.35, base - h - 6, str(count), size=14, anchor="middle"))
         parts.append(
-            _text(x + slot * 0.35, base + 18, str(score), size=12, anchor="middle", fill=MUTED)
+            _text(x + slot * 0.35, base + 18, str(score), size=14, anchor="middle", fill=MUTED)
         )
     tx = left + (target - 1) * slot
     parts.append(
         f'<line x1="{tx:.1f}" y1="4" x2="{tx:.1f}" y2="{base}" stroke="{ACCENT}" '
         f'stroke-width="2" stroke-dasharray="4 3"/>'
     )
-    parts.append(_text(tx + 5, 14, _("target %(score)s+", score=target), size=11, fill=MUTED))
+    parts.append(_text(tx + 5, 14, _("target %(score)s+", score=target), size=13, fill=MUTED))
     at_target = sum(counts[target - 1 :])
     share = 100 * at_target / total if total else None
     desc = _(
@@ -239,7 +250,7 @@ def distribution_chart(distribution: Sequence[int], target: int, title: str) -> 
     return Chart(
         full_title,
         desc,
-        _svg(full_title, desc, height, "".join(parts)),
+        _svg(full_title, desc, height, "".join(parts), wide=True),
         (_("Score"), _("Answers")),
         rows,
     )
@@ -273,14 +284,14 @@ def trend_chart(points: Sequence[TrendPoint], period: str) -> Chart:
     parts = [f'<line x1="{left}" y1="{base}" x2="{WIDTH - right}" y2="{base}" stroke="{LINE}"/>']
     for mark in (0, 5, 10):
         y = base - plot * mark / 10
-        parts.append(_text(WIDTH - right + 6, y + 4, str(mark), size=11, fill=MUTED))
+        parts.append(_text(WIDTH - right + 6, y + 4, str(mark), size=13, fill=MUTED))
         if mark:
             parts.append(
                 f'<line x1="{left}" y1="{y:.1f}" x2="{WIDTH - right}" y2="{y:.1f}" '
                 f'stroke="{TRACK}"/>'
             )
-    parts.append(_text(0, 12, _("answers"), size=11, fill=MUTED))
-    parts.append(_text(WIDTH, 12, _("mean"), size=11, fill=MUTED, anchor="end"))
+    parts.append(_text(0, 12, _("answers"), size=13, fill=MUTED))
+    parts.append(_text(WIDTH, 12, _("mean"), size=13, fill=MUTED, anchor="end"))
     every = max(1, -(-n // 8))  # at most 8 labels under the axis
     line = []
     for i, (point, label) in enumerate(zip(points, labels, strict=True)):
@@ -294,9 +305,9 @@ def trend_chart(points: Sequence[TrendPoint], period: str) -> Chart:
             )
         if n <= 16 and point.answers:
             # Inside the bar at its foot: the mean's labels live above.
-            parts.append(_text(cx, base - 6, str(point.answers), size=11, anchor="middle"))
+            parts.append(_text(cx, base - 6, str(point.answers), size=13, anchor="middle"))
         if i % every == 0:
-            parts.append(_text(cx, base + 18, label, size=11, anchor="middle", fill=MUTED))
+            parts.append(_text(cx, base + 18, label, size=13, anchor="middle", fill=MUTED))
         if point.mean is not None:
             line.append((cx, base - plot * point.mean / 10, point.mean))
     if len(line) > 1:
@@ -311,7 +322,7 @@ def trend_chart(points: Sequence[TrendPoint], period: str) -> Chart:
             f'stroke-width="2"/>'
         )
         if n <= 12:
-            parts.append(_text(x, y - 9, _number(mean, 1), size=11, anchor="middle", weight="bold"))
+            parts.append(_text(x, y - 9, _number(mean, 1), size=13, anchor="middle", weight="bold"))
     rows = tuple(
         (
             label,
@@ -330,7 +341,7 @@ def trend_chart(points: Sequence[TrendPoint], period: str) -> Chart:
     return Chart(
         title,
         desc,
-        _svg(title, desc, height, "".join(parts)),
+        _svg(title, desc, height, "".join(parts), wide=True),
         (_("Period"), _("Answers"), _("Mean score"), _("At target")),
         rows,
     )
@@ -358,7 +369,13 @@ def chart_png(svg: str, width: int = WIDTH * 2) -> bytes:
     if program is None:
         raise RuntimeError("rsvg-convert is not installed (Debian package librsvg2-bin)")
     done = subprocess.run(  # noqa: S603 - a fixed program, the SVG on stdin
-        [program, "--format=png", f"--width={width}", "--keep-aspect-ratio"],
+        [
+            program,
+            "--format=png",
+            f"--width={width}",
+            "--keep-aspect-ratio",
+            "--background-color=white",
+        ],
         input=svg.encode("utf-8"),
         capture_output=True,
         timeout=20,

@@ -125,7 +125,7 @@ def test_charts_are_accessible_svg_with_the_numbers(app: Flask) -> None:
 
         sends = charts.send_rate_chart(figures.sends)
         parse(sends.svg)
-        assert sends.rows[0][1].startswith("45 %") and "(90/200)" in sends.rows[0][1]
+        assert sends.rows[0][1] == "45 % (90/200)"
 
         dist = charts.distribution_chart(figures.scores[0].distribution, 8, "Hur nöjd är du?")
         root = parse(dist.svg)
@@ -136,7 +136,10 @@ def test_charts_are_accessible_svg_with_the_numbers(app: Flask) -> None:
         parse(trend.svg)
         assert [r[1:3] for r in trend.rows] == [("30", "7.5"), ("40", "7.9"), ("50", "8.2")]
         html = str(trend.html())
-        assert '<table class="table chart-table visually-hidden">' in html and "<figure" in html
+        assert (
+            '<div class="visually-hidden"><table class="table chart-table' in html
+            and "<figure" in html
+        )
 
     assert charts.heat_level(None, 80) == "none"
     assert charts.heat_level(42, 80) == "low"
