@@ -42,12 +42,9 @@ def build_body(session: Session, report: Report, *, personal: bool) -> Any:
     page or a PDF outside the app. Clips go with personal data: a face or a voice identifies
     a tenant, so without personal data a clip is left out (its words may still be in a theme
     or a quote the tenant allowed)."""
-    from panel.reports import body, figures, service
+    from panel.reports.views import build_body as report_body
 
-    report_filter = service.filter_of(report)
-    found = figures.compute(session, report_filter, tuple(report.index_ids or ()))
-    answer_ids = list(session.scalars(figures.answers_of(report_filter)))
-    built = body.build(session, report, found, answer_ids, personal=personal)
+    built = report_body(session, report, personal=personal, staff=False)
     if not personal:
         built.items = [item for item in built.items if item.kind != "clip"]
     return built
