@@ -13,6 +13,8 @@ room = Room(
         "panel.reports.views:bp",
         "panel.reports.views:themes_bp",
         "panel.reports.index_views:bp",
+        "panel.reports.share_views:bp",
+        "panel.reports.public:bp",
     ),
     api=(ApiBlueprint("panel.reports.api:blp", "reports"),),
     tasks=("panel.reports.tasks",),
