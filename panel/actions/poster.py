@@ -12,6 +12,7 @@ Everything the PDF shows is inlined (the logo as a data: URI), so WeasyPrint fet
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import logging
 from collections import Counter
@@ -30,6 +31,7 @@ from panel.organisations.models import Organisation
 from panel.places.models import Place
 from panel.reports import figures
 from panel.reports.models import Report
+from panel.reports.service import filter_of
 
 log = logging.getLogger(__name__)
 
@@ -65,16 +67,7 @@ def _filter_for(
             starts_on=today - dt.timedelta(days=364),
             ends_on=today,
         )
-    return figures.ReportFilter(
-        organisation_id=organisation.id,
-        question_ids=tuple(report.question_ids or ()),
-        touchpoint_ids=tuple(report.touchpoint_ids or ()),
-        segment_ids=tuple(report.segment_ids or ()),
-        place_id=area.id,
-        starts_on=report.starts_on,
-        ends_on=report.ends_on,
-        period=report.period or "month",
-    )
+    return dataclasses.replace(filter_of(report), place_id=area.id)
 
 
 def plan_figures(
@@ -176,10 +169,7 @@ def render_poster(session: Session, organisation: Organisation, area: Place, siz
     items = plan_items(session, area)
     more = len(items) > MAX_ITEMS
     items = items[:MAX_ITEMS]
-    try:
-        numbers = plan_figures(session, organisation, area, items, today)
-    except NotImplementedError:  # the figures are not there yet: the plan is still useful
-        numbers = None
+    numbers = plan_figures(session, organisation, area, items, today)
     row = sender_settings(session, organisation.id)
     colour = (row.brand_colour if row else None) or DEFAULT_COLOUR
     language = organisation.default_language if organisation.default_language in LANGUAGES else "sv"
