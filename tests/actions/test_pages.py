@@ -34,9 +34,7 @@ def form(tree, report, staff, **values):
     return data
 
 
-def test_a_communicator_plans_an_action_from_a_report(
-    client, communicator, staff, tree, report
-):
+def test_a_communicator_plans_an_action_from_a_report(client, communicator, staff, tree, report):
     login(client, communicator)
     page = text(client.get(f"/app/actions/new?report={report.id}&place={tree['stairwell'].id}"))
     assert f'<option selected value="{report.id}">' in page
