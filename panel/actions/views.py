@@ -83,7 +83,7 @@ def index() -> Any:
     if shown["report"] is not None:
         report = session.scalar(sa.select(Report).where(Report.id == shown["report"]))
         if report is None:
-            raise NotFound(_l("There is no such report. It may have been deleted."))
+            raise NotFound(_l("There is no such report in your organisation."))
     query = (
         sa.select(ActionItem)
         .where(*service.item_filters(wanted))

@@ -38,11 +38,11 @@ def test_the_reminder_arrives_once_in_the_staff_members_language(
     assert send_reminders.run() == 0  # the job again
     [mail] = use_smtp.wait_for(1)
     assert mail["To"] == staff.email
-    assert "Reminder" in mail["Subject"] and item.title in mail["Subject"]
+    assert "Påminnelse" in mail["Subject"] and item.title in mail["Subject"]
     body = plain(mail)
     assert "Ängsbacken / Björkvägen 3 / Trapphus B" in body
     assert f"http://127.0.0.1:5000/app/actions/{item.id}" in body
-    assert "due in 3 days" in body
+    assert "ska vara klar om 3 dagar" in body
     db_session.refresh(item)
     assert item.reminded_at is not None
 
