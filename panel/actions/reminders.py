@@ -26,6 +26,7 @@ from panel.accounts.models import User
 from panel.actions import service
 from panel.actions.models import ActionItem, ActionStatus
 from panel.core.db import utcnow
+from panel.core.extensions import db
 from panel.core.scoping import all_organisations, scoped_to
 from panel.organisations.models import Organisation
 from panel.places.models import Place
@@ -140,8 +141,6 @@ def _context(item: ActionItem, place: Place | None, person: User, today: dt.date
 
 def send_reminders(now: dt.datetime | None = None) -> int:
     """Every organisation's due reminders, each in a transaction of its own."""
-    from panel.core.extensions import db
-
     session = db.session()
     moment = now or utcnow()
     queued = 0

@@ -19,7 +19,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
 from panel.accounts.models import User
-from panel.actions import poster, service
+from panel.actions import notices, poster, service
 from panel.actions.forms import ActionForm, CommentForm
 from panel.actions.models import ActionComment, ActionItem, ActionStatus
 from panel.core.errors import Forbidden, NotFound, StoopError, ValidationError
@@ -289,11 +289,12 @@ def comment(action_item_id: int) -> Any:
     item = service.get_item(session, action_item_id)
     form = CommentForm()
     try:
-        service.add_comment(session, current_user, item, form.body.data)
+        written = service.add_comment(session, current_user, item, form.body.data)
     except ValidationError as exc:
         session.rollback()
         form.body.errors = [exc.message]
         return _item_page(item, form, exc.status)
+    notices.tell_about_comment(session, item, written)
     session.commit()
     return redirect(url_for(".show", action_item_id=item.id, _anchor="comments"), 303)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from notifications.models import OutboundMessage
 from panel.actions.models import ActionComment, ActionItem
 from tests.actions.conftest import days
 from tests.factories import login, system_session
@@ -64,7 +65,7 @@ def test_a_communicator_plans_an_action_from_a_report(client, communicator, staf
 
 
 def test_the_person_responsible_moves_it_along_and_comments(
-    client, db_session, staff, bystander, make_item
+    client, db_session, communicator, staff, bystander, make_item
 ):
     item = make_item(responsible_id=staff.id, due_on=days(-1))
     login(client, staff)
@@ -81,6 +82,14 @@ def test_the_person_responsible_moves_it_along_and_comments(
 
     client.post(f"/app/actions/{item.id}/comments", data={"body": "Elektrikern kommer tisdag."})
     assert "Elektrikern kommer tisdag." in text(client.get(f"/app/actions/{item.id}"))
+    # The creator hears of it; the writer does not.
+    [notice] = (
+        system_session()
+        .scalars(sa.select(OutboundMessage).where(OutboundMessage.purpose == "action-comment"))
+        .all()
+    )
+    assert notice.recipient == communicator.email
+    assert "Elektrikern kommer tisdag." in notice.body_text
     # Only communicators and admins change the rest, or create.
     assert client.get(f"/app/actions/{item.id}/edit").status_code == 403
     assert client.post("/app/actions/", data={"title": "x"}).status_code == 403
@@ -117,7 +126,10 @@ def test_bad_input_is_refused_beside_its_field(client, communicator, staff, tree
     response = client.post("/app/actions/", data=form(tree, report, staff, title="   "))
     assert response.status_code == 422 and "Say what is to be done." in text(response)
     assert items() == []
-    # Nonsense in the list's address is ignored, not an error.
+    # Nonsense in the list's address is ignored, not an error; the link without the slash
+    # (as report pages write it) leads to the list.
+    response = client.get(f"/app/actions?place={tree['area'].id}")
+    assert response.status_code == 308 and f"place={tree['area'].id}" in response.location
     assert client.get("/app/actions/?status=nope&responsible=abc&mine=2").status_code == 200
     assert client.get(f"/app/actions/?place={stranger['place'].id}").status_code == 404
 
