@@ -4,15 +4,19 @@ a report, and another organisation whose place, report and colleague must never 
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import Any
 
 import pytest
 
 from panel.actions.models import ActionItem, ActionStatus
+from panel.answers.models import Answer
 from panel.core.scoping import scoped_to
 from panel.places.service import ensure_path
+from panel.questions.models import QuestionStatus
 from panel.reports.models import Report
 from tests.factories import OrganisationFactory, UserFactory, system_session
+from tests.questions.conftest import make_question
 
 
 @pytest.fixture
@@ -90,6 +94,29 @@ def make_item(db_session, organisation, communicator):
         return item
 
     return make
+
+
+@pytest.fixture
+def answered(db_session, organisation, communicator, tree):
+    """Stairwell B well below target (12 answers, 3 at target), A above it (6 of 6)."""
+    question = make_question(communicator, status=QuestionStatus.LIVE)
+    session = system_session()
+    scores = [(tree["stairwell"].id, s) for s in (2, 3, 4, 5, 5, 6, 6, 7, 7, 8, 9, 10)]
+    scores += [(tree["stairwell_a"].id, s) for s in (8, 9, 9, 10, 10, 8)]
+    for place_id, score in scores:
+        session.add(
+            Answer(
+                organisation_id=organisation.id,
+                question_id=question.id,
+                channel="web",
+                language="sv",
+                score=score,
+                place_id=place_id,
+                me_token=secrets.token_urlsafe(32),
+            )
+        )
+    session.commit()
+    return question
 
 
 def days(n: int) -> dt.date:

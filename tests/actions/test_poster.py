@@ -5,40 +5,11 @@ the area: answers, mean, share at target, the stairwells below target)."""
 
 from __future__ import annotations
 
-import secrets
 import subprocess
 from pathlib import Path
 
-import pytest
-
-from panel.answers.models import Answer
-from panel.questions.models import QuestionStatus
 from tests.actions.conftest import days
-from tests.factories import login, system_session
-from tests.questions.conftest import make_question
-
-
-@pytest.fixture
-def answered(db_session, organisation, communicator, tree):
-    """Stairwell B well below target (12 answers, 3 at target), A above it (6 of 6)."""
-    question = make_question(communicator, status=QuestionStatus.LIVE)
-    session = system_session()
-    scores = [(tree["stairwell"].id, s) for s in (2, 3, 4, 5, 5, 6, 6, 7, 7, 8, 9, 10)]
-    scores += [(tree["stairwell_a"].id, s) for s in (8, 9, 9, 10, 10, 8)]
-    for place_id, score in scores:
-        session.add(
-            Answer(
-                organisation_id=organisation.id,
-                question_id=question.id,
-                channel="web",
-                language="sv",
-                score=score,
-                place_id=place_id,
-                me_token=secrets.token_urlsafe(32),
-            )
-        )
-    session.commit()
-    return question
+from tests.factories import login
 
 
 def pdf_of(client, tmp_path: Path, area_id: int, size: str) -> Path:

@@ -57,11 +57,11 @@ def test_a_plan_from_a_report_to_done(live_server, plan, page, phone_page, conso
     page.fill("#due_on", (dt.date.today() + dt.timedelta(days=5)).isoformat())
     screenshot(page, "actions-form-1280")
     assert axe_violations(page) == []
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_url("**/app/actions/*")
     item_url = page.url
     page.fill("#body", "Elektrikern kommer på tisdag.")
-    page.click("text=Add comment")
+    page.click("main >> text=Add comment")
     page.goto(f"/app/actions/?place={plan['area']}")
     assert page.locator(".actions-table").get_by_text("Björkvägen 3B").is_visible()
     screenshot(page, "actions-list-1280")
