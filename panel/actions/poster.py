@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, format_decimal
 from sqlalchemy.orm import Session, selectinload
 
 from notifications.senders import DEFAULT_COLOUR, sender_settings
@@ -192,5 +192,6 @@ def render_poster(session: Session, organisation: Organisation, area: Place, siz
             language=language,
             where_of=lambda item: where_of(item, area),
             overdue=lambda item: service.is_overdue(item, today),
+            number=lambda value, pattern: format_decimal(value, format=pattern),
         )
     return HTML(string=html).write_pdf()
