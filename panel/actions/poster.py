@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 LANGUAGES = ("sv", "nl", "en")  # the staff app's: the poster hangs in the office
 SIZES = {"A3": "297mm 420mm", "A4": "210mm 297mm"}
 MAX_ITEMS = 60  # more than a wall takes; the rest are left out, and the poster says so
-MAX_BELOW = 8  # stairwells below target named
+MAX_BELOW = 12  # stairwells below target named
 
 
 @dataclass(frozen=True)
