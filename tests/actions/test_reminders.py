@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from notifications.models import OutboundMessage
-from panel.actions import reminders
+from panel.actions import reminders, service
 from panel.actions.tasks import send_reminders
 from panel.core.scoping import scoped_to
 from tests.actions.conftest import days
@@ -25,7 +25,7 @@ def plain(message):
 
 
 def test_the_reminder_arrives_once_in_the_staff_members_language(
-    db_session, use_smtp, staff, tree, make_item
+    db_session, use_smtp, organisation, communicator, staff, tree, make_item
 ):
     item = make_item(
         responsible_id=staff.id, due_on=days(3), place_id=tree["stairwell"].id
@@ -47,9 +47,10 @@ def test_the_reminder_arrives_once_in_the_staff_members_language(
     assert item.reminded_at is not None
 
     # A new due date: reminded again when it comes near.
-    item.due_on = days(2)
-    item.reminded_at = None
-    db_session.commit()
+    with scoped_to(db_session, organisation.id):
+        service.update_item(db_session, communicator, item, {"due_on": days(2)}, days(0))
+        db_session.commit()
+    assert item.reminded_at is None
     assert send_reminders.run() == 1
     assert len(use_smtp.wait_for(2)) == 2
 
