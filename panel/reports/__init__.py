@@ -4,18 +4,22 @@ and clips with consent, a highlight reel to play or render as an MP4, and sharin
 e-mail and CSV/XLSX; composite indices, and an anonymous benchmark across organisations."""
 
 from panel.core.i18n import lazy_text as _l
-from panel.core.rooms import NavItem, Room
+from panel.core.rooms import ApiBlueprint, NavItem, Periodic, Room
 
 room = Room(
     "reports",
     models=("panel.reports.models",),
-    blueprints=("panel.reports.views:bp",),
+    blueprints=("panel.reports.views:bp", "panel.reports.index_views:bp"),
+    api=(ApiBlueprint("panel.reports.api:blp", "reports"),),
+    tasks=("panel.reports.tasks",),
+    # The benchmark across organisations: this quarter to date and the last, every 6 hours.
+    periodic=(Periodic("refresh-benchmark", "panel.reports.tasks.refresh_benchmark", 6 * 3600.0),),
     nav=(
         NavItem(
             "reports.index",
             _l("Reports"),
             order=38,
-            sections=("actions", "newsletters", "reels", "report_shares"),
+            sections=("actions", "newsletters", "reels", "report_shares", "report_indices"),
         ),
     ),
 )

@@ -9,12 +9,13 @@ be identified).
 
 How it is computed (:func:`compute`):
 
-- One grouped scan of the answers over the report's window and, when the report has dates, the
-  period of the same length before it (a flag tells the two apart). On PostgreSQL it is one
-  statement with ``GROUPING SETS``: per (question, channel, score) (totals, channels, each score
-  question's distribution, mean and share at target, the composite indices), per week or month
-  (the trend) and per place (the breakdown). Other databases (SQLite) run the same three
-  groupings as three statements.
+- One grouped scan of the answers of the report's period. On PostgreSQL it is one statement
+  with ``GROUPING SETS``, hashed in one pass: per (question, channel, score) (totals, channels,
+  each score question's distribution, mean and share at target, the composite indices), per
+  week or month (the trend) and per place (the breakdown). Other databases (SQLite) run the
+  same three groupings as three statements. When the report has dates, the period of the same
+  length before it is grouped per (question, channel, score) by a second scan, over its own
+  rows only.
 - The breakdown adds the per-place sums up the tree in Python (:mod:`panel.reports.breakdown`);
   the answer rate per send is one grouped query over the invitations and their messages
   (:mod:`panel.reports.send_rates`, which also says what "delivered" means); the WHERE clause
@@ -28,7 +29,9 @@ How it is computed (:func:`compute`):
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -192,11 +195,13 @@ class Settings:
     score_target: int
     target_share: float
     min_group: int
+    zone: Any  # zoneinfo.ZoneInfo: the organisation's clock
 
 
 def report_settings(session: Session, organisation_id: int) -> Settings:
-    """The organisation's score target, target share and smallest group shown."""
+    """The organisation's score target, target share, smallest group shown and time zone."""
     from panel.organisations.models import Organisation
+    from panel.reports.filters import ZONE_SETTING, zone_named
 
     raw = session.scalar(sa.select(Organisation.settings).where(Organisation.id == organisation_id))
     raw = raw or {}
@@ -212,6 +217,7 @@ def report_settings(session: Session, organisation_id: int) -> Settings:
         score_target=number(SCORE_TARGET, 1, 10, int),
         target_share=number(TARGET_SHARE, 0, 100, float),
         min_group=number(MIN_GROUP, 1, 100, int),
+        zone=zone_named(raw.get(ZONE_SETTING)),
     )
 
 
@@ -227,7 +233,8 @@ def answers_of(report_filter: ReportFilter, session: Session | None = None) -> s
         from panel.core.extensions import db
 
         session = db.session()
-    since, until = time_window(report_filter.starts_on, report_filter.ends_on)
+    zone = report_settings(session, report_filter.organisation_id).zone
+    since, until = time_window(report_filter.starts_on, report_filter.ends_on, zone)
     return sa.select(Answer.id).where(
         *answer_conditions(session, report_filter, since=since, until=until)
     )
@@ -243,7 +250,7 @@ def compute(
     settings = report_settings(session, report_filter.organisation_id)
     questions = _questions(session, report_filter.organisation_id)
     score_ids = {qid for qid, (_title, is_score) in questions.items() if is_score}
-    scan = _scan(session, report_filter, score_ids, settings.score_target)
+    scan = _scan(session, report_filter, questions, settings)
 
     totals = {True: 0, False: 0}
     channels: dict[str, int] = {}
@@ -254,7 +261,7 @@ def compute(
         totals[current] += row.answers
         if current:
             channels[row.channel] = channels.get(row.channel, 0) + row.answers
-        if row.score is None:
+        if row.score is None or row.question_id not in score_ids or not 1 <= row.score <= 10:
             continue
         sums = per_question.setdefault((current, row.question_id), Sums())
         sums.add(Sums(row.answers, row.scored, row.total or 0, row.at_target or 0))
@@ -306,7 +313,7 @@ def compute(
             ChannelCount(channel, count)
             for channel, count in sorted(channels.items(), key=lambda c: (-c[1], c[0]))
         ),
-        sends=send_rates(session, report_filter),
+        sends=send_rates(session, report_filter, settings.zone),
         trend=trend,
         scores=tuple(scores),
         indices=_indices(session, report_filter, index_ids, per_question, has_previous),
@@ -341,76 +348,181 @@ def _questions(session: Session, organisation_id: int) -> dict[int, tuple[str, b
     return {qid: (title, "score" in (modes or [])) for qid, title, modes in rows}
 
 
-def _scan(session: Session, report_filter: ReportFilter, score_ids: set[int], target: int) -> Scan:
-    from panel.answers.models import Answer
-    from panel.reports.filters import answer_conditions, bucket_of, time_window
+@dataclass(frozen=True)
+class Group:
+    """One grouped row of the scan: the keys of its grouping (others None) and its sums."""
 
-    since, until = time_window(report_filter.starts_on, report_filter.ends_on)
+    current: bool
+    question_id: int | None = None
+    channel: str | None = None
+    score: int | None = None
+    bucket: dt.date | None = None
+    place_id: int | None = None
+    answers: int = 0
+    scored: int = 0
+    total: int = 0
+    at_target: int = 0
+
+
+def _scan(
+    session: Session,
+    report_filter: ReportFilter,
+    questions: dict[int, tuple[str, bool]],
+    settings: Settings,
+) -> Scan:
+    """The report's period grouped three ways in one scan; the period before (when the report
+    has dates) grouped per question in a second, over other rows (a range of the index on
+    organisation and time)."""
+    from panel.reports.filters import time_window
+
+    zone = settings.zone
+    since, until = time_window(report_filter.starts_on, report_filter.ends_on, zone)
+    now = _grouped(session, report_filter, questions, settings, since, until, True)
+    before: dict[str, list[Group]] = {"question": []}
     previous = report_filter.previous()
-    scan_since = since
     if previous is not None:
-        scan_since, _until = time_window(previous.starts_on, previous.ends_on)
-    where = answer_conditions(session, report_filter, since=scan_since, until=until)
-    current = (
-        sa.case((Answer.created_at >= since, 1), else_=0) if previous is not None else sa.literal(1)
-    )
-    is_score = (
-        sa.and_(Answer.question_id.in_(sorted(score_ids)), Answer.score.between(1, 10))
-        if score_ids
-        else sa.false()
-    )
-    base = (
-        sa.select(
-            current.label("current"),
-            Answer.question_id.label("question_id"),
-            Answer.channel.label("channel"),
-            sa.case((is_score, Answer.score), else_=None).label("score"),
-            Answer.place_id.label("place_id"),
-            bucket_of(session, Answer.created_at, report_filter.period).label("bucket"),
+        was_since, was_until = time_window(previous.starts_on, previous.ends_on, zone)
+        before = _grouped(session, report_filter, questions, settings, was_since, was_until, False)
+    return Scan(now["question"] + before["question"], now["bucket"], now["place"])
+
+
+def _grouped(
+    session: Session,
+    report_filter: ReportFilter,
+    questions: dict[int, tuple[str, bool]],
+    settings: Settings,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    current: bool,
+) -> dict[str, list[Group]]:
+    """The answers of ``[since, until)`` grouped per (question, channel, score) and, for the
+    report's own period, per week or month and per place: answers, score answers, the sum of
+    the scores, and those at target. PostgreSQL: one statement with GROUPING SETS over a
+    subquery kept apart (``OFFSET 0``, so the planner estimates its groups sanely) and
+    ``work_mem`` raised for it, so that it hashes all three sets in one pass; elsewhere one
+    statement per grouping."""
+    from panel.answers.models import Answer
+    from panel.reports.filters import answer_conditions, bucket_of
+
+    postgres = session.get_bind().dialect.name == "postgresql"
+    where = answer_conditions(session, report_filter, since=since, until=until)
+    score = _score_column(report_filter, questions)
+    columns = [
+        Answer.question_id.label("question_id"),
+        Answer.channel.label("channel"),
+        score.label("score"),
+        # 1 at or above the target, 0 below, NULL without a score: summed, the count at target.
+        sa.case((score >= settings.score_target, 1), (score.is_not(None), 0)).label("hit"),
+    ]
+    starts: list[dt.date] = []
+    if current:
+        first, last = _trend_span(session, report_filter, settings.zone)
+        bucket, starts = bucket_of(
+            session, Answer.created_at, _period(report_filter), settings.zone, first, last
         )
-        .where(*where)
-        .execution_options(all_organisations=True)
-        .subquery("a")
-    )
-    c = base.c
+        columns += [Answer.place_id.label("place_id"), bucket.label("bucket")]
+    inner = sa.select(*columns).where(*where).execution_options(all_organisations=True)
+    if postgres:
+        inner = inner.offset(0)
+    c = inner.subquery("a").c
     measures = (
         sa.func.count().label("answers"),
         sa.func.count(c.score).label("scored"),
         sa.func.sum(c.score).label("total"),
-        sa.func.sum(sa.case((c.score >= target, 1), else_=0)).label("at_target"),
+        sa.func.sum(c.hit).label("at_target"),
     )
-    groupings = {
-        "question": (c.current, c.question_id, c.channel, c.score),
-        "bucket": (c.current, c.bucket),
-        "place": (c.current, c.place_id),
+    groupings = {"question": (c.question_id, c.channel, c.score)}
+    if current:
+        groupings |= {"bucket": (c.bucket,), "place": (c.place_id,)}
+    found: dict[str, list[Any]] = {name: [] for name in ("question", "bucket", "place")}
+    if postgres and len(groupings) > 1:
+        # GROUPING(question_id, bucket, place_id): a 1 bit for each column NOT grouped by.
+        sets = {0b011: "question", 0b101: "bucket", 0b110: "place"}
+        keys = (c.question_id, c.channel, c.score, c.bucket, c.place_id)
+        query = sa.select(
+            sa.func.grouping(c.question_id, c.bucket, c.place_id).label("which"), *keys, *measures
+        ).group_by(sa.func.grouping_sets(*(sa.tuple_(*cols) for cols in groupings.values())))
+        with _work_mem(session, GROUPING_WORK_MEM):
+            for row in session.execute(query):
+                found[sets[row.which]].append(row)
+    else:
+        for name, keys in groupings.items():
+            found[name] = list(session.execute(sa.select(*keys, *measures).group_by(*keys)))
+
+    def group(row: Any, **keys: Any) -> Group:
+        return Group(
+            current=current,
+            answers=row.answers,
+            scored=row.scored,
+            total=int(row.total or 0),
+            at_target=int(row.at_target or 0),
+            **keys,
+        )
+
+    return {
+        "question": [
+            group(r, question_id=r.question_id, channel=r.channel, score=r.score)
+            for r in found["question"]
+        ],
+        "bucket": [
+            group(r, bucket=starts[min(int(r.bucket), len(starts) - 1)]) for r in found["bucket"]
+        ],
+        "place": [group(r, place_id=r.place_id) for r in found["place"]],
     }
-    if session.get_bind().dialect.name == "postgresql":
-        return _grouping_sets(session, base, groupings, measures)
-    found = {
-        name: list(session.execute(sa.select(*columns, *measures).group_by(*columns)))
-        for name, columns in groupings.items()
-    }
-    return Scan(found["question"], found["bucket"], found["place"])
 
 
-def _grouping_sets(
-    session: Session, base: Any, groupings: dict[str, tuple[Any, ...]], measures: tuple[Any, ...]
-) -> Scan:
-    """The three groupings in one statement (one scan) with ``GROUPING SETS``; ``GROUPING()``
-    over the distinguishing columns tells which set a row belongs to."""
-    c = base.c
-    marks = (c.question_id, c.bucket, c.place_id)
-    columns = (c.current, c.question_id, c.channel, c.score, c.bucket, c.place_id)
-    which = sa.func.grouping(*marks).label("which")
-    query = sa.select(which, *columns, *measures).group_by(
-        sa.func.grouping_sets(*(sa.tuple_(*cols) for cols in groupings.values()))
-    )
-    # GROUPING(question_id, bucket, place_id): a 1 bit for each column NOT grouped by.
-    sets = {0b011: "question", 0b101: "bucket", 0b110: "place"}
-    found: dict[str, list[Any]] = {name: [] for name in groupings}
-    for row in session.execute(query):
-        found[sets[row.which]].append(row)
-    return Scan(found["question"], found["bucket"], found["place"])
+# Enough for the planner to hash the three groupings in one pass (a few MB are used: some
+# thousand groups); with PostgreSQL's default of 4MB it sorts the answers three times instead.
+GROUPING_WORK_MEM = "32MB"
+
+
+@contextlib.contextmanager
+def _work_mem(session: Session, value: str) -> Iterator[None]:
+    """``work_mem`` raised for the statements of the block only (restored after it)."""
+    before = session.scalar(sa.text("SELECT current_setting('work_mem')"))
+    session.execute(sa.text("SELECT set_config('work_mem', :value, true)"), {"value": value})
+    try:
+        yield
+    finally:
+        session.execute(sa.text("SELECT set_config('work_mem', :value, true)"), {"value": before})
+
+
+def _score_column(report_filter: ReportFilter, questions: dict[int, tuple[str, bool]]) -> Any:
+    """An answer's score where it counts as one: a score is only ever stored for a question
+    that takes one, from 1 to 10 (``panel.answers.service.record_answer``), so the column is
+    read as it is, unless the report may take in questions that take no score now (their
+    modes changed after they were answered): then their scores are left out."""
+    from panel.answers.models import Answer
+
+    in_scope = report_filter.question_ids if not report_filter.touchpoint_ids else ()
+    candidates = in_scope or tuple(questions)
+    without = sorted(q for q in candidates if q in questions and not questions[q][1])
+    if not without:
+        return Answer.score
+    return sa.case((Answer.question_id.not_in(without), Answer.score), else_=None)
+
+
+def _period(report_filter: ReportFilter) -> str:
+    return report_filter.period if report_filter.period in PERIODS else "month"
+
+
+def _trend_span(session: Session, report_filter: ReportFilter, zone: Any) -> tuple[Any, Any]:
+    """The first and last day the trend spans: the report's dates, or where it has none the
+    days of the organisation's first and last answers (from the index on organisation and
+    time)."""
+    from panel.answers.models import Answer
+
+    first, last = report_filter.starts_on, report_filter.ends_on
+    if first is None or last is None:
+        low, high = session.execute(
+            sa.select(sa.func.min(Answer.created_at), sa.func.max(Answer.created_at))
+            .where(Answer.organisation_id == report_filter.organisation_id)
+            .execution_options(all_organisations=True)
+        ).one()
+        today = dt.datetime.now(zone).date()
+        first = first or (low.astimezone(zone).date() if low else today)
+        last = last or (high.astimezone(zone).date() if high else today)
+    return first, max(first, last)
 
 
 # --- trend and indices -----------------------------------------------------------------------
@@ -418,10 +530,10 @@ def _grouping_sets(
 
 def _trend(report_filter: ReportFilter, rows: list[Any]) -> tuple[TrendPoint, ...]:
     """A point per week or month of the report's period (empty ones included), in order."""
-    from panel.reports.filters import as_date
+    from panel.reports.filters import next_period, period_start
 
-    period = report_filter.period if report_filter.period in PERIODS else "month"
-    found = {as_date(row.bucket): row for row in rows if row.current}
+    period = _period(report_filter)
+    found = {row.bucket: row for row in rows if row.current}
     if not found and (report_filter.starts_on is None or report_filter.ends_on is None):
         return ()
     first = period_start(report_filter.starts_on or min(found), period)
@@ -441,20 +553,6 @@ def _trend(report_filter: ReportFilter, rows: list[Any]) -> tuple[TrendPoint, ..
         )
         day = next_period(day, period)
     return tuple(points)
-
-
-def period_start(day: dt.date, period: str) -> dt.date:
-    """The Monday of the day's week, or the first of its month."""
-    if period == "week":
-        return day - dt.timedelta(days=day.weekday())
-    return day.replace(day=1)
-
-
-def next_period(day: dt.date, period: str) -> dt.date:
-    """The start of the week or month after the one starting on ``day``."""
-    if period == "week":
-        return day + dt.timedelta(days=7)
-    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
 def _indices(

@@ -3,8 +3,8 @@
 Which sends: those of the report's questions (every send when the report chose neither
 questions nor touchpoints; none when it chose only touchpoints, which sends do not go through)
 that have started (``sending`` or ``sent``), started within the report's dates when it has
-them. The place and segment filters narrow the invitations to contacts at the place (or below)
-and in the segments, as they narrow the answers.
+them (days on the organisation's clock). The place and segment filters narrow the invitations
+to contacts at the place (or below) and in the segments, as they narrow the answers.
 
 What "delivered" means. A send writes one :class:`~panel.sends.models.Invitation` per person
 and queues one outbound message for it (``dedupe_key`` ``send-<send id>-<contact id>``, unique
@@ -39,7 +39,9 @@ REACHED = (DeliveryState.SENT.value, DeliveryState.DELIVERED.value)
 STARTED = (SendStatus.SENDING, SendStatus.SENT)
 
 
-def send_rates(session: Session, report_filter: ReportFilter) -> tuple[SendRate, ...]:
+def send_rates(
+    session: Session, report_filter: ReportFilter, zone: dt.tzinfo = dt.UTC
+) -> tuple[SendRate, ...]:
     """The answer rate of every send the report covers, newest first."""
     from panel.reports.figures import SendRate
 
@@ -87,7 +89,7 @@ def send_rates(session: Session, report_filter: ReportFilter) -> tuple[SendRate,
     )
     if report_filter.question_ids:
         query = query.where(Send.question_id.in_(list(report_filter.question_ids)))
-    since, until = time_window(report_filter.starts_on, report_filter.ends_on)
+    since, until = time_window(report_filter.starts_on, report_filter.ends_on, zone)
     if since is not None:
         query = query.where(started >= since)
     if until is not None:

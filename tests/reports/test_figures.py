@@ -16,6 +16,7 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -38,6 +39,7 @@ from tests.conftest import savepoint_binding
 from tests.factories import OrganisationFactory, UserFactory
 
 TARGET, SHARE, MIN_GROUP = 7, 75.0, 4
+ZONE = ZoneInfo("Europe/Stockholm")  # the organisation's clock: days and weeks are its own
 STARTS, ENDS = dt.date(2026, 10, 1), dt.date(2026, 11, 30)
 PREVIOUS = (dt.date(2026, 8, 1), dt.date(2026, 9, 30))  # the 61 days before
 CHANNELS = ("web", "embed", "qr", "email", "sms", "voice")
@@ -89,6 +91,7 @@ def seed(session: Session) -> Seeded:
             "report_score_target": TARGET,
             "report_target_share": SHARE,
             "report_min_group": MIN_GROUP,
+            "timezone": "Europe/Stockholm",
         },
     )
     other = OrganisationFactory(name="Grannbolaget")
@@ -219,11 +222,16 @@ def seed(session: Session) -> Seeded:
                     "created_at": at(rng.choice(pool), rng),
                 }
             )
-        # The very edges of the period: the first and the last second count, the next does not.
+        # The very edges of the period on the organisation's clock (CEST, then CET from 25
+        # October): the first and the last second count, the next does not; and the first
+        # half hour of the Monday after the clocks went back is that Monday's week.
         for moment in (
-            dt.datetime(2026, 10, 1, 0, 0, tzinfo=dt.UTC),
-            dt.datetime(2026, 11, 30, 23, 59, 59, tzinfo=dt.UTC),
-            dt.datetime(2026, 12, 1, 0, 0, tzinfo=dt.UTC),
+            dt.datetime(2026, 9, 30, 21, 59, 59, tzinfo=dt.UTC),
+            dt.datetime(2026, 9, 30, 22, 0, tzinfo=dt.UTC),
+            dt.datetime(2026, 10, 25, 23, 30, tzinfo=dt.UTC),
+            dt.datetime(2026, 11, 30, 22, 59, 59, tzinfo=dt.UTC),
+            dt.datetime(2026, 11, 30, 23, 0, tzinfo=dt.UTC),
+            dt.datetime(2026, 10, 31, 23, 30, tzinfo=dt.UTC),
         ):
             rows.append(
                 {
@@ -388,7 +396,7 @@ def taken(data: Seeded, row: dict[str, Any], f: ReportFilter, starts: Any, ends:
         chosen.append(row["touchpoint_id"] in f.touchpoint_ids)
     if chosen and not any(chosen):
         return False
-    day = row["created_at"].date()
+    day = local_day(row["created_at"])
     if starts is not None and day < starts:
         return False
     if ends is not None and day > ends:
@@ -398,6 +406,10 @@ def taken(data: Seeded, row: dict[str, Any], f: ReportFilter, starts: Any, ends:
         if place is None or f.place_id not in (place.id, place.building_id, place.area_id):
             return False
     return not (f.segment_ids and row["contact_id"] not in data.segment_members)
+
+
+def local_day(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(ZONE).date()
 
 
 def scored(data: Seeded, rows: list[dict[str, Any]]) -> list[int]:
@@ -501,7 +513,7 @@ def check(session: Session, data: Seeded, f: ReportFilter) -> Any:
     step = f.period
     points = {}
     for r in current:
-        day = r["created_at"].date()
+        day = local_day(r["created_at"])
         start = day - dt.timedelta(days=day.weekday()) if step == "week" else day.replace(day=1)
         points.setdefault(start, []).append(r)
     first = f.starts_on or min(points)
@@ -575,7 +587,7 @@ def check(session: Session, data: Seeded, f: ReportFilter) -> Any:
             continue
         if f.touchpoint_ids and not f.question_ids:
             continue
-        day = send["started"].date()
+        day = local_day(send["started"])
         if (f.starts_on and day < f.starts_on) or (f.ends_on and day > f.ends_on):
             continue
         invitations = send["invitations"]
