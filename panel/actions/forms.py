@@ -60,9 +60,11 @@ class ActionForm(FlaskForm):
 
     def fill_choices(self, places: list[Any], reports: list[Any], people: list[Any]) -> None:
         """The organisation's places (indented by level), reports and staff."""
-        indent = {"area": "", "building": "\u00a0\u00a0", "stairwell": "\u00a0\u00a0\u00a0\u00a0"}
+        # In tree order; below an area, the path from the area down ("Björkvägen 3 /
+        # Trapphus B"), indented by level, so that each stairwell says whose it is.
+        indent = {"area": "", "building": "\u00a0\u00a0", "stairwell": "\u00a0" * 4}
         self.place_id.choices = [("", _l("No particular place"))] + [
-            (str(p.id), indent.get(p.kind.value, "") + p.name) for p in places
+            (str(p.id), indent.get(p.kind.value, "") + p.path.split(" / ", 1)[-1]) for p in places
         ]
         self.report_id.choices = [("", _l("None"))] + [(str(r.id), r.title) for r in reports]
         self.responsible_id.choices = [("", _l("Nobody yet"))] + [

@@ -100,7 +100,9 @@ def index() -> Any:
     counts = _comment_counts([item.id for item in items])
     today = _today()
     filtered = any(shown[k] for k in ("place", "status", "responsible", "report", "overdue"))
-    areas = [p for p in _places() if p.kind == PlaceKind.AREA]
+    areas = list(
+        session.scalars(sa.select(Place).where(Place.kind == PlaceKind.AREA).order_by(Place.path))
+    )
     if place is not None and place.kind != PlaceKind.AREA:
         areas.append(place)
     new_args = {k: v for k, v in (("place", shown["place"]), ("report", shown["report"])) if v}
@@ -155,8 +157,8 @@ def _form_page(form: ActionForm, item: ActionItem | None, status: int = 200) -> 
 @bp.get("/new")
 @login_required
 def new() -> Any:
-    """The form for a new action item, prefilled from the address (``report``, ``place``,
-    ``responsible``, ``due_on``): a report's page links here for a place below target."""
+    """The form for a new action item, prefilled from the address (``report``, ``place``): a
+    report's page links here for a place below target. The writer is responsible at first."""
     service.require_writer(current_user)
     args = request.args
     session = db.session()
@@ -269,16 +271,7 @@ def move(action_item_id: int) -> Any:
     service.set_status(session, current_user, item, status)
     session.commit()
     flash(_("Now: %(status)s.", status=STATUS_LABELS[item.status]), "success")
-    back = request.form.get("back")
-    if back == "list":
-        return redirect(url_for(".index", **_list_args()), 303)
     return redirect(url_for(".show", action_item_id=item.id), 303)
-
-
-def _list_args() -> dict[str, str]:
-    """The list's filters a status button carried along, to go back to the same list."""
-    names = ("place", "status", "responsible", "report", "mine", "overdue")
-    return {n: request.form[n] for n in names if request.form.get(n)}
 
 
 @bp.post("/<int:action_item_id>/comments")
