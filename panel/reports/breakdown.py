@@ -50,15 +50,6 @@ class Sums:
         return 100.0 * self.at_target / self.scored if self.scored else None
 
 
-@dataclass(frozen=True)
-class Node:
-    id: int
-    kind: str
-    name: str
-    path: str
-    parent_id: int | None
-
-
 def place_rows(
     session: Session,
     organisation_id: int,
@@ -69,70 +60,83 @@ def place_rows(
     root_id: int | None = None,
 ) -> tuple[PlaceRow, ...]:
     """The rows of the breakdown in tree order: every place with answers at or below it (under
-    ``root_id`` when the report is about one place), with its rolled-up figures."""
+    ``root_id`` when the report is about one place), with its rolled-up figures. Siblings are
+    ordered by name (case-insensitively)."""
     from panel.reports.figures import PlaceRow
 
     if not sums:
         return ()
+    # (kind, name, path, parent_id) per place; the kind read as text, not made an enum 10,000
+    # times over.
     nodes = {
-        row.id: Node(row.id, _kind(row.kind), row.name, row.path, row.parent_id)
+        row[0]: row[1:]
         for row in session.execute(
-            sa.select(Place.id, Place.kind, Place.name, Place.path, Place.parent_id)
+            sa.select(
+                Place.id,
+                sa.type_coerce(Place.kind, sa.String),
+                Place.name,
+                Place.path,
+                Place.parent_id,
+            )
             .where(Place.organisation_id == organisation_id)
             .execution_options(all_organisations=True)
         )
     }
-    rolled: dict[int, Sums] = {}
+    # answers, scored, total, at target: own sums added to the place and each ancestor.
+    rolled: dict[int, list[int]] = {}
     for place_id, own in sums.items():
-        seen = 0
+        add = (own.answers, own.scored, own.total, own.at_target)
         current: int | None = place_id
-        while current is not None and current in nodes and seen < 10:
-            rolled.setdefault(current, Sums()).add(own)
+        for _level in range(10):
+            if current is None or current not in nodes:
+                break
+            found = rolled.get(current)
+            if found is None:
+                rolled[current] = list(add)
+            else:
+                found[0] += add[0]
+                found[1] += add[1]
+                found[2] += add[2]
+                found[3] += add[3]
             if current == root_id:
                 break  # the report is about this place: what lies above it is not shown
-            current = nodes[current].parent_id
-            seen += 1
-    children: dict[int | None, list[Node]] = {}
+            current = nodes[current][3]
+    children: dict[int | None, list[int]] = {}
     for place_id in rolled:
-        node = nodes[place_id]
-        parent = node.parent_id if node.parent_id in rolled and place_id != root_id else None
-        children.setdefault(parent, []).append(node)
+        parent = nodes[place_id][3]
+        key = parent if parent in rolled and place_id != root_id else None
+        children.setdefault(key, []).append(place_id)
     for siblings in children.values():
-        siblings.sort(key=lambda n: (n.name.casefold(), n.name, n.id))
+        siblings.sort(key=lambda pid: (nodes[pid][1].casefold(), nodes[pid][1], pid))
     with_action = _places_with_action(session, organisation_id, rolled)
 
     rows: list[PlaceRow] = []
-
-    def walk(parent: int | None, depth: int) -> None:
-        for node in children.get(parent, ()):
-            figures = rolled[node.id]
-            hidden = figures.answers < min_group
-            shown = not hidden and figures.scored >= min_group
-            share = figures.share if shown else None
-            rows.append(
-                PlaceRow(
-                    place_id=node.id,
-                    kind=node.kind,
-                    name=node.name,
-                    path=node.path,
-                    parent_id=node.parent_id,
-                    depth=depth,
-                    answers=figures.answers,
-                    mean=figures.mean if shown else None,
-                    share_at_target=share,
-                    hidden=hidden,
-                    below_target=share is not None and share < target_share,
-                    has_action=node.id in with_action,
-                )
+    stack: list[tuple[int, int]] = [(pid, 0) for pid in reversed(children.get(None, []))]
+    while stack:
+        place_id, depth = stack.pop()
+        kind, name, path, parent_id = nodes[place_id]
+        answers, scored, total, at_target = rolled[place_id]
+        hidden = answers < min_group
+        shown = not hidden and scored >= min_group
+        share = 100.0 * at_target / scored if shown else None
+        rows.append(
+            PlaceRow(
+                place_id=place_id,
+                kind=kind,
+                name=name,
+                path=path,
+                parent_id=parent_id,
+                depth=depth,
+                answers=answers,
+                mean=total / scored if shown else None,
+                share_at_target=share,
+                hidden=hidden,
+                below_target=share is not None and share < target_share,
+                has_action=place_id in with_action,
             )
-            walk(node.id, depth + 1)
-
-    walk(None, 0)
+        )
+        stack.extend((child, depth + 1) for child in reversed(children.get(place_id, [])))
     return tuple(rows)
-
-
-def _kind(kind: object) -> str:
-    return str(getattr(kind, "value", kind))
 
 
 def _places_with_action(session: Session, organisation_id: int, ids: Iterable[int]) -> set[int]:
