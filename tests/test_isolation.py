@@ -87,6 +87,15 @@ KNOWN_VALUES: dict[str, Callable[[str], Any]] = {
 
 # Per table: column values that replace the generic ones (for rules a later table brings).
 ROW_OVERRIDES: dict[str, Callable[[OrgRows], dict[str, Any]]] = {}
+# A report's id lists are JSON lists of ids (the API reads them as integers); its trend period.
+ROW_OVERRIDES["report"] = lambda org: {
+    "question_ids": [],
+    "touchpoint_ids": [],
+    "segment_ids": [],
+    "index_ids": [],
+    "period": "month",
+    "texts": {},
+}
 
 
 # --- Building one row of every organisation-owned table ----------------------------------------

@@ -4,12 +4,13 @@ and clips with consent, a highlight reel to play or render as an MP4, and sharin
 e-mail and CSV/XLSX; composite indices, and an anonymous benchmark across organisations."""
 
 from panel.core.i18n import lazy_text as _l
-from panel.core.rooms import NavItem, Room
+from panel.core.rooms import ApiBlueprint, NavItem, Room
 
 room = Room(
     "reports",
     models=("panel.reports.models",),
     blueprints=("panel.reports.views:bp",),
+    api=(ApiBlueprint("panel.reports.api:blp", "reports"),),
     nav=(
         NavItem(
             "reports.index",

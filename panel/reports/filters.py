@@ -1,0 +1,125 @@
+"""Which answers a report takes in, as SQL: the WHERE clause of every figure.
+
+- Questions and touchpoints: an answer to one of the chosen questions, or one that came through
+  one of the chosen touchpoints (either list may be empty; both empty: every answer).
+- Dates: ``Answer.created_at`` from the start of ``starts_on`` to the end of ``ends_on``
+  (inclusive), in UTC: Stoop keeps no time zone per organisation (the sends' calendar months,
+  the fatigue cap and the inbox count days in UTC too).
+- Place: answers at the place or anywhere below it (the place's own id, or a node whose
+  ``building_id`` or ``area_id`` is it).
+- Segments: answers by contacts who are members of the segment's panel (in any member status:
+  someone who has since left still answered as a member) and match its criteria, evaluated by
+  :func:`panel.panels.segments.member_contacts` as sends do; any of the chosen segments.
+
+Every table is filtered by the organisation explicitly, so the statements are safe in a scoped
+or an unscoped session and as subqueries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from panel.answers.models import Answer
+from panel.panels.models import Segment
+from panel.panels.segments import member_contacts, segment_criteria
+from panel.places.models import Place
+
+if TYPE_CHECKING:
+    from panel.reports.figures import ReportFilter
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    """Midnight UTC at the start of ``day``."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+
+
+def time_window(
+    starts_on: dt.date | None, ends_on: dt.date | None
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The half-open ``[from, until)`` of the dates (``ends_on`` inclusive); None: open."""
+    since = day_start(starts_on) if starts_on else None
+    until = day_start(ends_on + dt.timedelta(days=1)) if ends_on else None
+    return since, until
+
+
+def places_below(organisation_id: int, place_id: int) -> sa.Select[Any]:
+    """``SELECT place.id`` of the place and every node below it."""
+    return sa.select(Place.id).where(
+        Place.organisation_id == organisation_id,
+        sa.or_(Place.id == place_id, Place.building_id == place_id, Place.area_id == place_id),
+    )
+
+
+def segment_members(session: Session, organisation_id: int, segment_ids: tuple[int, ...]) -> Any:
+    """``SELECT contact.id`` of the members of any of the segments (a union), or None when
+    none of the segments is the organisation's (then no answer matches)."""
+    segments = session.scalars(
+        sa.select(Segment)
+        .where(Segment.organisation_id == organisation_id, Segment.id.in_(segment_ids))
+        .order_by(Segment.id)
+        .execution_options(all_organisations=True)
+    ).all()
+    queries = [
+        member_contacts(
+            session, segment.panel_id, organisation_id, status=None, **segment_criteria(segment)
+        )
+        for segment in segments
+    ]
+    if not queries:
+        return None
+    return queries[0] if len(queries) == 1 else sa.union(*queries)
+
+
+def answer_conditions(
+    session: Session,
+    report_filter: ReportFilter,
+    *,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> list[sa.ColumnElement[bool]]:
+    """The WHERE clauses on :class:`Answer` of the filter, over ``[since, until)`` (the
+    filter's own dates are not applied here: the caller passes the window it scans)."""
+    organisation_id = report_filter.organisation_id
+    clauses: list[sa.ColumnElement[bool]] = [Answer.organisation_id == organisation_id]
+    chosen = []
+    if report_filter.question_ids:
+        chosen.append(Answer.question_id.in_(list(report_filter.question_ids)))
+    if report_filter.touchpoint_ids:
+        chosen.append(Answer.touchpoint_id.in_(list(report_filter.touchpoint_ids)))
+    if chosen:
+        clauses.append(sa.or_(*chosen) if len(chosen) > 1 else chosen[0])
+    if since is not None:
+        clauses.append(Answer.created_at >= since)
+    if until is not None:
+        clauses.append(Answer.created_at < until)
+    if report_filter.place_id is not None:
+        clauses.append(Answer.place_id.in_(places_below(organisation_id, report_filter.place_id)))
+    if report_filter.segment_ids:
+        members = segment_members(session, organisation_id, report_filter.segment_ids)
+        clauses.append(sa.false() if members is None else Answer.contact_id.in_(members))
+    return clauses
+
+
+def bucket_of(session: Session, column: Any, period: str) -> sa.ColumnElement[Any]:
+    """The first day (a date, or ``YYYY-MM-DD`` text on SQLite) of the week (Monday) or month
+    of a UTC timestamp column."""
+    if session.get_bind().dialect.name == "postgresql":
+        unit = "week" if period == "week" else "month"
+        return sa.cast(sa.func.date_trunc(unit, sa.func.timezone("UTC", column)), sa.Date)
+    if period == "week":
+        # The next Sunday (the day itself if a Sunday), less six days: that week's Monday.
+        return sa.func.date(column, "weekday 0", "-6 days")
+    return sa.func.strftime("%Y-%m-01", column)
+
+
+def as_date(value: Any) -> dt.date:
+    """A bucket as a date, whichever way the database handed it back."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
