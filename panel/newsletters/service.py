@@ -54,7 +54,9 @@ from panel.organisations.models import Organisation
 from panel.panels.models import Panel, Segment
 from panel.panels.segments import criteria_filters, recipient_contact_ids
 from panel.places.models import Place
+from panel.reports.figures import compute
 from panel.reports.models import Report
+from panel.reports.service import filter_of
 from panel.sends.service import Person, clean_channels, questions_this_month
 
 PURPOSE = "newsletter"
@@ -332,35 +334,12 @@ class Figure:
         }
 
 
-def report_filter(report: Report) -> Any:
-    """The figures' filter of a report."""
-    from panel.reports.figures import ReportFilter
-
-    return ReportFilter(
-        organisation_id=report.organisation_id,
-        question_ids=tuple(report.question_ids or ()),
-        touchpoint_ids=tuple(report.touchpoint_ids or ()),
-        segment_ids=tuple(report.segment_ids or ()),
-        place_id=report.place_id,
-        starts_on=report.starts_on,
-        ends_on=report.ends_on,
-        period=report.period or "month",
-    )
-
-
 def available_figures(session: Session, report: Report | None) -> list[Figure]:
     """The figures a newsletter can carry from a report: its answers, each score question's
     mean and share at target, and each index (none without the figures, or without a report)."""
     if report is None:
         return []
-    from panel.reports import figures as report_figures
-
-    try:
-        computed = report_figures.compute(
-            session, report_filter(report), tuple(report.index_ids or ())
-        )
-    except NotImplementedError:  # the figures are not written yet on this branch
-        return []
+    computed = compute(session, filter_of(report), tuple(report.index_ids or ()))
     found = [Figure("answers", "answers", "", computed.answers.value, computed.answers.previous)]
     for score in computed.scores:
         found.append(

@@ -21,6 +21,7 @@ from panel.newsletters.tasks import deliver
 from panel.organisations.models import Organisation
 from panel.panels.segments import create_segment
 from panel.places.models import PlaceKind
+from panel.reports.models import Report
 from panel.sends.models import Invitation
 from tests.factories import (
     OrganisationFactory,
@@ -155,20 +156,40 @@ def test_the_web_page_works_logged_out_and_shows_only_consented_quotes(
         organisation.id,
         question.id,
         text="Äntligen ljus på gården!",
+        score=9,
         consent_quote=True,
         place_id=area.id,
         respondent_name="Zeynep Yılmaz",
     )
     withdrawn = make_answer(
-        organisation.id, question.id, text="Tvättstugan är alltid full.", consent_quote=True
+        organisation.id,
+        question.id,
+        text="Tvättstugan är alltid full.",
+        consent_quote=True,
+        score=4,
     )
+    for score in (8, 10, 3, 8):
+        make_answer(organisation.id, question.id, score=score)
+    session = system_session()
+    with scoped_to(session, organisation.id):
+        report = Report(organisation_id=organisation.id, title="Gården", question_ids=[question.id])
+        session.add(report)
+        session.commit()
+        report_id = report.id
+    form = writer.get(f"/app/newsletters/new?report={report_id}").get_data(as_text=True)
+    assert f'value="share-{question.id}"' in form and "Tvättstugan är alltid full." in form
     newsletter_id = _created_id(
         writer.post(
             "/app/newsletters/new",
-            data=_form(panel_id=panel.id, quotes=[kept.id, withdrawn.id], body="Hej alla!"),
+            data=_form(
+                panel_id=panel.id,
+                report_id=report_id,
+                figures=["answers", f"share-{question.id}"],
+                quotes=[kept.id, withdrawn.id],
+                body="Hej alla!",
+            ),
         )
     )
-    session = system_session()
     with scoped_to(session, organisation.id):
         token = session.get(Newsletter, newsletter_id).token
     # A draft has no public page.
@@ -176,7 +197,8 @@ def test_the_web_page_works_logged_out_and_shows_only_consented_quotes(
     assert client.get(f"/n/{token}").status_code == 404
     login(client, communicator)
     assert client.post(f"/app/newsletters/{newsletter_id}/send").status_code == 303
-    assert "Äntligen ljus på gården!" in smtp.messages[0].get_body(("plain",)).get_content()
+    mail = smtp.messages[0].get_body(("plain",)).get_content()
+    assert "Äntligen ljus på gården!" in mail and "67 %" in mail
     # The tenant takes back their consent after it was sent: the page no longer shows it.
     with scoped_to(session, organisation.id):
         session.get(type(withdrawn), withdrawn.id).consent_quote = False
@@ -189,6 +211,7 @@ def test_the_web_page_works_logged_out_and_shows_only_consented_quotes(
     assert response.status_code == 200 and "Hej alla!" in page
     assert "Äntligen ljus på gården!" in page and "Ängsbacken" in page
     assert "Tvättstugan" not in page and "Zeynep" not in page
+    assert "67 %" in page  # the share at target, as it was when sent
     # assert "Vad ni sa till oss" in page
     arabic = client.get(f"/n/{token}?lang=ar").get_data(as_text=True)
     assert "Hej alla!" in arabic and "Vad ni sa till oss" not in arabic
