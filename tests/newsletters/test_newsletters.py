@@ -212,7 +212,7 @@ def test_the_web_page_works_logged_out_and_shows_only_consented_quotes(
     assert "Äntligen ljus på gården!" in page and "Ängsbacken" in page
     assert "Tvättstugan" not in page and "Zeynep" not in page
     assert "67 %" in page  # the share at target, as it was when sent
-    # assert "Vad ni sa till oss" in page
+    assert "Vad ni sa till oss" in page and "I siffror" in page
     arabic = client.get(f"/n/{token}?lang=ar").get_data(as_text=True)
     assert "Hej alla!" in arabic and "Vad ni sa till oss" not in arabic
     assert client.get("/n/not-a-real-token").status_code == 404
