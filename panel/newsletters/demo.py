@@ -60,7 +60,7 @@ def seed_demo_newsletter(session: Session, organisation: Organisation) -> None:
 
 def send_now(session: Session, newsletter: Newsletter, when: dt.datetime) -> None:
     """Send in the caller's transaction (the demo: a few hundred contacts, no task)."""
-    content = dict(newsletter.content or {})
+    content = dict(service.content_of(newsletter))
     content["shown_figures"] = service.shown_figures(session, newsletter)
     planned = service.plan(session, newsletter)
     content["planned"] = planned.total

@@ -92,6 +92,23 @@ def web_link(newsletter: Newsletter) -> str:
     return f"{base}/n/{newsletter.token}"
 
 
+def content_of(newsletter: Newsletter) -> dict[str, Any]:
+    """What it carries (an empty dict for anything but a JSON object)."""
+    return newsletter.content if isinstance(newsletter.content, dict) else {}
+
+
+def channels_of(newsletter: Newsletter) -> list[str]:
+    """Its channels, in the order chosen (only known ones)."""
+    channels = newsletter.channels if isinstance(newsletter.channels, list) else []
+    return [c for c in channels if c in ("email", "sms")]
+
+
+def skipped_of(newsletter: Newsletter) -> dict[str, int]:
+    """How many were skipped, by reason."""
+    skipped = newsletter.skipped if isinstance(newsletter.skipped, dict) else {}
+    return {str(k): v for k, v in skipped.items() if isinstance(v, int)}
+
+
 def get_newsletter(session: Session, newsletter_id: Any) -> Newsletter:
     """A newsletter of the session's organisation, or NotFound."""
     found = None
@@ -148,7 +165,7 @@ class Draft:
     @classmethod
     def of(cls, newsletter: Newsletter) -> Draft:
         """The draft a saved newsletter holds (to fill the form again)."""
-        content = newsletter.content or {}
+        content = content_of(newsletter)
         return cls(
             title=newsletter.title,
             body=newsletter.body,
@@ -157,7 +174,7 @@ class Draft:
             panel_id=newsletter.panel_id,
             segment_id=newsletter.segment_id,
             place_id=newsletter.place_id,
-            channels=list(newsletter.channels or []),
+            channels=channels_of(newsletter),
             report_id=newsletter.report_id,
             join_panel_id=newsletter.join_panel_id,
             figures=list(content.get("figures") or []),  # type: ignore[arg-type]
@@ -377,7 +394,7 @@ def available_figures(session: Session, report: Report | None) -> list[Figure]:
 
 def shown_figures(session: Session, newsletter: Newsletter) -> list[dict[str, Any]]:
     """The figures it carries: as they were when it was sent (kept then), else as now."""
-    content = newsletter.content or {}
+    content = content_of(newsletter)
     if newsletter.status != Status.DRAFT and "shown_figures" in content:
         return list(content["shown_figures"] or [])  # type: ignore[arg-type]
     keys = list(content.get("figures") or [])  # type: ignore[arg-type]
@@ -412,7 +429,7 @@ def _answers(session: Session, ids: Sequence[int]) -> list[Answer]:
 def shown_quotes(session: Session, newsletter: Newsletter) -> list[dict[str, Any]]:
     """The quotes, checked again now: only answers whose tenant still allows quoting, with
     their words, place and month, never a name."""
-    ids = list((newsletter.content or {}).get("quotes") or [])  # type: ignore[arg-type]
+    ids = list(content_of(newsletter).get("quotes") or [])  # type: ignore[arg-type]
     return [_quote(a) for a in _answers(session, ids) if a.consent_quote and _answer_words(a)]
 
 
@@ -421,7 +438,7 @@ def shown_clip(session: Session, newsletter: Newsletter) -> dict[str, Any] | Non
     or the answer's text), only while the tenant allows both showing the recording and quoting
     their words. The recording itself is not played to everyone who opens a newsletter: the
     tenant agreed to it being "shown to colleagues or at a workshop", not published."""
-    clip_id = (newsletter.content or {}).get("clip")
+    clip_id = content_of(newsletter).get("clip")
     if not isinstance(clip_id, int):
         return None
     found = _answers(session, [clip_id])
@@ -438,7 +455,7 @@ ACTION_ORDER = {ActionStatus.DONE.value: 0, ActionStatus.DOING.value: 1}
 
 def shown_actions(session: Session, newsletter: Newsletter) -> list[dict[str, Any]]:
     """The actions picked, done ones first, with their status and place."""
-    ids = list((newsletter.content or {}).get("actions") or [])  # type: ignore[arg-type]
+    ids = list(content_of(newsletter).get("actions") or [])  # type: ignore[arg-type]
     if not ids:
         return []
     items = session.scalars(sa.select(ActionItem).where(ActionItem.id.in_(ids))).all()
@@ -600,7 +617,7 @@ def plan(session: Session, newsletter: Newsletter, now: dt.datetime | None = Non
         if len(kept) != len(people):
             skipped["fatigue"] += len(people) - len(kept)
         people = kept
-    channels = list(newsletter.channels or [])
+    channels = channels_of(newsletter)
     held = {c: suppressed(session, newsletter.organisation_id, Channel(c)) for c in channels}
     chosen: dict[str, list[Person]] = {c: [] for c in channels}
     for person in people:
@@ -642,7 +659,7 @@ def start_sending(session: Session, newsletter: Newsletter) -> bool:
     "Send"): nothing happens again. The figures are kept as they are now."""
     check_sendable(newsletter)
     planned = plan(session, newsletter)
-    content = dict(newsletter.content or {})
+    content = dict(content_of(newsletter))
     content["shown_figures"] = shown_figures(session, newsletter)
     content["planned"] = planned.total
     claimed = session.execute(
@@ -738,11 +755,11 @@ def progress(session: Session, newsletter: Newsletter) -> dict[str, Any]:
         .group_by(table.c.state)
     ):
         by_state[_bucket(DeliveryState(state))] += count
-    planned = int((newsletter.content or {}).get("planned") or 0)  # type: ignore[arg-type]
+    planned = int(content_of(newsletter).get("planned") or 0)  # type: ignore[arg-type]
     total = sum(by_state.values())
     handed = total - by_state["queued"]
     base = max(planned, total)
-    skipped = dict(newsletter.skipped or {})
+    skipped = skipped_of(newsletter)
     return {
         "status": newsletter.status,
         "planned": planned,

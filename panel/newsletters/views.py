@@ -60,7 +60,8 @@ def index() -> Any:
     newsletters = session.scalars(
         sa.select(Newsletter).order_by(Newsletter.id.desc()).limit(200)
     ).all()
-    return render_template("newsletters/index.html", newsletters=newsletters)
+    skipped = {n.id: sum(service.skipped_of(n).values()) for n in newsletters}
+    return render_template("newsletters/index.html", newsletters=newsletters, skipped=skipped)
 
 
 def _draft_from_form() -> Draft:
@@ -240,6 +241,31 @@ def preview(newsletter_id: int) -> Any:
         language=language,
         languages=[(code, LANGUAGE_NAMES[code]) for code in TENANT_LANGUAGES],
     )
+
+
+# The e-mail's HTML in the preview's frame: its inline styles allowed, nothing else (as the dev
+# outbox shows e-mails).
+MAIL_HTML_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data: http: https:; "
+    "font-src data:; frame-ancestors 'self'; form-action 'none'; "
+    "sandbox allow-popups allow-popups-to-escape-sandbox"
+)
+
+
+def _language() -> str:
+    return request.args.get("language", "")
+
+
+@bp.get("/<int:newsletter_id>/preview/email")
+def preview_email(newsletter_id: int) -> Any:
+    """The e-mail's HTML part alone, for the preview's frame."""
+    session = db.session()
+    newsletter = service.get_newsletter(session, newsletter_id)
+    language = _language() if _language() in TENANT_LANGUAGES else newsletter.language
+    response = current_app.make_response(_messages(newsletter, language)["html"])
+    response.headers["Content-Security-Policy"] = MAIL_HTML_POLICY
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/<int:newsletter_id>/web")
