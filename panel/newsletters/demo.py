@@ -53,6 +53,15 @@ def seed_demo_newsletter(session: Session, organisation: Organisation) -> None:
             draft.figures = [f.key for f in figures if f.kind in ("answers", "share")][:3]
             draft.quotes = [a.id for a in service.quote_choices(session, report)[:3]]
             draft.actions = [i.id for i in service.action_choices(session, report, None)[:5]]
+            # A recording's words, where its tenant allowed both showing it and quoting them.
+            draft.clip = next(
+                (
+                    a.id
+                    for a in service.clip_choices(session, report)
+                    if a.consent_quote and (a.text or (a.media and a.media.transcript))
+                ),
+                None,
+            )
         newsletter = service.create_newsletter(session, user, draft)
         send_now(session, newsletter, utcnow() - dt.timedelta(days=1))
         session.flush()

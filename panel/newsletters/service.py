@@ -254,12 +254,12 @@ def _clean(session: Session, draft: Draft) -> dict[str, Any]:
         raise _invalid("figures", _l("Figures come from a report: pick the report first."))
     quotes = _ids(draft.quotes or (), "quotes", MAX_QUOTES)
     for answer_id in quotes:
-        answer = _one(session, Answer, answer_id, "quotes", _l("There is no such answer."))
+        answer = _one(session, Answer, answer_id, "quotes", _l("There is no such answer to pick."))
         if not answer.consent_quote:
             raise _invalid("quotes", _l("Only words the tenant allowed to be quoted can be shown."))
     clip = parse_id(draft.clip) if draft.clip not in (None, "", "0", 0) else None
     if draft.clip not in (None, "", "0", 0):
-        answer = _one(session, Answer, draft.clip, "clip", _l("There is no such answer."))
+        answer = _one(session, Answer, draft.clip, "clip", _l("There is no such answer to pick."))
         if answer.media_id is None or not answer.consent_show_clip:
             raise _invalid(
                 "clip", _l("Only a recording the tenant allowed to be shown can be used.")
