@@ -15,6 +15,7 @@ from panel.contacts.bulk import UpsertItem, upsert_contacts
 from panel.core.scoping import scoped_to
 from panel.panels.service import add_members
 from panel.reports.models import Report
+from tests.browser.test_accessibility import AXE, RUN_AXE
 from tests.browser.test_login import log_in
 from tests.factories import PASSWORD, OrganisationFactory, PlaceFactory, UserFactory, make_panel
 from tests.fixtures.browser import PHONE, screenshot
@@ -33,6 +34,11 @@ def providers(monkeypatch, live_server, smtp_server, twilio_double):
     for name, value in twilio_double.settings().items():
         monkeypatch.setattr(settings, name, value)
     return smtp_server, twilio_double
+
+
+def _axe(page) -> list[str]:
+    page.evaluate(AXE)  # over the DevTools protocol: the page's CSP does not apply
+    return page.evaluate(RUN_AXE)
 
 
 def _seed(live_server):
@@ -116,16 +122,19 @@ def test_write_preview_send_and_read_a_newsletter(
     page.get_by_label(re.compile("Fler tvättider")).check()
     page.locator("#join_panel_id").select_option(index=1)
     screenshot(page, "newsletter-compose-1280")
+    assert _axe(page) == []
     page.get_by_role("button", name="Save and preview").click()
     page.wait_for_url(re.compile(r"/app/newsletters/\d+/preview$"))
     frame = page.frame_locator("iframe.nl-email-frame")
     frame.get_by_text("Nya lampor längs gångvägen").wait_for()
     assert "Ni sa, vi gjorde: gården" in page.locator(".nl-sms").inner_text()
     screenshot(page, "newsletter-preview-1280")
+    assert _axe(page) == []
 
     page.get_by_role("link", name="Send…").click()
     page.get_by_role("heading", name="It goes to 40 people").wait_for()
     screenshot(page, "newsletter-confirm-1280")
+    assert _axe(page) == []
     page.get_by_role("button", name="Send to 40 people").click()
     page.wait_for_url(re.compile(r"/app/newsletters/\d+$"))
     page.locator("[data-figure=written]").filter(has_text=re.compile("^40$")).wait_for(
@@ -133,6 +142,7 @@ def test_write_preview_send_and_read_a_newsletter(
     )
     page.locator("[data-figure=queued]").filter(has_text=re.compile("^0$")).wait_for(timeout=30_000)
     screenshot(page, "newsletter-sent-1280")
+    assert _axe(page) == []
     assert len(smtp.messages) == 30 and len(twilio.messages) == 10
     assert not console_errors
 
@@ -146,8 +156,10 @@ def test_write_preview_send_and_read_a_newsletter(
     assert "Vad vi gjorde" in text and "Nya lampor" in text
     assert tenant.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(tenant, "newsletter-web-390")
+    assert _axe(tenant) == []
     tenant.goto(link + "?lang=ar")
     screenshot(tenant, "newsletter-web-390-ar")
+    assert _axe(tenant) == []
     phone.close()
 
     small = browser.new_context(viewport=PHONE, base_url=live_server.url)
