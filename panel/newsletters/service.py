@@ -320,7 +320,8 @@ def defaults_from_report(report: Report | None, organisation: Organisation) -> D
     if report is not None:
         draft.title = report.title
         draft.report_id = report.id
-        draft.body = (report.texts or {}).get("intro", "")
+        texts = report.texts if isinstance(report.texts, dict) else {}
+        draft.body = str(texts.get("intro") or "")
         if report.place_id:
             draft.audience, draft.place_id = "place", report.place_id
     return draft

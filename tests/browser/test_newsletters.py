@@ -168,6 +168,7 @@ def test_write_preview_send_and_read_a_newsletter(
     staff.goto(f"/app/newsletters/new?report={report_id}")
     assert staff.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(staff, "newsletter-compose-390")
-    staff.goto(page.url.rsplit("/", 1)[0] + "/" + page.url.rsplit("/", 1)[1] + "/preview")
+    staff.goto(page.url + "/preview")
+    assert staff.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(staff, "newsletter-preview-390")
     small.close()
