@@ -1,5 +1,5 @@
-"""The demo's action plan: on the area that has the stairwell furthest below target (by the
-demo's score answers, grouped per stairwell in SQL), tied to the organisation's report when
+"""The demo's action plan: on the area that has the stairwell furthest below target (in the
+breakdown of the organisation's report), tied to the organisation's report when
 there is one (the reports room seeds it first), five actions in Swedish in every status with
 the demo's staff responsible, due dates around today, and a few comments."""
 
@@ -17,8 +17,9 @@ from panel.core.db import utcnow
 from panel.core.scoping import scoped_to
 from panel.organisations.models import Organisation
 from panel.places.models import Place, PlaceKind
-from panel.reports.figures import MIN_GROUP, SCORE_TARGET
+from panel.reports.figures import MIN_GROUP, SCORE_TARGET, compute
 from panel.reports.models import Report
+from panel.reports.service import filter_of
 
 # (title, description, where: "stairwell" | "building" | "area", status, days from today, who)
 PLAN = (
@@ -73,9 +74,21 @@ COMMENTS = (
 )
 
 
-def stairwell_below_target(session: Session, organisation: Organisation) -> Place | None:
-    """The stairwell with the lowest share of score answers at target, among those with
-    enough answers to be shown (and under the target share), or None."""
+def stairwell_below_target(
+    session: Session, organisation: Organisation, report: Report | None = None
+) -> Place | None:
+    """The stairwell furthest below target: in the report's breakdown when there is a report
+    (so its page shows the plan beside that stairwell), else by the score answers of all time
+    grouped per stairwell in SQL; None when no stairwell with enough answers is below it."""
+    if report is not None:
+        rows = [
+            row
+            for row in compute(session, filter_of(report)).places
+            if row.kind == PlaceKind.STAIRWELL and row.below_target
+        ]
+        if rows:
+            worst = min(rows, key=lambda row: (row.share_at_target or 0.0, row.place_id))
+            return session.scalar(sa.select(Place).where(Place.id == worst.place_id))
     target = organisation.setting(*SCORE_TARGET)
     min_group = organisation.setting(*MIN_GROUP)
     at_target = sa.func.sum(sa.case((Answer.score >= target, 1), else_=0))
@@ -112,12 +125,12 @@ def _staff(session: Session) -> dict[str, User]:
 def seed_demo_actions(session: Session, organisation: Organisation) -> None:
     """Seed the action plan (nothing without a stairwell with enough score answers)."""
     with scoped_to(session, organisation.id):
-        stairwell = stairwell_below_target(session, organisation)
+        report = session.scalar(sa.select(Report).order_by(Report.id.desc()).limit(1))
+        stairwell = stairwell_below_target(session, organisation, report)
         if stairwell is None:
             return
         building = session.scalar(sa.select(Place).where(Place.id == stairwell.parent_id))
         area = session.scalar(sa.select(Place).where(Place.id == stairwell.area_id))
-        report = session.scalar(sa.select(Report).order_by(Report.id.desc()).limit(1))
         people = _staff(session)
         author = people.get("communicator") or next(iter(people.values()), None)
         places = {"stairwell": stairwell, "building": building or stairwell, "area": area}
