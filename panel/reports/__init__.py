@@ -4,12 +4,17 @@ and clips with consent, a highlight reel to play or render as an MP4, and sharin
 e-mail and CSV/XLSX; composite indices, and an anonymous benchmark across organisations."""
 
 from panel.core.i18n import lazy_text as _l
-from panel.core.rooms import NavItem, Room
+from panel.core.rooms import NavItem, Periodic, Room
 
 room = Room(
     "reports",
     models=("panel.reports.models",),
-    blueprints=("panel.reports.views:bp",),
+    blueprints=("panel.reports.views:bp", "panel.reports.reel_views:bp"),
+    tasks=("panel.reports.reel_tasks",),
+    periodic=(
+        # A render whose task was lost is queued again; one whose worker died is failed.
+        Periodic("reports-render-missed-reels", "panel.reports.reel_tasks.render_missed", 300.0),
+    ),
     nav=(
         NavItem(
             "reports.index",
