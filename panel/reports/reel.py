@@ -64,6 +64,7 @@ class Clip:
     question: str
     place: str
     cues: tuple[Cue, ...] = ()
+    has_poster: bool = False  # a still for the player before the clip loads (not rendered)
 
     @property
     def duration(self) -> float:
@@ -195,6 +196,7 @@ def clip_of(item: Any) -> Clip | None:
         question=answer.question.title if answer.question else "",
         place=answer.place.path if answer.place else "",
         cues=tuple(cut(captions_of(media), starts_at, ends_at)),
+        has_poster=bool((media.renditions or {}).get("poster")),
     )
 
 

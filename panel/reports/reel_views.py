@@ -190,7 +190,7 @@ def _clip_step(plan: Plan, clip: Clip, number: int) -> dict[str, Any]:
     public = PUBLIC_URL.format(public_id=clip.public_id, rendition="{}")
     urls = {
         "src": public.format("mp4"),
-        "poster": public.format("poster.jpg") if clip.kind == "video" else None,
+        "poster": public.format("poster.jpg") if clip.has_poster else None,
     }
     return {
         "type": "clip",

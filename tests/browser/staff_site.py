@@ -25,6 +25,7 @@ from panel.panels.segments import create_segment
 from panel.panels.service import add_members
 from panel.places.service import ensure_path
 from panel.questions.models import QuestionStatus
+from panel.reports.models import Report
 from panel.sends.service import create_send
 from panel.threads.models import SavedReply
 from panel.threads.service import thread_of_answer
@@ -63,6 +64,7 @@ class StaffSite:
     thread_id: int = 0
     saved_reply_id: int = 0
     webhook_id: int = 0
+    report_id: int = 0
     urls: list[str] = field(default_factory=list)
 
 
@@ -250,6 +252,11 @@ def seed_staff_site(server: Any) -> StaffSite:
             thread_id = thread_of_answer(session, answer.id).id
             saved_reply_id = saved_reply.id
         webhook_id = _seed_webhook(session, org.id, admin)
+        with scoped_to(session, org.id):
+            report = Report(organisation_id=org.id, title="Trygghet i Ängsbacken")
+            session.add(report)
+            session.commit()
+            report_id = report.id
         outbox = server.app.config["STOOP"].outbox_dir
         mail_name = next(m.name for m in mailbox.list_mail(outbox) if m.to == contacts[0].email)
         site = StaffSite(
@@ -265,6 +272,7 @@ def seed_staff_site(server: Any) -> StaffSite:
             thread_id=thread_id,
             saved_reply_id=saved_reply_id,
             webhook_id=webhook_id,
+            report_id=report_id,
         )
     site.urls = staff_page_urls(server.app, site)
     return site
@@ -318,6 +326,10 @@ def staff_page_urls(app: Any, site: StaffSite) -> list[str]:
             urls.append(rule.rule.replace("<int:saved_reply_id>", str(site.saved_reply_id)))
         elif names == ["webhook_id"]:
             urls.append(rule.rule.replace("<int:webhook_id>", str(site.webhook_id)))
+        elif names == ["report_id"]:
+            urls.append(rule.rule.replace("<int:report_id>", str(site.report_id)))
+        elif names[:1] == ["report_id"] and rule.endpoint.startswith("reels."):
+            continue  # a clip's captions, a render's status (JSON) and its MP4: no pages
         elif names == ["filename"]:
             urls.append(rule.rule.replace("<filename>", site.mail_name))
         elif not names:

@@ -29,6 +29,10 @@ function Reel(root) {
   const setOut = root.querySelector("[data-reel-set-out]");
   const trimMessage = root.querySelector("[data-reel-trim-message]");
   const totalClips = steps.filter((s) => s.type === "clip").length;
+  // The organisation's colour, as on the MP4's cards (set here: the CSP allows no style="").
+  if (/^#[0-9a-fA-F]{6}$/.test(card.dataset.colour || "")) {
+    card.style.setProperty("--reel-colour", card.dataset.colour);
+  }
 
   let index = 0;
   let playing = false;
