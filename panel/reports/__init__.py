@@ -15,6 +15,9 @@ room = Room(
         # A render whose task was lost is queued again; one whose worker died is failed.
         Periodic("reports-render-missed-reels", "panel.reports.reel_tasks.render_missed", 300.0),
     ),
+    # The demo report (panel.reports.demo:seed_demo_report, on the report pages' branch) must
+    # come before the reel's render, which renders that report's clips.
+    demo=("panel.reports.reel_demo:render_demo_reel",),
     nav=(
         NavItem(
             "reports.index",

@@ -14,6 +14,7 @@ from tests.reports.conftest import make_reel
 
 pytestmark = pytest.mark.browser
 
+ON_ITEM = "() => document.querySelector('[data-reel-stage]').dataset.item === '{}'"
 ACTIVE_CUE = """() => {
   const track = document.querySelector("[data-reel-video]").textTracks[0];
   const cues = track && track.activeCues ? Array.from(track.activeCues) : [];
@@ -47,9 +48,7 @@ def test_the_reel_plays_clip_after_clip_with_captions(
     page.click("[data-reel-play]")
     page.click("[data-reel-next]")  # past the report's card
     page.click("[data-reel-next]")  # past the question's card
-    page.wait_for_function(
-        "() => document.querySelector('[data-reel-stage]').dataset.item === '%s'" % first
-    )
+    page.wait_for_function(ON_ITEM.format(first))
     page.wait_for_function(
         "() => !document.querySelector('[data-reel-video]').paused"
         " && document.querySelector('[data-reel-video]').currentTime > 0.7"
@@ -60,10 +59,7 @@ def test_the_reel_plays_clip_after_clip_with_captions(
     screenshot(page, "reel-desktop-playing", full_page=False)
 
     # Clip 1 stops at its out point; clip 2 (the one after the clip without consent) starts.
-    page.wait_for_function(
-        "() => document.querySelector('[data-reel-stage]').dataset.item === '%s'" % second,
-        timeout=8000,
-    )
+    page.wait_for_function(ON_ITEM.format(second), timeout=8000)
     assert stage.get_attribute("data-clip") == "2"
     page.wait_for_function(f"() => ({ACTIVE_CUE})() === 'Bussen går för sällan.'")
     assert page.locator("[data-reel-progress]").inner_text() == "Clip 2 of 2"
