@@ -40,8 +40,9 @@ DEAD_AFTER = dt.timedelta(hours=1)
     max_retries=2,
     queue=SPEECH_QUEUE,
 )
-def render_reel(self: Any, render_id: int) -> str | None:
+def render_reel(self: Any, reel_render_id: int) -> str | None:
     """Render a queued reel to an MP4 in media storage; returns the render's state."""
+    render_id = reel_render_id
     session = get_session()
     organisation_id = organisation_of(session, ReelRender, render_id)
     if organisation_id is None:

@@ -49,14 +49,14 @@ def player(report_id: int) -> str:
     )
 
 
-@bp.get("/<int:report_id>/reel/<int:item_id>.vtt")
+@bp.get("/<int:report_id>/reel/<int:report_item_id>.vtt")
 @login_required
-def captions(report_id: int, item_id: int) -> Response:
+def captions(report_id: int, report_item_id: int) -> Response:
     """One clip's captions as WebVTT, between its in and out points, in the media's own time
     (a ``<track>`` runs on the clip's clock; the player starts it at the in point)."""
     session = db.session()
     plan = current_plan(session, get_report(session, report_id))
-    clip = plan.clip(item_id)
+    clip = plan.clip(report_item_id)
     if clip is None:
         raise NotFound(_("This clip is not in the reel."))
     response = Response(to_vtt(clip.cues), mimetype="text/vtt")
@@ -65,14 +65,14 @@ def captions(report_id: int, item_id: int) -> Response:
     return response
 
 
-@bp.post("/<int:report_id>/reel/<int:item_id>/trim")
+@bp.post("/<int:report_id>/reel/<int:report_item_id>/trim")
 @login_required
-def trim(report_id: int, item_id: int) -> Any:
+def trim(report_id: int, report_item_id: int) -> Any:
     """Save a clip's in and out points: JSON or a form, ``starts_at`` and ``ends_at`` in
     seconds (empty: the start or the end). 422 with a message when they do not fit the clip."""
     session = db.session()
     report = get_report(session, report_id)
-    item = get_clip_item(session, report, item_id)
+    item = get_clip_item(session, report, report_item_id)
     body = request.get_json(silent=True) if request.is_json else request.form
     if not isinstance(body, dict) and not hasattr(body, "get"):
         raise ValidationError(_('Send "starts_at" and "ends_at" in seconds.'))
@@ -110,25 +110,25 @@ def render(report_id: int) -> Any:
     return redirect(url_for(".player", report_id=report.id, _anchor="reel-render"), 303)
 
 
-@bp.get("/<int:report_id>/reel/renders/<int:render_id>")
+@bp.get("/<int:report_id>/reel/renders/<int:reel_render_id>")
 @login_required
-def render_state(report_id: int, render_id: int) -> Any:
+def render_state(report_id: int, reel_render_id: int) -> Any:
     """A render's state and progress, polled by the page's progress bar."""
     session = db.session()
     report = get_report(session, report_id)
-    found = reel_renders.get_render(session, report.id, render_id)
+    found = reel_renders.get_render(session, report.id, reel_render_id)
     if found is None:
         raise NotFound(_("No such render."))
     return render_status(report.id, found, current_plan(session, report))
 
 
-@bp.get("/<int:report_id>/reel/renders/<int:render_id>/reel.mp4")
+@bp.get("/<int:report_id>/reel/renders/<int:reel_render_id>/reel.mp4")
 @login_required
-def download(report_id: int, render_id: int) -> Any:
+def download(report_id: int, reel_render_id: int) -> Any:
     """The rendered MP4 (streamed from our storage, or a redirect to a short-lived URL)."""
     session = db.session()
     report = get_report(session, report_id)
-    found = reel_renders.get_render(session, report.id, render_id)
+    found = reel_renders.get_render(session, report.id, reel_render_id)
     if found is None or found.state != DONE or not found.storage_key:
         raise NotFound(_("This render is not there (any more)."))
     try:
@@ -149,7 +149,7 @@ def download(report_id: int, render_id: int) -> Any:
 def render_status(report_id: int, found: ReelRender, plan: Plan) -> dict[str, Any]:
     """What the page shows of a render (JSON for the poll)."""
     ready = found.state == DONE and bool(found.storage_key)
-    url = url_for(".download", report_id=report_id, render_id=found.id) if ready else None
+    url = url_for(".download", report_id=report_id, reel_render_id=found.id) if ready else None
     messages = {
         QUEUED: _("Waiting for its turn…"),
         RENDERING: _("Rendering…"),
@@ -168,7 +168,7 @@ def render_status(report_id: int, found: ReelRender, plan: Plan) -> dict[str, An
         "current": found.plan_hash == plan.hash,
         "url": url,
         "download_url": f"{url}?download=1" if url else None,
-        "status_url": url_for(".render_state", report_id=report_id, render_id=found.id),
+        "status_url": url_for(".render_state", report_id=report_id, reel_render_id=found.id),
     }
 
 
@@ -205,5 +205,5 @@ def _clip_step(plan: Plan, clip: Clip, number: int) -> dict[str, Any]:
         "question": clip.question,
         "place": clip.place,
         "captions": bool(clip.cues),
-        "vtt": url_for(".captions", report_id=plan.report_id, item_id=clip.item_id),
+        "vtt": url_for(".captions", report_id=plan.report_id, report_item_id=clip.item_id),
     }
