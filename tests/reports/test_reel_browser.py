@@ -68,6 +68,14 @@ def test_the_reel_plays_clip_after_clip_with_captions(
         timeout=8000,
     )
     assert "Ingen får visa det här." not in page.content()
+
+    # The MP4: rendered (inline on the test server) and offered for download in place.
+    page.click("[data-reel-render-form] button")
+    link = page.locator("[data-render-link]")
+    link.wait_for(state="visible", timeout=30_000)
+    assert "download=1" in link.get_attribute("href")
+    assert page.locator("[data-render-message]").inner_text() == "Ready."
+    screenshot(page, "reel-desktop-rendered")
     assert console_errors == []
 
     log_in(phone_page, email, PASSWORD)

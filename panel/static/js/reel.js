@@ -251,6 +251,7 @@ function watchRender(box) {
   const message = box.querySelector("[data-render-message]");
   const download = box.querySelector("[data-render-download]");
   const link = box.querySelector("[data-render-link]");
+  const size = box.querySelector("[data-render-size]");
 
   function showStatus(data) {
     box.dataset.state = data.state;
@@ -260,6 +261,11 @@ function watchRender(box) {
     message.textContent = [data.message, data.error].filter(Boolean).join(" ");
     download.hidden = !data.url;
     if (data.download_url) link.href = data.download_url;
+    size.textContent = data.size
+      ? `${(data.size / 1048576).toFixed(1)} MB · ${Math.round(data.duration || 0)} s`
+      : "";
+    // The reel as it is now is rendered (or on its way): asking again is not the main action.
+    if (form) form.querySelector("button").classList.toggle("secondary", Boolean(data.current));
   }
 
   async function poll() {
