@@ -2,23 +2,31 @@
 "Demo Bostäder" offers a download from the start.
 
 Runs in the room's ``demo`` after :func:`panel.reports.demo.seed_demo_report`, which picks the
-clips. The render is queued after the seed's commit and runs like any render: on the speech
-queue's thread in the embedded default (``make demo``), on the speech worker with a broker.
+clips. The render is queued as a row and handed over by the periodic sweep
+(:func:`panel.reports.reel_tasks.render_missed`), not at the seed's commit: in ``make demo`` the
+embedded default's scheduler runs the sweep at the first request, after ``stoop demo`` has
+queued the clips' transcripts on the same one-at-a-time speech queue, so the reel is rendered
+with their captions; and a seed run inline (the tests') stays quick. With a broker, the beat's
+first tick hands it to the speech worker.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import shutil
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from panel.core.db import utcnow
 from panel.core.scoping import scoped_to
 from panel.organisations.models import Organisation
 from panel.reports.models import ReelRender, Report, ReportItem
+from panel.reports.reel import Plan
 from panel.reports.reel_renders import queue_render, reusable
 from panel.reports.reel_service import current_plan
+from panel.reports.reel_tasks import LOST_AFTER
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +47,13 @@ def render_demo_reel(session: Session, organisation: Organisation) -> ReelRender
         for report in reports:
             plan = current_plan(session, report)
             if plan.clips:
-                return reusable(session, plan) or queue_render(session, plan)
+                return reusable(session, plan) or _left_for_the_sweep(session, plan)
     log.info("demo reel: no report of %s has clips to show", organisation.name)
     return None
+
+
+def _left_for_the_sweep(session: Session, plan: Plan) -> ReelRender:
+    render = queue_render(session, plan, send=False)
+    # Queued as long ago as a lost render: the sweep's first run hands it over.
+    render.created_at = utcnow() - LOST_AFTER - dt.timedelta(seconds=1)
+    return render

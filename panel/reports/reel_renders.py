@@ -72,7 +72,12 @@ def request_render(
     return queue_render(session, plan, user_id=user_id), True
 
 
-def queue_render(session: Session, plan: Plan, *, user_id: int | None = None) -> ReelRender:
+def queue_render(
+    session: Session, plan: Plan, *, user_id: int | None = None, send: bool = True
+) -> ReelRender:
+    """A new queued render of ``plan``, handed to the speech queue after the commit (or, with
+    ``send=False``, left for the periodic sweep :func:`~panel.reports.reel_tasks.render_missed`
+    to hand over)."""
     render = ReelRender(
         report_id=plan.report_id,
         plan_hash=plan.hash,
@@ -82,7 +87,8 @@ def queue_render(session: Session, plan: Plan, *, user_id: int | None = None) ->
     )
     session.add(render)
     session.flush()
-    enqueue_after_commit(session, render_reel, render.id)
+    if send:
+        enqueue_after_commit(session, render_reel, render.id)
     return render
 
 

@@ -128,18 +128,21 @@ def test_captions_are_burned_into_the_picture(staff, storage, reel_files, db_ses
         assert "loudnorm" in graph
 
 
-def test_the_demo_renders_the_reel_of_its_report_with_clips(
+def test_the_demo_queues_its_reel_for_the_sweep_which_renders_it(
     staff, storage, reel_files, db_session, organisation
 ):
     from panel.reports.reel_demo import render_demo_reel
+    from panel.reports.reel_tasks import render_missed
 
     make_reel(storage, reel_files, staff, [{"consent": False}], title="Utan samtycke")
     shown = make_reel(storage, reel_files, staff, [{"in": 1.0}], title="Demo")
 
     render = render_demo_reel(db_session, organisation)
-    db_session.commit()  # the render runs after the commit (inline in tests)
+    db_session.commit()
+    assert render.report_id == shown.report.id and render.state == "queued"
 
+    assert render_missed.apply().get() == 1  # the embedded scheduler's first run
     db_session.refresh(render)
-    assert render.report_id == shown.report.id and render.state == "done"
+    assert render.state == "done"
     assert abs(render.duration - (2 * CARD_SECONDS + 1.0)) <= TOLERANCE
     assert render_demo_reel(db_session, organisation).id == render.id, "reused, not again"
