@@ -129,10 +129,11 @@ def test_captions_are_burned_into_the_picture(staff, storage, reel_files, db_ses
 
 
 def test_the_demo_queues_its_reel_for_the_sweep_which_renders_it(
-    staff, storage, reel_files, db_session, organisation
+    app, staff, storage, reel_files, db_session, organisation
 ):
     from panel.reports.reel_demo import render_demo_reel
-    from panel.reports.reel_tasks import render_missed
+
+    render_missed = app.extensions["celery"].tasks["panel.reports.reel_tasks.render_missed"]
 
     make_reel(storage, reel_files, staff, [{"consent": False}], title="Utan samtycke")
     shown = make_reel(storage, reel_files, staff, [{"in": 1.0}], title="Demo")
