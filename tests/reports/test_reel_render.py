@@ -20,6 +20,8 @@ from tests.factories import login
 from tests.reports.conftest import make_reel
 
 TOLERANCE = 0.3
+# ffmpeg's work is the same whatever the database: with both suites, PostgreSQL's only.
+pytestmark = pytest.mark.once
 
 
 def probe(path: Path) -> dict:
