@@ -88,7 +88,7 @@ def text_filters(folder: Path, name: str, lines: Sequence[tuple[str, int, str]])
         path = folder / f"{name}-{number}.txt"
         path.write_text(line, encoding="utf-8")
         filters.append(
-            f"drawtext=fontfile={font}:textfile={path}:fontcolor=white:fontsize={size}"
+            f"drawtext=fontfile={font}:textfile={path}:expansion=none:fontcolor=white:fontsize={size}"
             f":x=(w-text_w)/2:y={top}"
         )
         top += int(size * 1.35)
