@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from media.storage import current_storage
+from tests.browser.test_accessibility import axe_violations
 from tests.browser.test_login import log_in
 from tests.factories import PASSWORD, OrganisationFactory, UserFactory
 from tests.fixtures.browser import screenshot
@@ -44,6 +45,7 @@ def test_the_reel_plays_clip_after_clip_with_captions(
     stage = page.locator("[data-reel-stage]")
     assert page.locator("[data-reel-card-title]").inner_text() == "Trygghet på kvällen"
     screenshot(page, "reel-desktop")
+    assert axe_violations(page) == []
 
     page.click("[data-reel-play]")
     page.click("[data-reel-next]")  # past the report's card
