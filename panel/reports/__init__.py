@@ -15,11 +15,16 @@ room = Room(
         "panel.reports.index_views:bp",
         "panel.reports.share_views:bp",
         "panel.reports.public:bp",
+        "panel.reports.reel_views:bp",
     ),
     api=(ApiBlueprint("panel.reports.api:blp", "reports"),),
-    tasks=("panel.reports.tasks",),
-    # The benchmark across organisations: this quarter to date and the last, every 6 hours.
-    periodic=(Periodic("refresh-benchmark", "panel.reports.tasks.refresh_benchmark", 6 * 3600.0),),
+    tasks=("panel.reports.tasks", "panel.reports.reel_tasks"),
+    periodic=(
+        # The benchmark across organisations: this quarter to date and the last, every 6 hours.
+        Periodic("refresh-benchmark", "panel.reports.tasks.refresh_benchmark", 6 * 3600.0),
+        # A reel render whose task was lost is queued again; one whose worker died is failed.
+        Periodic("reports-render-missed-reels", "panel.reports.reel_tasks.render_missed", 300.0),
+    ),
     nav=(
         NavItem(
             "reports.index",
@@ -35,5 +40,6 @@ room = Room(
             ),
         ),
     ),
-    demo=("panel.reports.demo:seed_demo_report",),
+    # The demo report first: the reel's render renders that report's clips.
+    demo=("panel.reports.demo:seed_demo_report", "panel.reports.reel_demo:render_demo_reel"),
 )

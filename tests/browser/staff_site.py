@@ -25,6 +25,7 @@ from panel.panels.segments import create_segment
 from panel.panels.service import add_members
 from panel.places.service import ensure_path
 from panel.questions.models import QuestionStatus
+from panel.reports.models import CompositeIndex, Report
 from panel.sends.service import create_send
 from panel.threads.models import SavedReply
 from panel.threads.service import thread_of_answer
@@ -64,6 +65,8 @@ class StaffSite:
     saved_reply_id: int = 0
     webhook_id: int = 0
     action_item_id: int = 0
+    report_id: int = 0
+    composite_index_id: int = 0
     urls: list[str] = field(default_factory=list)
 
 
@@ -252,6 +255,12 @@ def seed_staff_site(server: Any) -> StaffSite:
             saved_reply_id = saved_reply.id
         webhook_id = _seed_webhook(session, org.id, admin)
         action_item_id = _seed_action_item(session, org.id, admin, staff, stairwell.id)
+        with scoped_to(session, org.id):
+            report = Report(organisation_id=org.id, title="Trygghet i Ängsbacken")
+            index = CompositeIndex(organisation_id=org.id, name="Serviceindex", target_mean=7.5)
+            session.add_all([report, index])
+            session.commit()
+            report_id, composite_index_id = report.id, index.id
         outbox = server.app.config["STOOP"].outbox_dir
         mail_name = next(m.name for m in mailbox.list_mail(outbox) if m.to == contacts[0].email)
         site = StaffSite(
@@ -268,6 +277,8 @@ def seed_staff_site(server: Any) -> StaffSite:
             saved_reply_id=saved_reply_id,
             webhook_id=webhook_id,
             action_item_id=action_item_id,
+            report_id=report_id,
+            composite_index_id=composite_index_id,
         )
     site.urls = staff_page_urls(server.app, site)
     return site
@@ -357,6 +368,12 @@ def staff_page_urls(app: Any, site: StaffSite) -> list[str]:
             urls.append(rule.rule.replace("<int:webhook_id>", str(site.webhook_id)))
         elif names == ["action_item_id"]:
             urls.append(rule.rule.replace("<int:action_item_id>", str(site.action_item_id)))
+        elif names == ["report_id"]:
+            urls.append(rule.rule.replace("<int:report_id>", str(site.report_id)))
+        elif names == ["composite_index_id"]:
+            urls.append(rule.rule.replace("<int:composite_index_id>", str(site.composite_index_id)))
+        elif names[:1] == ["report_id"] and rule.endpoint.startswith("reels."):
+            continue  # a clip's captions, a render's status (JSON) and its MP4: no pages
         elif names == ["filename"]:
             urls.append(rule.rule.replace("<filename>", site.mail_name))
         elif not names:
