@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,7 @@ from notifications.senders import add_sender_number
 from panel.answers.service import Consent, Given, record_answer
 from panel.core.db import utcnow
 from panel.core.scoping import scoped_to
+from panel.newsletters.models import Newsletter
 from panel.panels.segments import create_segment
 from panel.panels.service import add_members
 from panel.places.service import ensure_path
@@ -67,6 +69,7 @@ class StaffSite:
     action_item_id: int = 0
     report_id: int = 0
     composite_index_id: int = 0
+    newsletter_id: int = 0
     urls: list[str] = field(default_factory=list)
 
 
@@ -258,9 +261,19 @@ def seed_staff_site(server: Any) -> StaffSite:
         with scoped_to(session, org.id):
             report = Report(organisation_id=org.id, title="Trygghet i Ängsbacken")
             index = CompositeIndex(organisation_id=org.id, name="Serviceindex", target_mean=7.5)
-            session.add_all([report, index])
+            newsletter = Newsletter(
+                organisation_id=org.id,
+                title="Ni sa, vi gjorde: belysningen i trapphus C",
+                body="Tack för era svar! Nu har vi bytt belysningen. " * 6,
+                language="sv",
+                panel_id=panel.id,
+                channels=["email", "sms"],
+                token=secrets.token_urlsafe(32),
+            )
+            session.add_all([report, index, newsletter])
             session.commit()
             report_id, composite_index_id = report.id, index.id
+            newsletter_id = newsletter.id
         outbox = server.app.config["STOOP"].outbox_dir
         mail_name = next(m.name for m in mailbox.list_mail(outbox) if m.to == contacts[0].email)
         site = StaffSite(
@@ -279,6 +292,7 @@ def seed_staff_site(server: Any) -> StaffSite:
             action_item_id=action_item_id,
             report_id=report_id,
             composite_index_id=composite_index_id,
+            newsletter_id=newsletter_id,
         )
     site.urls = staff_page_urls(server.app, site)
     return site
@@ -341,8 +355,8 @@ def staff_page_urls(app: Any, site: StaffSite) -> list[str]:
             continue
         if rule.endpoint.startswith("media.") or rule.rule.endswith("/html"):
             continue  # JSON for the uploader, and an e-mail's own HTML (shown in an iframe)
-        if rule.rule.endswith(".pdf"):
-            continue  # a PDF to print (the wall poster), not a page
+        if rule.rule.endswith((".pdf", ".csv", ".xlsx")):
+            continue  # a file to print or open elsewhere (a PDF, an export), not a page
         names = [m.group("name") for m in VARIABLE.finditer(rule.rule)]
         if names == ["question_id"]:
             urls += [
@@ -372,6 +386,11 @@ def staff_page_urls(app: Any, site: StaffSite) -> list[str]:
             urls.append(rule.rule.replace("<int:report_id>", str(site.report_id)))
         elif names == ["composite_index_id"]:
             urls.append(rule.rule.replace("<int:composite_index_id>", str(site.composite_index_id)))
+        elif names == ["newsletter_id"]:
+            # Not the progress figures (JSON) nor the e-mail itself (an e-mail's own layout,
+            # shown in a frame on the preview page).
+            if rule.endpoint not in ("newsletters.progress", "newsletters.preview_email"):
+                urls.append(rule.rule.replace("<int:newsletter_id>", str(site.newsletter_id)))
         elif names[:1] == ["report_id"] and rule.endpoint.startswith("reels."):
             continue  # a clip's captions, a render's status (JSON) and its MP4: no pages
         elif names == ["filename"]:
