@@ -72,6 +72,7 @@ ROOMS = (
     "panel.reports",
     "panel.actions",
     "panel.newsletters",
+    "panel.privacy",
 )
 
 

@@ -54,6 +54,11 @@ class User(OrgScoped, TimestampMixin, UserMixin, Base):
     # the inbox; None: a team of one.
     team: Mapped[str | None] = mapped_column(sa.String(80))
     notify_mode: Mapped[str] = mapped_column(sa.String(10), default=NotifyMode.INSTANT.value)
+    # Two-factor sign-in: the TOTP secret (base32) once confirmed with a first code, and the
+    # last time step used, so a code is never accepted twice.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_enabled_at: Mapped[dt.datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
 
@@ -88,6 +93,7 @@ class ApiToken(OrgScoped, Base):
     prefix: Mapped[str] = mapped_column(sa.String(12))
     created_at: Mapped[timestamp]
     last_used_at: Mapped[dt.datetime | None]
+    expires_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]
 
     user: Mapped[User] = relationship(lazy="joined")

@@ -1,0 +1,6 @@
+"""Privacy and trust: the audit log, a contact's data exported and erased, retention, and the
+security rules every page follows."""
+
+from panel.core.rooms import Room
+
+room = Room("privacy", models=("panel.privacy.models",))
