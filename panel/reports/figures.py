@@ -33,7 +33,7 @@ import contextlib
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -348,20 +348,19 @@ def _questions(session: Session, organisation_id: int) -> dict[int, tuple[str, b
     return {qid: (title, "score" in (modes or [])) for qid, title, modes in rows}
 
 
-@dataclass(frozen=True)
-class Group:
+class Group(NamedTuple):
     """One grouped row of the scan: the keys of its grouping (others None) and its sums."""
 
     current: bool
-    question_id: int | None = None
-    channel: str | None = None
-    score: int | None = None
-    bucket: dt.date | None = None
-    place_id: int | None = None
-    answers: int = 0
-    scored: int = 0
-    total: int = 0
-    at_target: int = 0
+    question_id: int | None
+    channel: str | None
+    score: int | None
+    bucket: dt.date | None
+    place_id: int | None
+    answers: int
+    scored: int
+    total: int
+    at_target: int
 
 
 def _scan(
@@ -449,25 +448,22 @@ def _grouped(
         for name, keys in groupings.items():
             found[name] = list(session.execute(sa.select(*keys, *measures).group_by(*keys)))
 
-    def group(row: Any, **keys: Any) -> Group:
-        return Group(
-            current=current,
-            answers=row.answers,
-            scored=row.scored,
-            total=int(row.total or 0),
-            at_target=int(row.at_target or 0),
-            **keys,
-        )
+    def sums(row: Any) -> tuple[int, int, int, int]:
+        return (row.answers, row.scored, int(row.total or 0), int(row.at_target or 0))
 
+    last = len(starts) - 1
     return {
         "question": [
-            group(r, question_id=r.question_id, channel=r.channel, score=r.score)
+            Group(current, r.question_id, r.channel, r.score, None, None, *sums(r))
             for r in found["question"]
         ],
         "bucket": [
-            group(r, bucket=starts[min(int(r.bucket), len(starts) - 1)]) for r in found["bucket"]
+            Group(current, None, None, None, starts[min(int(r.bucket), last)], None, *sums(r))
+            for r in found["bucket"]
         ],
-        "place": [group(r, place_id=r.place_id) for r in found["place"]],
+        "place": [
+            Group(current, None, None, None, None, r.place_id, *sums(r)) for r in found["place"]
+        ],
     }
 
 
