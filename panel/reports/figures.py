@@ -433,38 +433,50 @@ def _grouped(
     groupings = {"question": (c.question_id, c.channel, c.score)}
     if current:
         groupings |= {"bucket": (c.bucket,), "place": (c.place_id,)}
-    found: dict[str, list[Any]] = {name: [] for name in ("question", "bucket", "place")}
+    # Every row as a plain tuple: (question_id, channel, score, bucket, place_id, answers,
+    # scored, total, at_target), the keys its grouping does not have None.
+    keys = (
+        (c.question_id, c.channel, c.score, c.bucket, c.place_id)
+        if current
+        else groupings["question"]
+    )
+    found: dict[str, list[tuple[Any, ...]]] = {name: [] for name in ("question", "bucket", "place")}
     if postgres and len(groupings) > 1:
         # GROUPING(question_id, bucket, place_id): a 1 bit for each column NOT grouped by.
         sets = {0b011: "question", 0b101: "bucket", 0b110: "place"}
-        keys = (c.question_id, c.channel, c.score, c.bucket, c.place_id)
         query = sa.select(
-            sa.func.grouping(c.question_id, c.bucket, c.place_id).label("which"), *keys, *measures
+            sa.func.grouping(c.question_id, c.bucket, c.place_id), *keys, *measures
         ).group_by(sa.func.grouping_sets(*(sa.tuple_(*cols) for cols in groupings.values())))
         with _work_mem(session, GROUPING_WORK_MEM):
-            for row in session.execute(query):
-                found[sets[row.which]].append(row)
+            for which, *row in session.execute(query).tuples():
+                found[sets[which]].append(tuple(row))
     else:
-        for name, keys in groupings.items():
-            found[name] = list(session.execute(sa.select(*keys, *measures).group_by(*keys)))
-
-    def sums(row: Any) -> tuple[int, int, int, int]:
-        return (row.answers, row.scored, int(row.total or 0), int(row.at_target or 0))
+        for name, grouped in groupings.items():
+            columns = [k if any(k is g for g in grouped) else sa.null() for k in keys]
+            query = sa.select(*columns, *measures).group_by(*grouped)
+            found[name] = [tuple(row) for row in session.execute(query).tuples()]
+    if not current:
+        found["question"] = [(*row[:3], None, None, *row[3:]) for row in found["question"]]
 
     last = len(starts) - 1
-    return {
-        "question": [
-            Group(current, r.question_id, r.channel, r.score, None, None, *sums(r))
-            for r in found["question"]
-        ],
-        "bucket": [
-            Group(current, None, None, None, starts[min(int(r.bucket), last)], None, *sums(r))
-            for r in found["bucket"]
-        ],
-        "place": [
-            Group(current, None, None, None, None, r.place_id, *sums(r)) for r in found["place"]
-        ],
-    }
+    groups: dict[str, list[Group]] = {}
+    for name, rows in found.items():
+        groups[name] = [
+            Group(
+                current,
+                row[0],
+                row[1],
+                row[2],
+                starts[min(int(row[3]), last)] if name == "bucket" else None,
+                row[4],
+                row[5],
+                row[6],
+                int(row[7] or 0),
+                int(row[8] or 0),
+            )
+            for row in rows
+        ]
+    return groups
 
 
 # Enough for the planner to hash the three groupings in one pass (a few MB are used: some
