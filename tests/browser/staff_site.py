@@ -63,7 +63,6 @@ class StaffSite:
     thread_id: int = 0
     saved_reply_id: int = 0
     webhook_id: int = 0
-    composite_index_id: int = 0
     urls: list[str] = field(default_factory=list)
 
 
@@ -251,7 +250,6 @@ def seed_staff_site(server: Any) -> StaffSite:
             thread_id = thread_of_answer(session, answer.id).id
             saved_reply_id = saved_reply.id
         webhook_id = _seed_webhook(session, org.id, admin)
-        composite_index_id = _seed_index(session, org.id, questions)
         outbox = server.app.config["STOOP"].outbox_dir
         mail_name = next(m.name for m in mailbox.list_mail(outbox) if m.to == contacts[0].email)
         site = StaffSite(
@@ -267,7 +265,6 @@ def seed_staff_site(server: Any) -> StaffSite:
             thread_id=thread_id,
             saved_reply_id=saved_reply_id,
             webhook_id=webhook_id,
-            composite_index_id=composite_index_id,
         )
     site.urls = staff_page_urls(server.app, site)
     return site
@@ -288,30 +285,6 @@ def _seed_webhook(session: Any, organisation_id: int, admin: Any) -> int:
         webhooks.emit(session, organisation_id, "answer.created", {"answer": {"id": 1}})
         session.commit()
     return webhook.id
-
-
-def _seed_index(session: Any, organisation_id: int, questions: dict[str, Any]) -> int:
-    """A composite index of the score questions, for the benchmark."""
-    from panel.reports.indices import save_index
-
-    with scoped_to(session, organisation_id):
-        weights = {
-            f"weight-{q.id}": str(n + 1)
-            for n, q in enumerate(questions.values())
-            if "score" in (q.answer_modes or [])
-        }
-        index = save_index(
-            session,
-            {
-                "name": "Serviceindex – trygghet, städning och bemötande i trapphusen",
-                "target_mean": "7",
-                "target_share": "85",
-                "benchmark_key": "service",
-                **weights,
-            },
-        )
-        session.commit()
-        return index.id
 
 
 def staff_page_urls(app: Any, site: StaffSite) -> list[str]:
@@ -345,8 +318,6 @@ def staff_page_urls(app: Any, site: StaffSite) -> list[str]:
             urls.append(rule.rule.replace("<int:saved_reply_id>", str(site.saved_reply_id)))
         elif names == ["webhook_id"]:
             urls.append(rule.rule.replace("<int:webhook_id>", str(site.webhook_id)))
-        elif names == ["composite_index_id"]:
-            urls.append(rule.rule.replace("<int:composite_index_id>", str(site.composite_index_id)))
         elif names == ["filename"]:
             urls.append(rule.rule.replace("<filename>", site.mail_name))
         elif not names:
