@@ -10,11 +10,12 @@ PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 # libzbar0: pyzbar reads QR codes back in tests; pango, harfbuzz-subset and DejaVu: WeasyPrint's
 # flyer PDFs (poppler-utils renders them back in tests).
 # What Stoop itself runs with (media, the demo's spoken clips, flyers), and what only the tests use.
-RUNTIME_PACKAGES := ffmpeg espeak-ng libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+RUNTIME_PACKAGES := ffmpeg espeak-ng libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 librsvg2-bin \
 	fonts-dejavu-core
 DEB_PACKAGES := $(RUNTIME_PACKAGES) chromium libzbar0 poppler-utils spamassassin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
+PG_REACHABLE = $(BIN)/python -c "import psycopg; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null
 
 .PHONY: demo test test-sqlite test-postgres models bench runtime-deps deb-packages lint format sysdeps services install translations clean
 
@@ -24,8 +25,10 @@ demo: runtime-deps install translations
 test: sysdeps services install translations lint models
 	@# The two suites run side by side (two cores; each has its own databases, Redis
 	@# databases and temporary folders); the PostgreSQL run's report follows the SQLite run's.
-	@$(MAKE) --no-print-directory test-postgres > .test-postgres.log 2>&1 & pg=$$!; \
-	$(MAKE) --no-print-directory test-sqlite; sqlite=$$?; \
+	@# Tests marked `once` run in the PostgreSQL suite only when it runs (tests/conftest.py).
+	@both=; $(PG_REACHABLE) && both=1; \
+	$(MAKE) --no-print-directory test-postgres > .test-postgres.log 2>&1 & pg=$$!; \
+	STOOP_BOTH_SUITES=$$both $(MAKE) --no-print-directory test-sqlite; sqlite=$$?; \
 	wait $$pg; postgres=$$?; cat .test-postgres.log; rm -f .test-postgres.log; \
 	if [ $$sqlite -ne 0 ] || [ $$postgres -ne 0 ]; then \
 		echo "== failed: SQLite suite exit $$sqlite, PostgreSQL suite exit $$postgres" >&2; exit 1; fi
@@ -40,7 +43,7 @@ test-sqlite:
 	STOOP_TEST_DATABASE_URL= $(BIN)/python -m pytest --basetemp="$${TMPDIR:-/tmp}/stoop-pytest-sqlite" $(PYTEST_ARGS)
 
 test-postgres:
-	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
+	@if $(PG_REACHABLE); then \
 		echo "== test suite on PostgreSQL (browser tests: the core loop; the rest ran on SQLite)"; \
 		STOOP_TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -m "not browser or postgres_too" \
 			--basetemp="$${TMPDIR:-/tmp}/stoop-pytest-postgres" $(PYTEST_ARGS); \

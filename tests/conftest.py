@@ -42,6 +42,18 @@ ARTIFACTS = ROOT / "test-artifacts"
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-production-checks"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`make test` runs the SQLite and PostgreSQL suites side by side and says so with
+    STOOP_BOTH_SUITES: tests marked ``once`` (slow, and the same whatever the database) then
+    run in the PostgreSQL suite only, which keeps the two suites about as long as each other."""
+    if not os.environ.get("STOOP_BOTH_SUITES") or os.environ.get("STOOP_TEST_DATABASE_URL"):
+        return
+    kept = [item for item in items if item.get_closest_marker("once") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
+
+
 def free_port() -> int:
     """A free TCP port on loopback."""
     with socket.socket() as sock:

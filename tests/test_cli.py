@@ -232,6 +232,7 @@ def _readme_scripting_commands() -> list[str]:
     return [line.split("#", 1)[0].strip() for line in block.splitlines() if line.strip()]
 
 
+@pytest.mark.once
 def test_readme_scripting_commands_work_next_to_the_demo(tmp_path: Path) -> None:
     """`make demo` runs `stoop demo` in the checkout; the README's commands then run there as
     written, with no STOOP_ENV, while a production start in the same folder stays guarded."""

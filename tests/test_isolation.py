@@ -768,7 +768,8 @@ def test_the_walk_catches_a_leaky_route(make_app: Callable[..., Flask]) -> None:
         ("/app/team/<int:user_id>/role", "user_id", ("user_account", "id")),
         ("/app/tokens/<int:token_id>/revoke", "token_id", ("api_token", "id")),
         ("/api/v1/places/<int:id>", "id", ("place", "id")),
-        ("/api/v1/action-items/<int:id>", "id", None),  # no such table (yet): a problem
+        ("/api/v1/action-items/<int:id>", "id", ("action_item", "id")),
+        ("/api/v1/gadgets/<int:id>", "id", None),  # no such table: a problem
         ("/app/touchpoints/<slug>", "slug", ("touchpoint", "slug")),
         ("/api/v1/media/<public_id>", "public_id", ("media_file", "public_id")),
         ("/app/dev/outbox/mail/<filename>", "filename", None),  # a file name, not a row

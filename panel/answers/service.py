@@ -17,8 +17,9 @@ from typing import Any
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session, make_transient_to_detached, object_session
 
+from media.storage import current_storage
 from panel.answers.models import Answer, AnswerChannel, AnswerPicture, ClipKind
 from panel.contacts.phones import PhoneNumberError, normalise_phone, region_for_language
 from panel.core.db import utcnow
@@ -28,6 +29,7 @@ from panel.language.ahead import translate_later
 from panel.places.models import Place
 from panel.questions.models import AnswerMode, Question
 from panel.questions.service import accepts_answers
+from panel.reports.reel_renders import withdraw_clip
 from panel.sends.models import Invitation
 from panel.themes.analysis import analyse_later
 from panel.threads.service import open_thread
@@ -337,13 +339,21 @@ def _contact_of(invitation: Invitation | None) -> int | None:
 
 
 def set_consent(answer: Answer, consent: Consent, now: dt.datetime | None = None) -> bool:
-    """Change an answer's consent (the tenant, from ``/me``); True when something changed."""
+    """Change an answer's consent (the tenant, from ``/me``); True when something changed.
+
+    A clip no longer to be shown leaves every highlight reel now: rendered MP4s that may hold
+    it are deleted and rendered again without it (:func:`panel.reports.reel_renders.
+    withdraw_clip`), in the caller's transaction."""
     old = (answer.consent_identity, answer.consent_quote, answer.consent_show_clip)
     new = (consent.identity, consent.quote, consent.show_clip)
     if old == new:
         return False
     answer.consent_identity, answer.consent_quote, answer.consent_show_clip = new
     answer.consent_changed_at = now or utcnow()
+    session = object_session(answer)
+    if old[2] and not consent.show_clip and session is not None:
+        session.flush()
+        withdraw_clip(session, answer, current_storage())
     return True
 
 

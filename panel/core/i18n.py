@@ -41,7 +41,7 @@ LANGUAGE_NAMES = {
     "so": "Soomaali",
 }
 # The pages tenants see (SPEC: public surface); an error on one of them speaks as they do.
-TENANT_PATHS = ("/t/", "/a/", "/thanks/", "/join/", "/me/", "/unsubscribe/")
+TENANT_PATHS = ("/t/", "/a/", "/thanks/", "/join/", "/me/", "/unsubscribe/", "/n/")
 API_PREFIX = "/api/"
 API_DEFAULT_LANGUAGE = "en"
 

@@ -9,17 +9,37 @@ from panel.core.rooms import ApiBlueprint, NavItem, Periodic, Room
 room = Room(
     "reports",
     models=("panel.reports.models",),
-    blueprints=("panel.reports.views:bp", "panel.reports.index_views:bp"),
+    blueprints=(
+        "panel.reports.views:bp",
+        "panel.reports.views:themes_bp",
+        "panel.reports.index_views:bp",
+        "panel.reports.share_views:bp",
+        "panel.reports.public:bp",
+        "panel.reports.reel_views:bp",
+    ),
     api=(ApiBlueprint("panel.reports.api:blp", "reports"),),
-    tasks=("panel.reports.tasks",),
-    # The benchmark across organisations: this quarter to date and the last, every 6 hours.
-    periodic=(Periodic("refresh-benchmark", "panel.reports.tasks.refresh_benchmark", 6 * 3600.0),),
+    tasks=("panel.reports.tasks", "panel.reports.reel_tasks"),
+    periodic=(
+        # The benchmark across organisations: this quarter to date and the last, every 6 hours.
+        Periodic("refresh-benchmark", "panel.reports.tasks.refresh_benchmark", 6 * 3600.0),
+        # A reel render whose task was lost is queued again; one whose worker died is failed.
+        Periodic("reports-render-missed-reels", "panel.reports.reel_tasks.render_missed", 300.0),
+    ),
     nav=(
         NavItem(
             "reports.index",
             _l("Reports"),
             order=38,
-            sections=("actions", "newsletters", "reels", "report_shares", "report_indices"),
+            sections=(
+                "actions",
+                "newsletters",
+                "reels",
+                "report_shares",
+                "report_indices",
+                "report_themes",
+            ),
         ),
     ),
+    # The demo report first: the reel's render renders that report's clips.
+    demo=("panel.reports.demo:seed_demo_report", "panel.reports.reel_demo:render_demo_reel"),
 )

@@ -197,6 +197,7 @@ def _seed_threads(session: Any, organisation: Any, admin: Any, place_id: int) ->
         session.commit()
 
 
+@pytest.mark.once
 def test_schemathesis_finds_nothing_with_every_check(live_server: Any, tmp_path: Path) -> None:
     """`st run --checks all` over every operation: no 5xx, no response outside the document,
     no valid request refused, no invalid one accepted, 405 with Allow, auth enforced."""

@@ -25,6 +25,7 @@ from panel.panels.segments import create_segment
 from panel.panels.service import add_members
 from panel.places.service import ensure_path
 from panel.questions.models import QuestionStatus
+from panel.reports.models import CompositeIndex, Report
 from panel.sends.service import create_send
 from panel.threads.models import SavedReply
 from panel.threads.service import thread_of_answer
@@ -63,6 +64,9 @@ class StaffSite:
     thread_id: int = 0
     saved_reply_id: int = 0
     webhook_id: int = 0
+    action_item_id: int = 0
+    report_id: int = 0
+    composite_index_id: int = 0
     urls: list[str] = field(default_factory=list)
 
 
@@ -250,6 +254,13 @@ def seed_staff_site(server: Any) -> StaffSite:
             thread_id = thread_of_answer(session, answer.id).id
             saved_reply_id = saved_reply.id
         webhook_id = _seed_webhook(session, org.id, admin)
+        action_item_id = _seed_action_item(session, org.id, admin, staff, stairwell.id)
+        with scoped_to(session, org.id):
+            report = Report(organisation_id=org.id, title="Trygghet i Ängsbacken")
+            index = CompositeIndex(organisation_id=org.id, name="Serviceindex", target_mean=7.5)
+            session.add_all([report, index])
+            session.commit()
+            report_id, composite_index_id = report.id, index.id
         outbox = server.app.config["STOOP"].outbox_dir
         mail_name = next(m.name for m in mailbox.list_mail(outbox) if m.to == contacts[0].email)
         site = StaffSite(
@@ -265,9 +276,44 @@ def seed_staff_site(server: Any) -> StaffSite:
             thread_id=thread_id,
             saved_reply_id=saved_reply_id,
             webhook_id=webhook_id,
+            action_item_id=action_item_id,
+            report_id=report_id,
+            composite_index_id=composite_index_id,
         )
     site.urls = staff_page_urls(server.app, site)
     return site
+
+
+def _seed_action_item(
+    session: Any, organisation_id: int, admin: Any, staff: Any, place_id: int
+) -> int:
+    """An overdue action item with a long title, a comment, at the stairwell."""
+    from panel.actions.models import ActionComment, ActionItem
+
+    with scoped_to(session, organisation_id):
+        item = ActionItem(
+            organisation_id=organisation_id,
+            title="Byta belysning i trapphuset och vid cykelrummet på Ängsbacksvägen 112 B "
+            "(LED-armaturer med närvarogivare på alla våningsplan)",
+            description="Flera svar nämner att det är mörkt på kvällarna.",
+            place_id=place_id,
+            responsible_id=staff.id,
+            created_by_id=admin.id,
+            due_on=dt.date.today() - dt.timedelta(days=3),
+            status="doing",
+        )
+        session.add(item)
+        session.flush()
+        session.add(
+            ActionComment(
+                organisation_id=organisation_id,
+                item_id=item.id,
+                author_id=staff.id,
+                body="Elektrikern kommer på tisdag. Armaturerna är beställda.",
+            )
+        )
+        session.commit()
+        return item.id
 
 
 def _seed_webhook(session: Any, organisation_id: int, admin: Any) -> int:
@@ -295,6 +341,8 @@ def staff_page_urls(app: Any, site: StaffSite) -> list[str]:
             continue
         if rule.endpoint.startswith("media.") or rule.rule.endswith("/html"):
             continue  # JSON for the uploader, and an e-mail's own HTML (shown in an iframe)
+        if rule.rule.endswith(".pdf"):
+            continue  # a PDF to print (the wall poster), not a page
         names = [m.group("name") for m in VARIABLE.finditer(rule.rule)]
         if names == ["question_id"]:
             urls += [
@@ -318,6 +366,14 @@ def staff_page_urls(app: Any, site: StaffSite) -> list[str]:
             urls.append(rule.rule.replace("<int:saved_reply_id>", str(site.saved_reply_id)))
         elif names == ["webhook_id"]:
             urls.append(rule.rule.replace("<int:webhook_id>", str(site.webhook_id)))
+        elif names == ["action_item_id"]:
+            urls.append(rule.rule.replace("<int:action_item_id>", str(site.action_item_id)))
+        elif names == ["report_id"]:
+            urls.append(rule.rule.replace("<int:report_id>", str(site.report_id)))
+        elif names == ["composite_index_id"]:
+            urls.append(rule.rule.replace("<int:composite_index_id>", str(site.composite_index_id)))
+        elif names[:1] == ["report_id"] and rule.endpoint.startswith("reels."):
+            continue  # a clip's captions, a render's status (JSON) and its MP4: no pages
         elif names == ["filename"]:
             urls.append(rule.rule.replace("<filename>", site.mail_name))
         elif not names:

@@ -1,0 +1,276 @@
+"""Sharing a report, for staff: the share page (links, the e-mail to colleagues), the PDF, and
+the answers behind the report as CSV and XLSX.
+
+- ``/app/reports/<id>/share``: the report's links (label, personal data shown or hidden, until
+  when, opened how often and when last, copy, revoke), a form for a new link and a form to
+  e-mail the report to colleagues. Communicators and admins.
+- ``/app/reports/<id>/report.pdf``: the whole report as a PDF (any staff member who may see the
+  report; ``?personal=0`` hides personal data, for a PDF that leaves the organisation).
+- ``/app/reports/<id>/answers.csv`` and ``.xlsx``: communicators and admins.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
+
+from panel.accounts.models import Role, User
+from panel.core.db import utcnow
+from panel.core.errors import Forbidden, StoopError
+from panel.core.extensions import db, limiter
+from panel.organisations.models import Organisation
+from panel.reports import document, exports, mailing, service, sharing
+from panel.reports.models import Report
+
+bp = Blueprint("report_shares", __name__, url_prefix="/app/reports")
+
+SHARERS = (Role.ADMIN, Role.COMMUNICATOR)
+EMAIL_LIMIT = "30 per hour"
+PDF_LIMIT = "60 per hour"
+
+
+def _me() -> User:
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def _require_sharer(message: str) -> None:
+    if current_user.role not in SHARERS:
+        raise Forbidden(message)
+
+
+def _organisation() -> Organisation:
+    return db.session().get(Organisation, current_user.organisation_id)
+
+
+def _field_errors(exc: StoopError) -> dict[str, str]:
+    names = list(exc.details) if isinstance(exc.details, dict) else []
+    return {names[0] if names else "form": exc.message}
+
+
+@bp.app_template_global("may_share_reports")
+def may_share_reports() -> bool:
+    """The signed-in person may share reports and export their answers."""
+    return bool(current_user.is_authenticated and current_user.role in SHARERS)
+
+
+def _share_page(
+    report: Report,
+    *,
+    link_values: Any = None,
+    link_errors: dict[str, str] | None = None,
+    mail_values: Any = None,
+    mail_errors: dict[str, str] | None = None,
+    status: int = 200,
+    new_link: int | None = None,
+) -> Any:
+    from panel.threads import team
+
+    session = db.session()
+    organisation = _organisation()
+    zone = sharing.zone_of(organisation)
+    links = sharing.links_of(session, report)
+    base_url = current_app.config["STOOP"].base_url
+    page = render_template(
+        "reports/share.html",
+        report=report,
+        links=[
+            {
+                "link": link,
+                "state": sharing.state_of(link),
+                "url": f"{base_url}/r/{link.token}",
+                "expires_on": _last_day(link, zone),
+                "new": link.id == new_link,
+            }
+            for link in links
+        ],
+        colleagues=[u for u in team.colleagues(session) if u.id != current_user.id],
+        link_values=link_values if link_values is not None else MultiDict({"hide_personal": "1"}),
+        link_errors=link_errors or {},
+        mail_values=mail_values if mail_values is not None else MultiDict(),
+        mail_errors=mail_errors or {},
+        form_key=secrets.token_urlsafe(24),
+        today=utcnow().astimezone(zone).date().isoformat(),
+    )
+    return page, status
+
+
+def _last_day(link: Any, zone: Any) -> Any:
+    """The last day a link works (its expiry is the end of that day), or None."""
+    if link.expires_at is None:
+        return None
+    import datetime as dt
+
+    return (link.expires_at.astimezone(zone) - dt.timedelta(seconds=1)).date()
+
+
+@bp.get("/<int:report_id>/share")
+@login_required
+def share(report_id: int) -> Any:
+    """The report's links and the e-mail form."""
+    report = service.get_report(db.session(), report_id)
+    _require_sharer(_("Only communicators and admins share reports."))
+    return _share_page(report, new_link=request.args.get("new", type=int))
+
+
+@bp.post("/<int:report_id>/share")
+@login_required
+def create_link(report_id: int) -> Any:
+    """A new read-only link: ``label``, ``expires_on`` (optional last day), ``hide_personal``."""
+    session = db.session()
+    report = service.get_report(session, report_id)
+    _require_sharer(_("Only communicators and admins share reports."))
+    try:
+        link = sharing.create_link(
+            session,
+            report,
+            created_by_id=current_user.id,
+            label=request.form.get("label", ""),
+            expires_on=request.form.get("expires_on", ""),
+            hide_personal=request.form.get("hide_personal") == "1",
+        )
+    except StoopError as exc:
+        session.rollback()
+        return _share_page(
+            report, link_values=request.form, link_errors=_field_errors(exc), status=exc.status
+        )
+    session.commit()
+    flash(_("The link is ready: copy it and send it to whoever should read the report."), "success")
+    return redirect(url_for(".share", report_id=report.id, new=link.id) + "#links", 303)
+
+
+@bp.post("/<int:report_id>/share/<int:share_link_id>/revoke")
+@login_required
+def revoke_link(report_id: int, share_link_id: int) -> Any:
+    """Switch a link off for good."""
+    session = db.session()
+    report = service.get_report(session, report_id)
+    _require_sharer(_("Only communicators and admins share reports."))
+    link = sharing.get_link(session, report, share_link_id)
+    if sharing.revoke(link):
+        session.commit()
+        flash(_("The link no longer works."), "success")
+    else:
+        flash(_("That link was switched off already."), "info")
+    return redirect(url_for(".share", report_id=report.id) + "#links", 303)
+
+
+@bp.post("/<int:report_id>/share/email")
+@login_required
+@limiter.limit(EMAIL_LIMIT, key_func=lambda: f"report-email:{current_user.id}")
+def email(report_id: int) -> Any:
+    """E-mail the report to the ticked colleagues (``to``, repeated) with ``message``."""
+    from panel.reports import figures
+
+    session = db.session()
+    report = service.get_report(session, report_id)
+    _require_sharer(_("Only communicators and admins share reports."))
+    try:
+        recipients = mailing.clean_recipients(session, request.form.getlist("to"))
+        message = mailing.clean_message(request.form.get("message"))
+        found = figures.compute(session, service.filter_of(report), tuple(report.index_ids or ()))
+        done = mailing.send(
+            session, report, found, _me(), recipients, message, request.form.get("form_key")
+        )
+    except StoopError as exc:
+        session.rollback()
+        return _share_page(
+            report, mail_values=request.form, mail_errors=_field_errors(exc), status=exc.status
+        )
+    session.commit()
+    if done.sent:
+        flash(
+            ngettext(
+                "The report is on its way to %(num)s colleague.",
+                "The report is on its way to %(num)s colleagues.",
+                len(done.sent),
+            ),
+            "success",
+        )
+    if done.already:
+        flash(
+            _(
+                "Already sent to %(names)s a moment ago: not sent again.",
+                names=", ".join(u.display_name for u in done.already),
+            ),
+            "info",
+        )
+    return redirect(url_for(".share", report_id=report.id) + "#email", 303)
+
+
+@bp.get("/<int:report_id>/report.pdf")
+@login_required
+@limiter.limit(PDF_LIMIT, key_func=lambda: f"report-pdf:{current_user.id}")
+def pdf(report_id: int) -> Any:
+    """The whole report as a PDF."""
+    from panel.reports.public import pdf_response
+
+    session = db.session()
+    report = service.get_report(session, report_id)
+    personal = request.args.get("personal") != "0"
+    data = document.render_pdf(session, report, personal=personal)
+    response = pdf_response(data, document.pdf_name(report))
+    response.headers["Cache-Control"] = "no-store, private"
+    return response
+
+
+@bp.get("/<int:report_id>/answers.csv")
+@login_required
+def answers_csv(report_id: int) -> Any:
+    """The answers behind the report, as CSV (written to a temporary file batch by batch,
+    then sent from it: memory stays flat, and the database session is done before the
+    first byte goes out)."""
+    session = db.session()
+    report = service.get_report(session, report_id)
+    _require_sharer(_("Only communicators and admins export answers."))
+    zone = sharing.zone_of(_organisation())
+    handle = exports.write_csv(session, service.filter_of(report), zone)
+    response = send_file(handle, mimetype="text/csv", max_age=0)
+    _attachment(response, exports.file_name(report.title, "csv"))
+    return response
+
+
+@bp.get("/<int:report_id>/answers.xlsx")
+@login_required
+def answers_xlsx(report_id: int) -> Any:
+    """The answers behind the report, as an Excel workbook."""
+    session = db.session()
+    report = service.get_report(session, report_id)
+    _require_sharer(_("Only communicators and admins export answers."))
+    zone = sharing.zone_of(_organisation())
+    handle = exports.write_xlsx(session, service.filter_of(report), zone, report.title)
+    name = exports.file_name(report.title, "xlsx")
+    response = send_file(
+        handle,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=name,
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "no-store, private"
+    return response
+
+
+def _attachment(response: Response, name: str) -> None:
+    from urllib.parse import quote
+
+    ascii_name = name.encode("ascii", "ignore").decode() or "answers.csv"
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+    )
+    response.headers["Cache-Control"] = "no-store, private"
