@@ -186,6 +186,25 @@ class Spread:
     q3: float
     high: float
 
+    def scaled(self, low: float, high: float, value: float | None = None) -> dict[str, float]:
+        """Where the figures sit on a scale from ``low`` to ``high``, in percent (for a plot);
+        ``you`` is ``value``'s place."""
+        span = (high - low) or 1.0
+
+        def at(x: float) -> float:
+            return round(max(0.0, min(100.0, 100.0 * (x - low) / span)), 2)
+
+        found = {
+            "low": at(self.low),
+            "q1": at(self.q1),
+            "median": at(self.median),
+            "q3": at(self.q3),
+            "high": at(self.high),
+        }
+        if value is not None:
+            found["you"] = at(value)
+        return found
+
     def position(self, value: float) -> int:
         """Which quarter of the field ``value`` is in: 1 (lowest) to 4 (highest)."""
         if value < self.q1:
@@ -220,12 +239,13 @@ def spread(values: list[float]) -> Spread | None:
 
 
 def standings(session: Session, organisation_id: int, now: dt.datetime | None = None) -> list:
-    """For each kind of index the organisation shares, in the last complete quarter and the
-    current one to date: its figure and the spread of all opted-in organisations'."""
+    """For each kind of index the organisation shares, in the current quarter to date and the
+    last complete one (where it has answers): its figure and the spread of all opted-in
+    organisations'."""
     now = now or utcnow()
     zone = report_settings(session, organisation_id).zone
     current = quarter_of(now.astimezone(zone).date())
-    quarters = [previous_quarter(current), current]
+    quarters = [current, previous_quarter(current)]
     own = {
         (row.benchmark_key, row.quarter): row
         for row in session.scalars(
@@ -257,7 +277,7 @@ def standings(session: Session, organisation_id: int, now: dt.datetime | None = 
     for key in BENCHMARK_KEYS:
         for quarter in quarters:
             mine = own.get((key, quarter))
-            if mine is None:
+            if mine is None or not mine.answers:
                 continue
             values = everyone.get((key, quarter), [])
             found.append(

@@ -68,9 +68,12 @@ def place_rows(
         return ()
     # (kind, name, path, parent_id) per place; the kind read as text, not made an enum 10,000
     # times over.
+    # Read through the connection: plain tuples, without the ORM's loading around 10,000 rows
+    # (the statement filters the organisation itself).
     nodes = {
         row[0]: row[1:]
-        for row in session.execute(
+        for row in session.connection()
+        .execute(
             sa.select(
                 Place.id,
                 sa.type_coerce(Place.kind, sa.String),
@@ -81,6 +84,7 @@ def place_rows(
             .where(Place.organisation_id == organisation_id)
             .execution_options(all_organisations=True)
         )
+        .all()  # fetched at once: psycopg checks the result on every row fetched singly
     }
     # answers, scored, total, at target: own sums added to the place and each ancestor.
     rolled: dict[int, list[int]] = {}

@@ -31,9 +31,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -244,6 +245,28 @@ def compute(
     session: Session, report_filter: ReportFilter, index_ids: tuple[int, ...] = ()
 ) -> ReportFigures:
     """Every figure of a report over the filter's answers, with the composite indices named."""
+    with _collector_paused():
+        return _compute(session, report_filter, index_ids)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector held off while the figures are put together: the
+    tens of thousands of short-lived tuples of a large breakdown would otherwise be promoted
+    and set off a full collection of the whole process's heap (a tenth of a second in a web
+    process); freed by reference counting, they never reach it."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _compute(
+    session: Session, report_filter: ReportFilter, index_ids: tuple[int, ...]
+) -> ReportFigures:
     from panel.reports.breakdown import Sums, place_rows
     from panel.reports.send_rates import send_rates
 
@@ -348,20 +371,19 @@ def _questions(session: Session, organisation_id: int) -> dict[int, tuple[str, b
     return {qid: (title, "score" in (modes or [])) for qid, title, modes in rows}
 
 
-@dataclass(frozen=True)
-class Group:
+class Group(NamedTuple):
     """One grouped row of the scan: the keys of its grouping (others None) and its sums."""
 
     current: bool
-    question_id: int | None = None
-    channel: str | None = None
-    score: int | None = None
-    bucket: dt.date | None = None
-    place_id: int | None = None
-    answers: int = 0
-    scored: int = 0
-    total: int = 0
-    at_target: int = 0
+    question_id: int | None
+    channel: str | None
+    score: int | None
+    bucket: dt.date | None
+    place_id: int | None
+    answers: int
+    scored: int
+    total: int
+    at_target: int
 
 
 def _scan(
@@ -434,41 +456,50 @@ def _grouped(
     groupings = {"question": (c.question_id, c.channel, c.score)}
     if current:
         groupings |= {"bucket": (c.bucket,), "place": (c.place_id,)}
-    found: dict[str, list[Any]] = {name: [] for name in ("question", "bucket", "place")}
+    # Every row as a plain tuple: (question_id, channel, score, bucket, place_id, answers,
+    # scored, total, at_target), the keys its grouping does not have None.
+    keys = (
+        (c.question_id, c.channel, c.score, c.bucket, c.place_id)
+        if current
+        else groupings["question"]
+    )
+    found: dict[str, list[tuple[Any, ...]]] = {name: [] for name in ("question", "bucket", "place")}
     if postgres and len(groupings) > 1:
         # GROUPING(question_id, bucket, place_id): a 1 bit for each column NOT grouped by.
         sets = {0b011: "question", 0b101: "bucket", 0b110: "place"}
-        keys = (c.question_id, c.channel, c.score, c.bucket, c.place_id)
         query = sa.select(
-            sa.func.grouping(c.question_id, c.bucket, c.place_id).label("which"), *keys, *measures
+            sa.func.grouping(c.question_id, c.bucket, c.place_id), *keys, *measures
         ).group_by(sa.func.grouping_sets(*(sa.tuple_(*cols) for cols in groupings.values())))
         with _work_mem(session, GROUPING_WORK_MEM):
-            for row in session.execute(query):
-                found[sets[row.which]].append(row)
+            for which, *row in session.execute(query).tuples():
+                found[sets[which]].append(tuple(row))
     else:
-        for name, keys in groupings.items():
-            found[name] = list(session.execute(sa.select(*keys, *measures).group_by(*keys)))
+        for name, grouped in groupings.items():
+            columns = [k if any(k is g for g in grouped) else sa.null() for k in keys]
+            query = sa.select(*columns, *measures).group_by(*grouped)
+            found[name] = [tuple(row) for row in session.execute(query).tuples()]
+    if not current:
+        found["question"] = [(*row[:3], None, None, *row[3:]) for row in found["question"]]
 
-    def group(row: Any, **keys: Any) -> Group:
-        return Group(
-            current=current,
-            answers=row.answers,
-            scored=row.scored,
-            total=int(row.total or 0),
-            at_target=int(row.at_target or 0),
-            **keys,
-        )
-
-    return {
-        "question": [
-            group(r, question_id=r.question_id, channel=r.channel, score=r.score)
-            for r in found["question"]
-        ],
-        "bucket": [
-            group(r, bucket=starts[min(int(r.bucket), len(starts) - 1)]) for r in found["bucket"]
-        ],
-        "place": [group(r, place_id=r.place_id) for r in found["place"]],
-    }
+    last = len(starts) - 1
+    groups: dict[str, list[Group]] = {}
+    for name, rows in found.items():
+        groups[name] = [
+            Group(
+                current,
+                row[0],
+                row[1],
+                row[2],
+                starts[min(int(row[3]), last)] if name == "bucket" else None,
+                row[4],
+                row[5],
+                row[6],
+                int(row[7] or 0),
+                int(row[8] or 0),
+            )
+            for row in rows
+        ]
+    return groups
 
 
 # Enough for the planner to hash the three groupings in one pass (a few MB are used: some

@@ -163,6 +163,9 @@ def seed_sql(session: Any, org: int, user_id: int) -> None:
     for statement in statements:
         session.execute(sa.text(statement), values)
     session.commit()
+    # As autovacuum would have by the time anyone reads a report: the planner's statistics.
+    session.execute(sa.text("ANALYZE"))
+    session.commit()
 
 
 def add_answers(url: str, org: int, count: int, start: int) -> float:
@@ -236,9 +239,11 @@ def time_compute(url: str, seeded: dict[str, Any], runs: int) -> tuple[float, An
     return statistics.median(times), figures
 
 
-def time_bare(url: str, org: int, runs: int) -> float:
+def time_bare(url: str, org: int, runs: int, parallel: bool = True) -> float:
     """The median seconds of the one hand-written grouping query for the per-stairwell means
-    over the same answers (psycopg, no ORM)."""
+    over the same answers (psycopg, no ORM); ``parallel=False``: in one process, as the
+    figures' GROUPING SETS statement runs (PostgreSQL does not split grouping sets over
+    workers)."""
     from panel.reports.filters import time_window, zone_named
 
     chosen = report_filter(org)
@@ -250,6 +255,8 @@ def time_bare(url: str, org: int, runs: int) -> float:
     )
     times = []
     with engine.connect() as conn:
+        if not parallel:
+            conn.execute(sa.text("SET max_parallel_workers_per_gather = 0"))
         conn.execute(query, {"o": org, "since": since, "until": until}).all()
         for _ in range(runs):
             began = time.perf_counter()
@@ -398,12 +405,14 @@ def main() -> int:
             print(f"{size:>9,} answers made in {took:5.1f} s", flush=True)
             seconds, figures = time_compute(url, seeded, args.runs)
             bare = time_bare(url, seeded["organisation_id"], args.runs)
+            serial = time_bare(url, seeded["organisation_id"], args.runs, parallel=False)
             memory = peak_memory(url, seeded, report_id)
             stairwells = sum(1 for p in figures.places if p.kind == "stairwell")
-            results.append((size, seconds, bare, memory, figures.answers.value, stairwells))
+            results.append((size, seconds, bare, memory, figures.answers.value, stairwells, serial))
             print(
                 f"  compute {seconds * 1000:7.1f} ms   bare GROUP BY {bare * 1000:7.1f} ms   "
-                f"ratio {seconds / bare:4.2f}×   web peak RSS {memory['peak_mib']:6.1f} MiB "
+                f"ratio {seconds / bare:4.2f}×   (bare in one process {serial * 1000:7.1f} ms, "
+                f"ratio {seconds / serial:4.2f}×)   web peak RSS {memory['peak_mib']:6.1f} MiB "
                 f"(before {memory['rss_before_mib']:6.1f} MiB, reset {memory['peak_reset']})",
                 flush=True,
             )
@@ -415,12 +424,19 @@ def main() -> int:
         else:
             print(f"kept {url}")
 
-    print("\nanswers   | in report | stairwells | compute | bare SQL | ratio | web peak RSS")
-    print("----------|-----------|------------|---------|----------|-------|-------------")
-    for size, seconds, bare, memory, answers, stairwells in results:
+    print(
+        "\nanswers   | in report | stairwells | compute | bare SQL | ratio | bare, 1 process "
+        "| ratio | web peak RSS"
+    )
+    print(
+        "----------|-----------|------------|---------|----------|-------|-----------------"
+        "|-------|-------------"
+    )
+    for size, seconds, bare, memory, answers, stairwells, serial in results:
         print(
             f"{size:>9,} | {answers:>9,} | {stairwells:>10,} | {seconds * 1000:5.0f} ms | "
-            f"{bare * 1000:6.0f} ms | {seconds / bare:4.2f}× | {memory['peak_mib']:7.1f} MiB"
+            f"{bare * 1000:6.0f} ms | {seconds / bare:4.2f}× | {serial * 1000:12.0f} ms "
+            f"| {seconds / serial:4.2f}× | {memory['peak_mib']:7.1f} MiB"
         )
     largest = results[-1]
     print(

@@ -32,7 +32,7 @@ from panel.panels.models import MemberSource, MemberStatus, Panel, PanelMember, 
 from panel.places.models import Place
 from panel.places.service import ensure_path
 from panel.questions.models import Question, QuestionStatus
-from panel.reports.figures import ReportFilter, compute
+from panel.reports.figures import ReportFilter, answers_of, compute
 from panel.reports.models import CompositeIndex, IndexComponent
 from panel.sends.models import Invitation, Send, SendStatus
 from tests.conftest import savepoint_binding
@@ -245,15 +245,16 @@ def seed(session: Session) -> Seeded:
                 }
             )
         for row in rows:
-            session.add(
-                Answer(
-                    organisation_id=org.id,
-                    language="sv",
-                    me_token=secrets.token_urlsafe(24),
-                    text="Det är bra här" if row["score"] is None else None,
-                    **row,
-                )
+            answer = Answer(
+                organisation_id=org.id,
+                language="sv",
+                me_token=secrets.token_urlsafe(24),
+                text="Det är bra här" if row["score"] is None else None,
+                **row,
             )
+            session.add(answer)
+            session.flush()
+            row["id"] = answer.id
         data.answers = rows
 
         # Two sends of "trivsel" and one of "trygg" (outside the report), one cancelled.
@@ -433,6 +434,7 @@ def approx(value: float | None) -> Any:
 def check(session: Session, data: Seeded, f: ReportFilter) -> Any:
     with scoped_to(session, data.organisation_id):
         figures = compute(session, f, (data.index_id,))
+        taken_ids = set(session.scalars(answers_of(f, session)))
     current = [r for r in data.answers if taken(data, r, f, f.starts_on, f.ends_on)]
     previous_filter = f.previous()
     before = (
@@ -445,6 +447,7 @@ def check(session: Session, data: Seeded, f: ReportFilter) -> Any:
         else None
     )
     assert current, "the test's filter takes in some answers"
+    assert taken_ids == {r["id"] for r in current}  # answers_of: the same answers
 
     # Settings.
     assert (figures.score_target, figures.target_share, figures.min_group) == (
