@@ -44,7 +44,8 @@ def deliver(newsletter_id: int) -> int:
 
 
 def _deliver(session, newsletter_id: int) -> int:
-    newsletter = session.get(Newsletter, newsletter_id)
+    # Read afresh: a worker's session may still hold the row as an earlier run left it.
+    newsletter = session.get(Newsletter, newsletter_id, populate_existing=True)
     if newsletter is None or newsletter.status != service.Status.SENDING:
         return 0
     before = service.written(session, newsletter)
