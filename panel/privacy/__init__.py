@@ -3,4 +3,8 @@ security rules every page follows."""
 
 from panel.core.rooms import Room
 
-room = Room("privacy", models=("panel.privacy.models",))
+room = Room(
+    "privacy",
+    models=("panel.privacy.models",),
+    setup=("panel.privacy.audit:install_guard",),
+)
