@@ -8,4 +8,5 @@ room = Room(
     models=("panel.privacy.models",),
     blueprints=("panel.privacy.views:bp",),
     api=(ApiBlueprint("panel.privacy.api:blp", "contacts"),),
+    setup=("panel.privacy.audit:install_guard",),
 )

@@ -16,6 +16,7 @@ from panel.accounts.models import Role
 from panel.contacts.models import Contact
 from panel.core.errors import Forbidden
 from panel.core.i18n import lazy_text as _l
+from panel.privacy import audit
 from panel.privacy.export import filename, write_zip
 
 EXPORTERS = (Role.ADMIN, Role.COMMUNICATOR)
@@ -36,8 +37,16 @@ def check_may_export(user: Any) -> None:
 
 def export_response(session: Session, contact: Contact, user: Any) -> Response:
     """The contact's ZIP as a download (written, then streamed from a temporary file)."""
-    # audit: contact.export
-    archive = write_zip(session, contact, current_storage(), user.organisation.name)
+    archive, counts = write_zip(session, contact, current_storage(), user.organisation.name)
+    audit.record(
+        session,
+        "contact.export",
+        organisation_id=contact.organisation_id,
+        target_type="contact",
+        target_id=contact.id,
+        details=counts,
+    )
+    session.commit()
     response = send_file(
         archive,
         mimetype="application/zip",

@@ -221,9 +221,10 @@ def summary(found: Inventory, organisation_name: str) -> str:
 
 def write_zip(
     session: Session, contact: Contact, storage: Storage, organisation_name: str
-) -> IO[bytes]:
-    """The contact's ZIP in a temporary file (positioned at its start); the caller closes it,
-    which deletes it. A media file missing from storage is listed in ``missing_files``."""
+) -> tuple[IO[bytes], dict[str, int]]:
+    """The contact's ZIP in a temporary file (positioned at its start; the caller closes it,
+    which deletes it) and how many rows and files of each kind it holds (for the audit log).
+    A media file missing from storage is listed in ``missing_files``."""
     found = collect(session, contact)
     data = document(found)
     missing: list[str] = []
@@ -246,7 +247,13 @@ def write_zip(
             "contact.json", json.dumps(data, ensure_ascii=False, indent=2, default=str)
         )
     target.seek(0)
-    return target
+    counts = {
+        "answers": len(found.answers),
+        "media_files": sum(1 for _ in found.media_keys()) - len(missing),
+        "messages_sent": len(found.outbound),
+        "messages_received": len(found.inbound),
+    }
+    return target, counts
 
 
 def _zip_time() -> tuple[int, int, int, int, int, int]:

@@ -11,6 +11,7 @@ import zipfile
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from media.models import MediaFile, MediaStatus
 from media.storage import current_storage
@@ -189,3 +190,20 @@ def test_the_doors_refuse_other_organisations_and_plain_staff(
     login(theirs, other)
     assert theirs.post(f"/app/contacts/{tenant.id}/export").status_code == 404
     assert theirs.post(f"/app/contacts/{stranger.id}/export").status_code == 200
+
+
+def test_an_export_is_in_the_audit_log(client, db_session, organisation, tenant):
+    from panel.privacy.models import AuditEvent
+
+    admin = UserFactory(organisation=organisation, role=Role.ADMIN)
+    assert (
+        client.get(f"/api/v1/contacts/{tenant.id}/export", headers=api_headers(admin)).status_code
+        == 200
+    )
+    db_session.expire_all()
+    row = db_session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "contact.export"))
+    assert (row.organisation_id, row.target_id, row.actor_user_id) == (
+        organisation.id,
+        str(tenant.id),
+        admin.id,
+    )
