@@ -1,0 +1,71 @@
+"""A withdrawal in the consent log holds on its channel only: a send reaches the tenant on the
+channel whose consent stands, never on the one withdrawn."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from panel.contacts.models import Contact
+from panel.contacts.service import ConsentInput, record_consent
+from panel.sends import service
+from tests.sends import conftest as sending
+from tests.sends.conftest import tenants
+
+# The send tests' fixtures (a fixture is found by its name in this module).
+settings = sending.settings
+mail_and_sms = sending.mail_and_sms
+organisation = sending.organisation
+staff = sending.staff
+scoped = sending.scoped
+live_question = sending.live_question
+panel_of = sending.panel_of
+
+
+def test_a_send_skips_the_channel_whose_consent_was_withdrawn_and_uses_the_other(
+    scoped, organisation, staff, live_question, panel_of, mail_and_sms
+):
+    smtp, twilio = mail_and_sms
+    no_email, no_sms, both = tenants(organisation, 3)
+    contacts = {c.id: c for c in scoped.scalars(sa.select(Contact))}
+    for contact_id in (no_email, no_sms, both):
+        granted = ConsentInput(basis="consent", text="Ja, e-post och sms.", text_version="1")
+        record_consent(scoped, contacts[contact_id], granted, method="app")
+    withdrawn = {no_email: "email", no_sms: "sms"}
+    for contact_id, channel in withdrawn.items():
+        withdrawal = ConsentInput(basis="consent", channel=channel, granted=False)
+        record_consent(scoped, contacts[contact_id], withdrawal, method="app")
+    scoped.commit()
+
+    # E-mail first: the one who withdrew e-mail consent gets an SMS instead; the one who
+    # withdrew SMS consent (and the one who withdrew nothing) an e-mail.
+    send = service.create_send(
+        scoped, staff, live_question, panel_of([no_email, no_sms, both]), channels=["email", "sms"]
+    )
+    scoped.commit()
+    assert sorted(m["To"] for m in smtp.messages) == sorted(
+        [contacts[no_sms].email, contacts[both].email]
+    )
+    assert [m.to for m in twilio.messages] == [contacts[no_email].phone]
+    scoped.refresh(send)
+    assert send.invited == 3
+
+
+def test_an_sms_only_send_leaves_out_who_withdrew_sms_consent(
+    scoped, organisation, staff, live_question, panel_of, mail_and_sms
+):
+    smtp, twilio = mail_and_sms
+    no_sms, both = tenants(organisation, 2)
+    contact = scoped.get(Contact, no_sms)
+    record_consent(scoped, contact, ConsentInput(basis="consent", text="Ja."), method="join")
+    record_consent(
+        scoped, contact, ConsentInput(basis="consent", channel="sms", granted=False), method="api"
+    )
+    scoped.commit()
+    send = service.create_send(
+        scoped, staff, live_question, panel_of([no_sms, both]), channels=["sms"]
+    )
+    scoped.commit()
+    assert [m.to for m in twilio.messages] == [scoped.get(Contact, both).phone]
+    assert smtp.messages == []
+    scoped.refresh(send)
+    assert send.skipped == {"opted_out": 1}
