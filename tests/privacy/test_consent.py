@@ -3,6 +3,8 @@ channel whose consent stands, never on the one withdrawn."""
 
 from __future__ import annotations
 
+import io
+
 import sqlalchemy as sa
 
 from panel.contacts.models import Contact
@@ -69,3 +71,44 @@ def test_an_sms_only_send_leaves_out_who_withdrew_sms_consent(
     assert smtp.messages == []
     scoped.refresh(send)
     assert send.skipped == {"opted_out": 1}
+
+
+def test_a_csv_import_records_the_basis_the_page_asked_for(client, db_session):
+    from panel.contacts.models import ConsentEvent
+    from panel.core.scoping import scoped_to
+    from tests.factories import OrganisationFactory, UserFactory, login
+
+    user = UserFactory(organisation=OrganisationFactory())
+    login(client, user)
+    csv = (
+        "name;email;consent_basis;consent_text\n"
+        "Åsa Öberg;asa@example.se;;\n"
+        "Joop de Vries;joop@example.nl;consent;Ja, panelen.\n"
+    ).encode()
+    response = client.post(
+        "/app/contacts/import",
+        data={
+            "file": (io.BytesIO(csv), "hyresgaster.csv"),
+            "consent_basis": "contract",
+            "consent_text": "Hyresavtalet § 12",
+            "consent_text_version": "2026-01",
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    with scoped_to(db_session, user.organisation_id):
+        rows = db_session.execute(
+            sa.select(Contact.email, ConsentEvent.basis, ConsentEvent.text_version)
+            .join(ConsentEvent, ConsentEvent.contact_id == Contact.id)
+            .order_by(Contact.email)
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("asa@example.se", "contract", "2026-01"),
+        ("joop@example.nl", "consent", None),
+    ]
+    bad = client.post(
+        "/app/contacts/import",
+        data={"file": (io.BytesIO(csv), "h.csv"), "consent_basis": "because"},
+        content_type="multipart/form-data",
+    )
+    assert bad.status_code == 422
