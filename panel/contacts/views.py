@@ -196,9 +196,25 @@ def _detail_page(
             consents=service.consent_log(session, contact.id),
             recorders=_recorders(session, contact),
             opt_outs=reach.opt_outs(session, contact),
+            answer_consents=_answer_consents(session, contact),
             who=_who(contact),
         ),
         status,
+    )
+
+
+def _answer_consents(session: sa.orm.Session, contact: Contact) -> list[Any]:
+    """What the tenant allowed with each answer (show who, quote, show the clip), newest first:
+    part of their consent, as the answer's page keeps it."""
+    from panel.answers.models import Answer
+
+    return list(
+        session.scalars(
+            sa.select(Answer)
+            .where(Answer.contact_id == contact.id)
+            .order_by(Answer.created_at.desc(), Answer.id.desc())
+            .limit(50)
+        )
     )
 
 

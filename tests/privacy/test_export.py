@@ -166,6 +166,7 @@ def test_the_zip_holds_everything_of_the_contact_and_nothing_of_a_neighbour(
     login(client, UserFactory(organisation=organisation, role=Role.COMMUNICATOR))
     page = client.get(f"/app/contacts/{tenant.id}").get_data(as_text=True)
     assert f"/app/contacts/{tenant.id}/export" in page
+    assert page.count('<span class="badge ok">quote</span>') == 3  # each answer's consent
     archive, data = _zip(client.post(f"/app/contacts/{tenant.id}/export"))
     assert len(data["answers"]) == 3
 
