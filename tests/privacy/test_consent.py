@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from panel.contacts.models import Contact
 from panel.contacts.service import ConsentInput, record_consent
+from panel.core.scoping import scoped_to
 from panel.sends import service
 from tests.sends import conftest as sending
 from tests.sends.conftest import tenants
@@ -75,7 +76,6 @@ def test_an_sms_only_send_leaves_out_who_withdrew_sms_consent(
 
 def test_a_csv_import_records_the_basis_the_page_asked_for(client, db_session):
     from panel.contacts.models import ConsentEvent
-    from panel.core.scoping import scoped_to
     from tests.factories import OrganisationFactory, UserFactory, login
 
     user = UserFactory(organisation=OrganisationFactory())
@@ -112,3 +112,21 @@ def test_a_csv_import_records_the_basis_the_page_asked_for(client, db_session):
         content_type="multipart/form-data",
     )
     assert bad.status_code == 422
+
+
+def test_a_trigger_records_the_basis_of_a_contact_it_adds(client, db_session, app, mail_and_sms):
+    from panel.contacts.models import ConsentEvent
+    from tests.factories import OrganisationFactory, UserFactory, api_headers
+    from tests.touchpoints.test_trigger import _touchpoint, _trigger
+
+    organisation = OrganisationFactory(default_language="sv")
+    user = UserFactory(organisation=organisation)
+    touchpoint, _question = _touchpoint(organisation, user)
+    headers = api_headers(user)
+    assert _trigger(client, touchpoint, headers, basis="contract").status_code == 201
+    assert _trigger(client, touchpoint, headers).status_code == 201  # the same tenant again
+    assert _trigger(client, touchpoint, headers, basis="whim").status_code == 422
+    db_session.expire_all()
+    with scoped_to(db_session, organisation.id):
+        log = db_session.execute(sa.select(ConsentEvent.basis, ConsentEvent.method)).all()
+    assert [tuple(r) for r in log] == [("contract", "api")]
