@@ -34,6 +34,8 @@ question = answering.question
 tenant = answering.tenant
 invitation_of = answering.invitation_of
 s3_app = answering.s3_app
+s3_session = answering.s3_session
+s3_client = answering.s3_client
 
 
 def _clip(session: Any, organisation_id: int, kind: str, payload: bytes) -> MediaFile:
@@ -208,3 +210,33 @@ def test_an_export_is_in_the_audit_log(client, db_session, organisation, tenant)
         str(tenant.id),
         admin.id,
     )
+
+
+def test_in_s3_mode_the_clip_comes_from_the_bucket(s3_session, s3_client):
+    from panel.core.db import utcnow
+    from panel.questions.models import QuestionStatus
+    from tests.questions.conftest import make_question
+
+    organisation = OrganisationFactory()
+    admin = UserFactory(organisation=organisation, role=Role.ADMIN)
+    contact = ContactFactory(organisation=organisation, name="Wojciech Wróblewski")
+    question = make_question(
+        admin, status=QuestionStatus.LIVE, published_at=utcnow(), answer_modes=["video"]
+    )
+    with scoped_to(s3_session, organisation.id):
+        video = _clip(s3_session, organisation.id, "video", b"s3-video")
+        record_answer(
+            s3_session,
+            s3_session.merge(question),
+            Given(clip_kind="video"),
+            channel=AnswerChannel.WEB,
+            language="sv",
+            contact_id=contact.id,
+            media_id=video.id,
+        )
+        s3_session.commit()
+    response = s3_client.get(f"/api/v1/contacts/{contact.id}/export", headers=api_headers(admin))
+    archive, data = _zip(response)
+    assert archive.read(f"media/{video.id}/original.webm") == b"orig-s3-video"
+    assert archive.read(f"media/{video.id}/mp4.mp4") == b"mp4-s3-video"
+    assert data["missing_files"] == [] and len(data["answers"]) == 1
