@@ -129,7 +129,10 @@ def _contact(
 ) -> Contact:
     result = upsert_contacts(session, organisation, [item], method="api")
     if result.errors:
-        raise invalid([(field, message) for _index, field, message in result.errors])
+        # One item, checked by the schema already: what is left conflicts with stored contacts
+        # (the e-mail address is one contact's, the phone number another's).
+        _index, field_name, message = result.errors[0]
+        raise Conflict(message, code="contacts_differ", details={field_name: [message]})
     if not result.ids or result.ids[0] is None:
         raise Conflict(_l("This e-mail address and phone number belong to two different contacts."))
     contact = session.get(Contact, result.ids[0])

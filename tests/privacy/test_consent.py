@@ -126,7 +126,13 @@ def test_a_trigger_records_the_basis_of_a_contact_it_adds(client, db_session, ap
     assert _trigger(client, touchpoint, headers, basis="contract").status_code == 201
     assert _trigger(client, touchpoint, headers).status_code == 201  # the same tenant again
     assert _trigger(client, touchpoint, headers, basis="whim").status_code == 422
+    other = {"email": "annan@example.se"}
+    assert _trigger(client, touchpoint, headers, contact=other).status_code == 201
+    # The e-mail is one contact's, the phone another's: a conflict with what is stored.
+    both = {"email": "annan@example.se", "phone": "070-174 06 05"}
+    refused = _trigger(client, touchpoint, headers, contact=both)
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "contacts_differ"
     db_session.expire_all()
     with scoped_to(db_session, organisation.id):
         log = db_session.execute(sa.select(ConsentEvent.basis, ConsentEvent.method)).all()
-    assert [tuple(r) for r in log] == [("contract", "api")]
+    assert [tuple(r) for r in log] == [("contract", "api"), ("legitimate_interest", "api")]
