@@ -16,7 +16,14 @@ from sqlalchemy.exc import IntegrityError
 from panel.contacts.bulk import UpsertItem, upsert_contacts
 from panel.contacts.models import Contact
 from panel.contacts.schemas import ContactCreateSchema
-from panel.contacts.service import clean_contact, invalid, region_of
+from panel.contacts.service import (
+    CONSENT_BASES,
+    ConsentInput,
+    clean_contact,
+    invalid,
+    record_consent,
+    region_of,
+)
 from panel.core.api import Blueprint
 from panel.core.api.schemas import Id, Text, error_responses
 from panel.core.errors import Conflict, ValidationError
@@ -46,6 +53,15 @@ class TriggerContactSchema(ContactCreateSchema):
 
 class TriggerInSchema(Schema):
     contact = fields.Nested(TriggerContactSchema, required=True)
+    basis = fields.String(
+        load_default="legitimate_interest",
+        validate=validate.OneOf(CONSENT_BASES),
+        metadata={
+            "description": "The legal basis on which you ask this tenant, written to the consent "
+            "log of a contact the trigger adds (default: legitimate_interest, e.g. asking about "
+            "their own repair order). A contact that exists keeps its log as it is."
+        },
+    )
     channel = fields.String(
         load_default=None,
         allow_none=True,
@@ -108,14 +124,22 @@ def _cleaned(session: Any, organisation: Organisation, data: dict[str, Any]) -> 
     return UpsertItem(cleaned.values)
 
 
-def _contact(session: Any, organisation: Organisation, item: UpsertItem) -> Contact:
+def _contact(
+    session: Any, organisation: Organisation, item: UpsertItem, basis: str = "legitimate_interest"
+) -> Contact:
     result = upsert_contacts(session, organisation, [item], method="api")
     if result.errors:
-        raise invalid([(field, message) for _index, field, message in result.errors])
+        # One item, checked by the schema already: what is left conflicts with stored contacts
+        # (the e-mail address is one contact's, the phone number another's).
+        _index, field_name, message = result.errors[0]
+        raise Conflict(message, code="contacts_differ", details={field_name: [message]})
     if not result.ids or result.ids[0] is None:
         raise Conflict(_l("This e-mail address and phone number belong to two different contacts."))
     contact = session.get(Contact, result.ids[0])
     assert contact is not None
+    if result.outcomes[0] == "created":
+        # Every way a contact comes in says on what basis: the trigger's caller states it.
+        record_consent(session, contact, ConsentInput(basis=basis), method="api")
     return contact
 
 
@@ -149,7 +173,7 @@ class Trigger(MethodView):
                 _l("The touchpoint has no live question today: put one on its schedule."),
                 code="no_current_question",
             )
-        contact = _contact(session, organisation, item)
+        contact = _contact(session, organisation, item, data["basis"])
         try:
             done = invite_one(
                 session,

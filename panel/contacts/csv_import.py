@@ -17,7 +17,7 @@ from typing import IO, Any
 from sqlalchemy.orm import Session
 
 from panel.contacts.bulk import UpsertItem, row_label, upsert_contacts
-from panel.contacts.service import clean_contact, region_of
+from panel.contacts.service import ConsentInput, clean_contact, region_of
 from panel.core.csv_files import CsvReader, CsvRow, ImportReport, batched
 from panel.core.i18n import LazyText
 from panel.core.i18n import lazy_text as _l
@@ -129,8 +129,12 @@ def import_contacts(
     *,
     user_id: int | None = None,
     on_batch: Callable[[list[int]], None] | None = None,
+    default_consent: ConsentInput | None = None,
 ) -> ImportReport:
     """Import a CSV upload into the organisation and commit; CsvFileError imports nothing.
+
+    ``default_consent`` (the basis the import page asks for) is recorded for each row whose
+    ``consent_basis`` cell is blank or missing; a row's own cell wins.
 
     ``on_batch`` is given the contact ids of each batch's imported rows, in the same
     transaction (a panel adds them as members: all or nothing with the contacts).
@@ -142,7 +146,9 @@ def import_contacts(
     report = ImportReport()
     try:
         for rows in batched(reader.rows(), BATCH_SIZE):
-            ids = _import_batch(session, organisation, rows, places, region, seen, report, user_id)
+            ids = _import_batch(
+                session, organisation, rows, places, region, seen, report, user_id, default_consent
+            )
             if on_batch is not None and ids:
                 on_batch(ids)
     except BaseException:
@@ -161,11 +167,14 @@ def _import_batch(
     seen: _SeenKeys,
     report: ImportReport,
     user_id: int | None,
+    default_consent: ConsentInput | None = None,
 ) -> list[int]:
     items: list[UpsertItem] = []
     numbers: list[int] = []
     for row in rows:
         item, problems = _clean_row(row, places, region, seen)
+        if item is not None and item.consent is None and default_consent is not None:
+            item = UpsertItem(item.values, default_consent)
         if item is None:
             report.skip(row.number, [(_column(f), m) for f, m in problems])
         else:

@@ -13,7 +13,7 @@ from wtforms.validators import Length, Optional
 from panel.contacts.service import AGE_BANDS, MAX_CONSENT_TEXT, MAX_NAME, MAX_TEXT_VERSION
 from panel.places.forms import ImportForm
 
-__all__ = ["ConsentForm", "ContactForm", "ImportForm", "NewContactForm"]
+__all__ = ["ConsentForm", "ContactForm", "ContactImportForm", "ImportForm", "NewContactForm"]
 
 LANGUAGE_CHOICES = [("sv", "Svenska"), ("nl", "Nederlands"), ("en", "English")]
 
@@ -91,5 +91,26 @@ class ConsentForm(FlaskForm):
         description=_l("What the tenant agreed to or withdrew from, in their words or ours."),
     )
     text_version = StringField(
+        _l("Text version (optional)"), validators=[Optional(), Length(max=MAX_TEXT_VERSION)]
+    )
+
+
+class ContactImportForm(ImportForm):
+    """A CSV of contacts, and the legal basis of the rows whose file does not state one."""
+
+    consent_basis = SelectField(
+        _l("Legal basis for the rows without consent_basis"),
+        choices=basis_choices(_l("None: record no consent for them")),
+        default="",
+        description=_l(
+            "On what basis you may contact these tenants. A row's own consent_basis cell wins."
+        ),
+    )
+    consent_text = TextAreaField(
+        _l("What they agreed to"),
+        validators=[Optional(), Length(max=MAX_CONSENT_TEXT)],
+        description=_l("The text they saw, e.g. the tenancy agreement's clause."),
+    )
+    consent_text_version = StringField(
         _l("Text version (optional)"), validators=[Optional(), Length(max=MAX_TEXT_VERSION)]
     )

@@ -42,7 +42,14 @@ PHONE_DESCRIPTION = (
 
 
 class ConsentInSchema(Schema):
-    basis = fields.String(required=True, validate=validate.OneOf(CONSENT_BASES))
+    basis = fields.String(
+        required=True,
+        validate=validate.OneOf(CONSENT_BASES),
+        metadata={
+            "description": "The legal basis on which you may contact the tenant: consent (they "
+            "agreed to `text`), contract (part of the tenancy) or legitimate_interest"
+        },
+    )
     text = Text(
         load_default="",
         validate=validate.Length(max=MAX_CONSENT_TEXT),

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from panel.contacts import csv_import, reach, service
-from panel.contacts.forms import ConsentForm, ContactForm, ImportForm, NewContactForm
+from panel.contacts.forms import ConsentForm, ContactForm, ContactImportForm, NewContactForm
 from panel.contacts.models import Contact
 from panel.contacts.phones import display_phone
 from panel.core.errors import StoopError
@@ -196,9 +196,25 @@ def _detail_page(
             consents=service.consent_log(session, contact.id),
             recorders=_recorders(session, contact),
             opt_outs=reach.opt_outs(session, contact),
+            answer_consents=_answer_consents(session, contact),
             who=_who(contact),
         ),
         status,
+    )
+
+
+def _answer_consents(session: sa.orm.Session, contact: Contact) -> list[Any]:
+    """What the tenant allowed with each answer (show who, quote, show the clip), newest first:
+    part of their consent, as the answer's page keeps it."""
+    from panel.answers.models import Answer
+
+    return list(
+        session.scalars(
+            sa.select(Answer)
+            .where(Answer.contact_id == contact.id)
+            .order_by(Answer.created_at.desc(), Answer.id.desc())
+            .limit(50)
+        )
     )
 
 
@@ -287,9 +303,29 @@ def import_csv() -> Any:
     """Upload a CSV of contacts; show what was created, updated and skipped, row by row."""
     return import_page(
         "contacts/import.html",
-        ImportForm,
+        ContactImportForm,
         csv_import.EXAMPLE,
         lambda stream: csv_import.import_contacts(
-            db.session(), _organisation(), stream, user_id=current_user.id
+            db.session(),
+            _organisation(),
+            stream,
+            user_id=current_user.id,
+            default_consent=_import_consent(),
         ),
+    )
+
+
+def _import_consent() -> service.ConsentInput | None:
+    """The basis the import page asked for, for the rows that state none (the form checked
+    the choice)."""
+    basis = request.form.get("consent_basis") or ""
+    if basis not in service.CONSENT_BASES:
+        return None
+    return service.ConsentInput(
+        basis=basis,
+        text=(request.form.get("consent_text") or "").strip()[: service.MAX_CONSENT_TEXT],
+        text_version=(request.form.get("consent_text_version") or "").strip()[
+            : service.MAX_TEXT_VERSION
+        ]
+        or None,
     )
