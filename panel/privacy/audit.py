@@ -12,13 +12,19 @@ table. On PostgreSQL a trigger (migration 0016) refuses them in the database as 
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import hmac
+from contextlib import nullcontext
 from typing import Any
 
-from flask import g, has_request_context, request
+import sqlalchemy as sa
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from panel.accounts.models import ApiToken, User
+from panel.core.scoping import scoped_to
 from panel.privacy.models import AuditEvent
 
 SYSTEM = "system"
@@ -88,6 +94,57 @@ def record(
     return event_row
 
 
+def record_token_use(
+    session: Session, token: ApiToken, now: dt.datetime, every: dt.timedelta
+) -> AuditEvent | None:
+    """``token.use`` for ``token``, unless one was written within ``every`` (the caller checks
+    this at most once a minute, beside ``last_used_at``)."""
+    recent = session.scalar(
+        sa.select(AuditEvent.id)
+        .where(
+            AuditEvent.organisation_id == token.organisation_id,
+            AuditEvent.action == "token.use",
+            AuditEvent.target_id == str(token.id),
+            AuditEvent.created_at > now - every,
+        )
+        .limit(1)
+    )
+    if recent is not None:
+        return None
+    return record(session, "token.use", actor=token, target_type="api_token", target_id=token.id)
+
+
+def record_failed_login(session: Session, email: str, reason: str) -> AuditEvent:
+    """``auth.login_failed``, committed at once (a failed login commits nothing else).
+
+    The address typed is kept in words only when it is a staff account's (then the row names
+    that account, and its organisation's admins see it). An address of no account may be a
+    tenant's, a typo or a password typed in the wrong field: only a keyed hash of it is kept,
+    enough to see many attempts at one address, not enough to read it back.
+    """
+    from panel.accounts.service import find_user_by_email
+
+    user = find_user_by_email(session, email)
+    if user is None:
+        key = current_app.config["SECRET_KEY"].encode()
+        digest = hmac.new(key, email.strip().lower().encode(), hashlib.sha256).hexdigest()[:16]
+        row = record(
+            session, "auth.login_failed", actor="", details={"reason": reason, "email_hash": digest}
+        )
+    else:
+        row = record(
+            session,
+            "auth.login_failed",
+            actor=user,
+            target_type="user",
+            target_id=user.id,
+            details={"reason": reason},
+        )
+    with scoped_to(session, user.organisation_id) if user is not None else nullcontext():
+        session.commit()
+    return row
+
+
 def _refuse_changes(session: Session, flush_context: Any, instances: Any) -> None:
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
@@ -111,5 +168,3 @@ def install_guard(app: Any = None) -> None:
 
 
 install_guard()
-
-__all__ = ["SYSTEM", "AuditLogIsAppendOnly", "install_guard", "record"]
