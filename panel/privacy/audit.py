@@ -94,6 +94,51 @@ def record(
     return event_row
 
 
+def changed_keys(obj: Any) -> list[str]:
+    """The names of ``obj``'s columns changed since it was loaded (a JSON dict column's changed
+    keys as ``column.key``): what a settings change tells the log, never the values."""
+    changed: list[str] = []
+    state = sa.inspect(obj)
+    for attr in state.mapper.column_attrs:
+        history = state.attrs[attr.key].history
+        if not history.has_changes():
+            continue
+        before = history.deleted[0] if history.deleted else None
+        after = history.added[0] if history.added else None
+        if isinstance(before, dict) or isinstance(after, dict):
+            before, after = before or {}, after or {}
+            keys = sorted(k for k in {*before, *after} if before.get(k) != after.get(k))
+            changed += [f"{attr.key}.{k}" for k in keys]
+        elif before != after:
+            changed.append(attr.key)
+    return changed
+
+
+def record_changes(
+    session: Session, action: str, obj: Any, *, section: str | None = None
+) -> AuditEvent | None:
+    """``action`` naming which of ``obj``'s columns (or settings keys) changed, before the
+    caller commits; nothing when nothing changed."""
+    keys = changed_keys(obj)
+    if not keys:
+        return None
+    details: dict[str, Any] = {"keys": keys}
+    if section:
+        details["section"] = section
+    return record(
+        session,
+        action,
+        organisation_id=getattr(obj, "organisation_id", None) or _organisation_of(obj),
+        target_type=obj.__tablename__,
+        target_id=sa.inspect(obj).identity[0] if sa.inspect(obj).identity else None,
+        details=details,
+    )
+
+
+def _organisation_of(obj: Any) -> int | None:
+    return obj.id if obj.__tablename__ == "organisation" else None
+
+
 def record_token_use(
     session: Session, token: ApiToken, now: dt.datetime, every: dt.timedelta
 ) -> AuditEvent | None:
