@@ -1,10 +1,13 @@
 """Privacy and trust: the audit log, a contact's data exported and erased, retention, and the
 security rules every page follows."""
 
-from panel.core.rooms import Room
+from panel.core.i18n import lazy_text as _l
+from panel.core.rooms import NavItem, Room
 
 room = Room(
     "privacy",
     models=("panel.privacy.models",),
+    blueprints=("panel.privacy.audit_views:bp",),
+    nav=(NavItem("audit.index", _l("Audit log"), order=93, admins_only=True),),
     setup=("panel.privacy.audit:install_guard",),
 )
