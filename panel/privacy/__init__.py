@@ -11,5 +11,5 @@ room = Room(
     tasks=("panel.privacy.tasks",),
     periodic=(Periodic("privacy-retention", "panel.privacy.tasks.apply_retention", 24 * 3600.0),),
     nav=(NavItem("audit.index", _l("Audit log"), order=93, admins_only=True),),
-    setup=("panel.privacy.audit:install_guard",),
+    setup=("panel.privacy.audit:install_guard", "panel.privacy.retention:setup"),
 )

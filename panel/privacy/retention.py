@@ -37,11 +37,12 @@ from notifications.models import DeliveryState, OutboundMessage
 from panel.answers.models import Answer, AnswerPicture
 from panel.core.db import utcnow
 from panel.core.errors import ValidationError
+from panel.core.extensions import db
 from panel.core.i18n import lazy_text as _l
 from panel.core.scoping import all_organisations, scoped_to
 from panel.organisations.models import Organisation
 from panel.privacy import audit
-from panel.threads.models import Thread, Comment
+from panel.threads.models import Comment, Thread
 
 MEDIA_SETTING = "media_retention_months"
 ANSWER_SETTING = "answer_retention_months"
@@ -109,6 +110,23 @@ def save_settings(organisation: Organisation, form: Any) -> dict[str, int | None
     values = {key: clean_months(form.get(key)) for key in SETTINGS}
     organisation.settings = {**(organisation.settings or {}), **values}
     return values
+
+
+def clip_removed_after(answer: Any) -> int | None:
+    """The months after which the answer's recording was removed by retention, or None when
+    it was not (for the line staff pages show where the clip was)."""
+    if not answer.clip_kind or answer.media_id is not None:
+        return None
+    organisation = db.session().get(Organisation, answer.organisation_id)
+    months = months_of(organisation, MEDIA_SETTING) if organisation is not None else None
+    if months is None or answer.created_at >= months_before(utcnow(), months):
+        return None
+    return months
+
+
+def setup(app: Any) -> None:
+    """Let templates ask :func:`clip_removed_after`."""
+    app.add_template_global(clip_removed_after)
 
 
 # --- the scheduled run -----------------------------------------------------------------------

@@ -171,3 +171,20 @@ def test_admins_set_the_limits_within_bounds(
     assert refused.status_code == 422 and "from 1 to 120" in refused.get_data(as_text=True)
     [row] = db_session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "settings.change"))
     assert row.details["keys"] == ["settings.media_retention_months"]  # empty stayed empty
+
+
+def test_staff_pages_say_a_recording_was_removed(db_session: Any) -> None:
+    from types import SimpleNamespace
+
+    from panel.privacy.retention import clip_removed_after
+
+    org = OrganisationFactory(settings={"media_retention_months": 6})
+    old = utcnow() - 200 * DAY
+
+    def answer(**values: Any) -> Any:
+        base = {"clip_kind": "video", "media_id": None, "organisation_id": org.id}
+        return SimpleNamespace(**{**base, "created_at": old, **values})
+
+    assert clip_removed_after(answer()) == 6
+    assert clip_removed_after(answer(media_id=3)) is None
+    assert clip_removed_after(answer(created_at=utcnow())) is None  # still awaited, or failed
