@@ -247,6 +247,14 @@ def pdf(report_id: int) -> Any:
     report = service.get_report(session, report_id)
     personal = request.args.get("personal") != "0"
     data = document.render_pdf(session, report, personal=personal)
+    audit.record(
+        session,
+        "report.export",
+        target_type="report",
+        target_id=report.id,
+        details={"format": "pdf", "personal": personal},
+    )
+    session.commit()
     response = pdf_response(data, document.pdf_name(report))
     response.headers["Cache-Control"] = "no-store, private"
     return response
