@@ -12,13 +12,19 @@ table. On PostgreSQL a trigger (migration 0016) refuses them in the database as 
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import hmac
+from contextlib import nullcontext
 from typing import Any
 
-from flask import g, has_request_context, request
+import sqlalchemy as sa
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from panel.accounts.models import ApiToken, User
+from panel.core.scoping import scoped_to
 from panel.privacy.models import AuditEvent
 
 SYSTEM = "system"
@@ -88,6 +94,102 @@ def record(
     return event_row
 
 
+def changed_keys(obj: Any) -> list[str]:
+    """The names of ``obj``'s columns changed since it was loaded (a JSON dict column's changed
+    keys as ``column.key``): what a settings change tells the log, never the values."""
+    changed: list[str] = []
+    state = sa.inspect(obj)
+    for attr in state.mapper.column_attrs:
+        history = state.attrs[attr.key].history
+        if not history.has_changes():
+            continue
+        before = history.deleted[0] if history.deleted else None
+        after = history.added[0] if history.added else None
+        if isinstance(before, dict) or isinstance(after, dict):
+            before, after = before or {}, after or {}
+            keys = sorted(k for k in {*before, *after} if before.get(k) != after.get(k))
+            changed += [f"{attr.key}.{k}" for k in keys]
+        elif before != after:
+            changed.append(attr.key)
+    return changed
+
+
+def record_changes(
+    session: Session, action: str, obj: Any, *, section: str | None = None
+) -> AuditEvent | None:
+    """``action`` naming which of ``obj``'s columns (or settings keys) changed, before the
+    caller commits; nothing when nothing changed."""
+    keys = changed_keys(obj)
+    if not keys:
+        return None
+    details: dict[str, Any] = {"keys": keys}
+    if section:
+        details["section"] = section
+    return record(
+        session,
+        action,
+        organisation_id=getattr(obj, "organisation_id", None) or _organisation_of(obj),
+        target_type=obj.__tablename__,
+        target_id=sa.inspect(obj).identity[0] if sa.inspect(obj).identity else None,
+        details=details,
+    )
+
+
+def _organisation_of(obj: Any) -> int | None:
+    return obj.id if obj.__tablename__ == "organisation" else None
+
+
+def record_token_use(
+    session: Session, token: ApiToken, now: dt.datetime, every: dt.timedelta
+) -> AuditEvent | None:
+    """``token.use`` for ``token``, unless one was written within ``every`` (the caller checks
+    this at most once a minute, beside ``last_used_at``)."""
+    recent = session.scalar(
+        sa.select(AuditEvent.id)
+        .where(
+            AuditEvent.organisation_id == token.organisation_id,
+            AuditEvent.action == "token.use",
+            AuditEvent.target_id == str(token.id),
+            AuditEvent.created_at > now - every,
+        )
+        .limit(1)
+    )
+    if recent is not None:
+        return None
+    return record(session, "token.use", actor=token, target_type="api_token", target_id=token.id)
+
+
+def record_failed_login(session: Session, email: str, reason: str) -> AuditEvent:
+    """``auth.login_failed``, committed at once (a failed login commits nothing else).
+
+    The address typed is kept in words only when it is a staff account's (then the row names
+    that account, and its organisation's admins see it). An address of no account may be a
+    tenant's, a typo or a password typed in the wrong field: only a keyed hash of it is kept,
+    enough to see many attempts at one address, not enough to read it back.
+    """
+    from panel.accounts.service import find_user_by_email
+
+    user = find_user_by_email(session, email)
+    if user is None:
+        key = current_app.config["SECRET_KEY"].encode()
+        digest = hmac.new(key, email.strip().lower().encode(), hashlib.sha256).hexdigest()[:16]
+        row = record(
+            session, "auth.login_failed", actor="", details={"reason": reason, "email_hash": digest}
+        )
+    else:
+        row = record(
+            session,
+            "auth.login_failed",
+            actor=user,
+            target_type="user",
+            target_id=user.id,
+            details={"reason": reason},
+        )
+    with scoped_to(session, user.organisation_id) if user is not None else nullcontext():
+        session.commit()
+    return row
+
+
 def _refuse_changes(session: Session, flush_context: Any, instances: Any) -> None:
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
@@ -111,5 +213,3 @@ def install_guard(app: Any = None) -> None:
 
 
 install_guard()
-
-__all__ = ["SYSTEM", "AuditLogIsAppendOnly", "install_guard", "record"]
