@@ -1,7 +1,8 @@
 """Privacy and trust: the audit log, a contact's data exported and erased, retention, and the
 security rules every page follows."""
 
-from panel.core.rooms import Periodic, Room
+from panel.core.i18n import lazy_text as _l
+from panel.core.rooms import NavItem, Periodic, Room
 
 room = Room(
     "privacy",
@@ -10,5 +11,14 @@ room = Room(
     tasks=("panel.privacy.tasks",),
     periodic=(
         Periodic("privacy-erasures-left-over", "panel.privacy.tasks.erasures_left_over", 600.0),
+    ),
+    nav=(
+        NavItem(
+            "privacy.erasures",
+            _l("Erasures"),
+            order=91,
+            admins_only=True,
+            badge="panel.privacy.erasure_views:nav_badge",
+        ),
     ),
 )

@@ -18,9 +18,9 @@ from panel.privacy import erasure
 
 
 @shared_task(name="panel.privacy.tasks.run_erasure", bind=True, acks_late=True, max_retries=3)
-def run_erasure(self: Any, request_id: int) -> str | None:
+def run_erasure(self: Any, erasure_request_id: int) -> str | None:
     """Work through a confirmed erasure; the state it ends in (None: no such request)."""
-    request = erasure.run(get_session(), request_id)
+    request = erasure.run(get_session(), erasure_request_id)
     return None if request is None else request.state
 
 
