@@ -19,6 +19,7 @@ from panel.contacts.service import get_contact
 from panel.core.errors import Forbidden, NotFound, ValidationError
 from panel.core.extensions import db
 from panel.core.navigation import Badge
+from panel.core.scoping import scoped_to
 from panel.privacy import erasure
 from panel.privacy.models import ErasureRequest
 
@@ -140,9 +141,13 @@ def nav_badge(session: sa.orm.Session, user: Any) -> Badge | None:
     """The Erasures entry's count: requests from tenants waiting for an admin."""
     if not user.is_admin:
         return None
-    count = session.scalar(
-        sa.select(sa.func.count(ErasureRequest.id)).where(ErasureRequest.state == erasure.REQUESTED)
-    )
+    # An error page may draw the menu before the request's session is scoped.
+    with scoped_to(session, user.organisation_id):
+        count = session.scalar(
+            sa.select(sa.func.count(ErasureRequest.id)).where(
+                ErasureRequest.state == erasure.REQUESTED
+            )
+        )
     if not count:
         return None
     return Badge(text=str(count), label=ngettext("%(num)s waiting", "%(num)s waiting", count))
