@@ -19,6 +19,11 @@ after a segment naming the table (``/places/<id>``); other variables are filled 
 of the column of the same name when there is one. When the generic row of a new table is not
 good enough for its pages (a value with rules the SQL type does not say), add the column to
 :data:`KNOWN_VALUES` or the table to :data:`ROW_OVERRIDES`.
+
+``audit_event`` carries ``organisation_id`` without being OrgScoped, on purpose: a failed login
+for an address of no account has no organisation, and the log outlives what it tells of. Its
+one page (``/app/audit``) names the organisation in its own queries; the walk gives B a row of
+it like any table with the column, so a page that showed B's audit rows would fail here.
 """
 
 from __future__ import annotations

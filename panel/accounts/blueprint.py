@@ -18,6 +18,7 @@ from panel.core.db import utcnow
 from panel.core.errors import Forbidden
 from panel.core.extensions import db
 from panel.core.scoping import scope_session
+from panel.privacy import audit
 
 bp = Blueprint("accounts", __name__)
 
@@ -48,6 +49,7 @@ def start_session(user: User, remember: bool = False) -> None:
     # elsewhere may have opened a reset link of an account in another organisation).
     scope_session(db.session(), user.organisation_id)
     user.last_login_at = utcnow()
+    audit.record(db.session(), "auth.login", actor=user, target_type="user", target_id=user.id)
     db.session().commit()
     login_user(user, remember=remember)
 

@@ -8,7 +8,7 @@ import secrets
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from panel.accounts.models import Role, User
 from panel.accounts.passwords import (
@@ -21,6 +21,7 @@ from panel.core.errors import Conflict, Forbidden, ValidationError
 from panel.core.i18n import lazy_text as _l
 from panel.core.scoping import ALL_ORGS_OPTION
 from panel.organisations.models import Organisation
+from panel.privacy import audit
 
 ROLE_CHOICES = _l("Role must be admin, staff or communicator.")
 
@@ -128,6 +129,14 @@ def invite_user(
     """A new account in the inviter's organisation, waiting for its invitation to be accepted."""
     user = create_user(session, inviter.organisation, email, role, password=None, name=name)
     user.invited_by_id = inviter.id
+    audit.record(
+        session,
+        "user.invite",
+        actor=inviter,
+        target_type="user",
+        target_id=user.id,
+        details={"role": user.role.value},
+    )
     return user
 
 
@@ -135,10 +144,20 @@ def change_role(actor: User, user: User, role: Role | str) -> None:
     """An admin gives a colleague another role (never themselves: there must stay an admin)."""
     if actor.id == user.id:
         raise Forbidden(_l("You cannot change your own role. Ask another admin."), code="own_role")
+    before = user.role
     try:
         user.role = Role(role)
     except ValueError as exc:
         raise ValidationError(ROLE_CHOICES, code="invalid_role") from exc
+    if user.role != before:
+        audit.record(
+            object_session(user),
+            "user.role",
+            actor=actor,
+            target_type="user",
+            target_id=user.id,
+            details={"from": before.value, "to": user.role.value},
+        )
 
 
 def set_active(actor: User, user: User, active: bool) -> None:
@@ -147,5 +166,13 @@ def set_active(actor: User, user: User, active: bool) -> None:
         raise Forbidden(
             _l("You cannot deactivate your own account. Ask another admin."),
             code="own_account",
+        )
+    if user.is_active != active:
+        audit.record(
+            object_session(user),
+            "user.reactivate" if active else "user.deactivate",
+            actor=actor,
+            target_type="user",
+            target_id=user.id,
         )
     user.is_active = active

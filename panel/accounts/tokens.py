@@ -6,17 +6,21 @@ hash is enough and keeps each API call's lookup a single indexed read.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 
 import sqlalchemy as sa
+from flask import g, has_request_context
 from sqlalchemy.orm import Session, joinedload
 
 from panel.accounts.models import ApiToken, User
 from panel.core.db import utcnow
 from panel.core.scoping import ALL_ORGS_OPTION, scoped_to
+from panel.privacy import audit
 
 PREFIX = "stp_"
+TOKEN_USE_AUDIT_EVERY = dt.timedelta(hours=1)
 
 
 def _digest(secret: str) -> str:
@@ -35,6 +39,14 @@ def create_token(session: Session, user: User, name: str = "") -> tuple[ApiToken
     )
     session.add(token)
     session.flush()
+    audit.record(
+        session,
+        "token.create",
+        actor=user,
+        target_type="api_token",
+        target_id=token.id,
+        details={"prefix": token.prefix},
+    )
     return token, secret
 
 
@@ -55,9 +67,13 @@ def authenticate(session: Session, secret: str) -> User | None:
     if token is None or not token.user.is_active:
         return None
     now = utcnow()
-    # Only touch last_used_at once a minute so API calls are not each a write.
+    if has_request_context():
+        g.api_token = token  # the audit log names the token, not only its user
+    # Only touch last_used_at once a minute so API calls are not each a write; the audit log
+    # hears of a token's use at most once an hour, which keeps it readable.
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         with scoped_to(session, token.organisation_id):
+            audit.record_token_use(session, token, now, every=TOKEN_USE_AUDIT_EVERY)
             token.last_used_at = now
             session.commit()
     return token.user
@@ -67,3 +83,10 @@ def revoke_token(session: Session, token: ApiToken) -> None:
     """Revoke a token; later calls with it get 401."""
     if token.revoked_at is None:
         token.revoked_at = utcnow()
+        audit.record(
+            session,
+            "token.revoke",
+            target_type="api_token",
+            target_id=token.id,
+            organisation_id=token.organisation_id,
+        )

@@ -23,6 +23,7 @@ from panel.core.i18n import LazyText
 from panel.core.i18n import lazy_text as _l
 from panel.organisations.models import Organisation
 from panel.places.service import PlaceLookup
+from panel.privacy import audit
 
 COLUMNS = (
     "name",
@@ -148,6 +149,12 @@ def import_contacts(
     except BaseException:
         session.rollback()  # a file-level error (or any other) imports nothing
         raise
+    audit.record(
+        session,
+        "contacts.import",
+        organisation_id=organisation.id,
+        details={"created": report.created, "updated": report.updated, "skipped": report.skipped},
+    )
     session.commit()
     return report
 

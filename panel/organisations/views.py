@@ -38,6 +38,7 @@ from panel.organisations import brand, numbers
 from panel.organisations.fatigue import MAX_CAP, MIN_CAP, set_fatigue_cap
 from panel.organisations.models import Organisation
 from panel.organisations.service import EMBED_ORIGINS_SETTING, clean_origins, find_organisation
+from panel.privacy import audit
 
 bp = Blueprint("organisations", __name__)
 
@@ -166,6 +167,7 @@ def save_embed_origins() -> Any:
                 **(organisation.settings or {}),
                 EMBED_ORIGINS_SETTING: origins,
             }
+            audit.record_changes(session, "settings.change", organisation, section="embedding")
             session.commit()
             flash(_("Saved the websites that may show your touchpoints."), "success")
             return redirect(url_for(".settings", _anchor="embedding"), 303)
@@ -194,6 +196,13 @@ def add_phone_number() -> Any:
         session.rollback()
         form.phone_number.errors = [exc.message]
         return _page(_organisation(), number_form=form, status=exc.status)
+    audit.record(
+        session,
+        "settings.change",
+        target_type="sender_number",
+        target_id=added,
+        details={"section": "phone_numbers", "added": True},
+    )
     session.commit()
     flash(_("Added %(number)s.", number=numbers.display_phone(added)), "success")
     return redirect(url_for(".settings", _anchor="phone-numbers"), 303)
@@ -211,6 +220,13 @@ def remove_phone_number(sender_number_id: int) -> Any:
         session.rollback()
         flash(exc.message, "error")
         return _page(_organisation(), status=exc.status)
+    audit.record(
+        session,
+        "settings.change",
+        target_type="sender_number",
+        target_id=sender_number_id,
+        details={"section": "phone_numbers", "removed": True},
+    )
     session.commit()
     flash(_("Removed %(number)s.", number=numbers.display_phone(removed)), "success")
     return redirect(url_for(".settings", _anchor="phone-numbers"), 303)
@@ -228,6 +244,7 @@ def save_fatigue_cap() -> Any:
         cap = set_fatigue_cap(organisation, value)
     except StoopError as exc:
         return _page(organisation, None, 422, value=value[:10], error=exc.message)
+    audit.record_changes(session, "settings.change", organisation, section="fatigue")
     session.commit()
     if cap is None:
         flash(_("Saved: no limit on questions a month."), "success")
@@ -272,6 +289,7 @@ def save_brand() -> Any:
         session.rollback()
         form.logo.errors = [_("The logo could not be stored just now. Try again in a while.")]
         return _page(_organisation(), brand_form=form, status=503)
+    audit.record_changes(session, "settings.change", organisation, section="brand")
     session.commit()
     brand.discard_logo_file(current_storage(), replaced)
     flash(_("Saved the brand and sender."), "success")
@@ -284,7 +302,8 @@ def remove_logo() -> Any:
     """Remove the logo: e-mails and tenant pages show the organisation's name again."""
     _require_admin()
     session = db.session()
-    removed = brand.remove_logo(_organisation())
+    removed = brand.remove_logo(organisation := _organisation())
+    audit.record_changes(session, "settings.change", organisation, section="brand")
     session.commit()
     brand.discard_logo_file(current_storage(), removed)
     flash(_("Removed the logo. E-mails and tenant pages show your name instead."), "success")

@@ -7,12 +7,20 @@ from panel.core.rooms import NavItem, Periodic, Room
 room = Room(
     "privacy",
     models=("panel.privacy.models",),
-    blueprints=("panel.privacy.erasure_views:bp",),
-    tasks=("panel.privacy.tasks",),
+    blueprints=(
+        "panel.privacy.audit_views:bp",
+        "panel.privacy.retention_views:bp",
+        "panel.privacy.erasure_views:bp",
+    ),
+    tasks=("panel.privacy.tasks", "panel.privacy.erasure_tasks"),
     periodic=(
-        Periodic("privacy-erasures-left-over", "panel.privacy.tasks.erasures_left_over", 600.0),
+        Periodic("privacy-retention", "panel.privacy.tasks.apply_retention", 24 * 3600.0),
+        Periodic(
+            "privacy-erasures-left-over", "panel.privacy.erasure_tasks.erasures_left_over", 600.0
+        ),
     ),
     nav=(
+        NavItem("audit.index", _l("Audit log"), order=93, admins_only=True),
         NavItem(
             "privacy.erasures",
             _l("Erasures"),
@@ -21,4 +29,5 @@ room = Room(
             badge="panel.privacy.erasure_views:nav_badge",
         ),
     ),
+    setup=("panel.privacy.audit:install_guard",),
 )

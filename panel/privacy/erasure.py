@@ -159,7 +159,7 @@ def decline(session: Session, request: ErasureRequest, *, user_id: int | None, r
 
 
 def _task():  # type: ignore[no-untyped-def]
-    from panel.privacy.tasks import run_erasure
+    from panel.privacy.erasure_tasks import run_erasure
 
     return run_erasure
 

@@ -18,6 +18,7 @@ from panel.accounts.models import Role
 from panel.core.errors import Forbidden, StoopError, ValidationError
 from panel.core.extensions import db
 from panel.organisations.models import Organisation
+from panel.privacy import audit
 from panel.reports import benchmark, indices, report_settings
 
 bp = Blueprint("report_indices", __name__)
@@ -199,6 +200,7 @@ def save_settings() -> Any:
         return page, exc.status
     if before and not saved.benchmark_opt_in:
         benchmark.forget(session, organisation.id)
+    audit.record_changes(session, "settings.change", organisation, section="reports")
     session.commit()
     flash(_("Saved the report settings."), "success")
     return redirect(url_for("organisations.settings", _anchor="report-settings"), 303)

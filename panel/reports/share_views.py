@@ -35,6 +35,7 @@ from panel.core.db import utcnow
 from panel.core.errors import Forbidden, StoopError
 from panel.core.extensions import db, limiter
 from panel.organisations.models import Organisation
+from panel.privacy import audit
 from panel.reports import document, exports, mailing, service, sharing
 from panel.reports.models import Report
 
@@ -149,6 +150,13 @@ def create_link(report_id: int) -> Any:
         return _share_page(
             report, link_values=request.form, link_errors=_field_errors(exc), status=exc.status
         )
+    audit.record(
+        session,
+        "report.share",
+        target_type="share_link",
+        target_id=link.id,
+        details={"report_id": report.id},
+    )
     session.commit()
     flash(_("The link is ready: copy it and send it to whoever should read the report."), "success")
     return redirect(url_for(".share", report_id=report.id, new=link.id) + "#links", 303)
@@ -163,6 +171,13 @@ def revoke_link(report_id: int, share_link_id: int) -> Any:
     _require_sharer(_("Only communicators and admins share reports."))
     link = sharing.get_link(session, report, share_link_id)
     if sharing.revoke(link):
+        audit.record(
+            session,
+            "report.share_revoke",
+            target_type="share_link",
+            target_id=link.id,
+            details={"report_id": report.id},
+        )
         session.commit()
         flash(_("The link no longer works."), "success")
     else:
@@ -191,6 +206,14 @@ def email(report_id: int) -> Any:
         session.rollback()
         return _share_page(
             report, mail_values=request.form, mail_errors=_field_errors(exc), status=exc.status
+        )
+    if done.sent:
+        audit.record(
+            session,
+            "report.email",
+            target_type="report",
+            target_id=report.id,
+            details={"user_ids": [u.id for u in done.sent]},
         )
     session.commit()
     if done.sent:
@@ -240,6 +263,14 @@ def answers_csv(report_id: int) -> Any:
     _require_sharer(_("Only communicators and admins export answers."))
     zone = sharing.zone_of(_organisation())
     handle = exports.write_csv(session, service.filter_of(report), zone)
+    audit.record(
+        session,
+        "report.export",
+        target_type="report",
+        target_id=report.id,
+        details={"format": "csv"},
+    )
+    session.commit()
     response = send_file(handle, mimetype="text/csv", max_age=0)
     _attachment(response, exports.file_name(report.title, "csv"))
     return response
@@ -254,6 +285,14 @@ def answers_xlsx(report_id: int) -> Any:
     _require_sharer(_("Only communicators and admins export answers."))
     zone = sharing.zone_of(_organisation())
     handle = exports.write_xlsx(session, service.filter_of(report), zone, report.title)
+    audit.record(
+        session,
+        "report.export",
+        target_type="report",
+        target_id=report.id,
+        details={"format": "xlsx"},
+    )
+    session.commit()
     name = exports.file_name(report.title, "xlsx")
     response = send_file(
         handle,

@@ -31,6 +31,7 @@ from panel.core.errors import Forbidden, NotFound, StoopError, ValidationError
 from panel.core.extensions import db, limiter
 from panel.core.pages import safe_next
 from panel.organisations.models import Organisation
+from panel.privacy import audit
 from panel.threads import forwarding, overdue, service, team
 from panel.threads.models import Thread
 
@@ -305,6 +306,7 @@ def save_overdue_days() -> Any:
         g.reply_overdue_refused = {"value": raw.strip()[:10], "error": exc.message}
         page, _status = settings_page()
         return page, exc.status
+    audit.record_changes(session, "settings.change", organisation, section="reply_overdue")
     session.commit()
     limit = ngettext("%(num)s day", "%(num)s days", days)
     flash(

@@ -24,6 +24,7 @@ from panel.core.db import utcnow
 from panel.core.errors import Conflict, NotFound, ValidationError
 from panel.core.i18n import lazy_text as _l
 from panel.core.scoping import ALL_ORGS_OPTION
+from panel.privacy import audit
 from panel.webhooks import health, tasks
 from panel.webhooks.events import EVENTS
 from panel.webhooks.guard import UnsafeUrl, check_url
@@ -160,6 +161,7 @@ def create_webhook(
         )
     session.add(webhook)
     session.flush()
+    audit.record(session, "webhook.create", target_type="webhook", target_id=webhook.id)
     return webhook, webhook.secret
 
 
@@ -181,4 +183,11 @@ def update_webhook(session: Session, webhook: Webhook, changes: Mapping[str, Any
 
 def delete_webhook(session: Session, webhook: Webhook) -> None:
     """Delete a webhook and its delivery log."""
+    audit.record(
+        session,
+        "webhook.delete",
+        target_type="webhook",
+        target_id=webhook.id,
+        organisation_id=webhook.organisation_id,
+    )
     session.delete(webhook)

@@ -17,6 +17,7 @@ from panel.accounts.throttle import count_attempt, login_throttled, per_address,
 from panel.core.celery import dispatch
 from panel.core.extensions import db
 from panel.core.pages import safe_next
+from panel.privacy import audit
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,10 @@ def login() -> Any:
     if form.validate_on_submit():
         email = form.email.data or ""
         user = service.check_login(db.session(), email, form.password.data or "")
+        if user is None or not user.is_active:
+            audit.record_failed_login(
+                db.session(), email, "password" if user is None else "inactive"
+            )
         if user is None:
             error = _(
                 "The e-mail address or password is not right. Check both and try again, "
@@ -53,6 +58,9 @@ def login() -> Any:
 @bp.post("/logout")
 def logout() -> Any:
     """End the session (POST only, so a link or an image cannot log anyone out)."""
+    if current_user.is_authenticated:
+        audit.record(db.session(), "auth.logout", target_type="user", target_id=current_user.id)
+        db.session().commit()
     logout_user()
     flash(_("You are logged out."), "info")
     return redirect(url_for("accounts.login"), 303)
