@@ -51,6 +51,7 @@ from panel.core.i18n import lazy_text as _l
 from panel.core.scoping import organisation_of, scoped_to
 from panel.language.service import forget
 from panel.panels.models import PanelMember
+from panel.privacy import audit
 from panel.privacy.models import ErasureRequest
 from panel.reports.models import ReportItem
 from panel.reports.reel_renders import withdraw_clip
@@ -141,7 +142,15 @@ def confirm(session: Session, request: ErasureRequest, *, user_id: int | None) -
     request.state = CONFIRMED
     request.confirmed_at = utcnow()
     request.confirmed_by_id = user_id
-    # audit: contact.erase
+    session.flush()
+    audit.record(
+        session,
+        "contact.erase",
+        organisation_id=request.organisation_id,
+        target_type="contact",
+        target_id=request.contact_id,
+        details={"erasure_request_id": request.id, "source": request.source, "state": CONFIRMED},
+    )
     enqueue_after_commit(session, _task(), request.id)
 
 
@@ -200,6 +209,15 @@ def run(session: Session, request_id: int, storage: Storage | None = None) -> Er
         request.state = DONE
         request.finished_at = utcnow()
         request.error = None
+        audit.record(
+            session,
+            "contact.erase",
+            organisation_id=request.organisation_id,
+            actor="erasure",
+            target_type="contact",
+            target_id=request.contact_id,
+            details={"erasure_request_id": request.id, "state": DONE, "counts": request.counts},
+        )
         session.commit()
     return request
 

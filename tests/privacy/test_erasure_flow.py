@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from panel.contacts.models import Contact
 from panel.core.scoping import scoped_to
 from panel.panels.models import MemberSource, MemberStatus, PanelMember
-from panel.privacy.models import ErasureRequest
+from panel.privacy.models import AuditEvent, ErasureRequest
 from tests.factories import (
     ContactFactory,
     OrganisationFactory,
@@ -75,6 +75,12 @@ def test_delete_erases_the_contact_and_answers_with_the_request(
     again = client.delete(f"/api/v1/contacts/{cid}", headers=headers)
     assert again.status_code == 202 and again.json["id"] == response.json["id"]
     assert client.get(f"/api/v1/contacts/{cid}", headers=headers).status_code == 404
+    logged = db_session.execute(
+        sa.select(AuditEvent.actor_user_id, AuditEvent.details["state"].as_string()).where(
+            AuditEvent.action == "contact.erase", AuditEvent.target_id == str(cid)
+        )
+    ).all()
+    assert sorted(logged, key=str) == sorted([(admin.id, "confirmed"), (None, "done")], key=str)
 
 
 def test_delete_is_for_admins_and_only_in_their_organisation(
