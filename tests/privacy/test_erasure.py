@@ -30,6 +30,7 @@ from panel.panels.models import MemberSource, MemberStatus, PanelMember
 from panel.privacy import erasure
 from panel.privacy.models import ErasureRequest
 from panel.reports.figures import ReportFilter, compute
+from panel.reports.models import ReelRender, Report, ReportItem
 from panel.threads import service as threads
 from panel.threads.models import Thread
 from tests.answers import conftest as answering
@@ -178,7 +179,34 @@ def build(session: Any, organisation: Any, question: Any, staff: Any, invitation
         )
         threads.reply(session, sms_thread, staff, f"Torsdag går bra. ({FOLLOW_UP[:40]})")
         session.commit()
-    return {"contact_id": contact.id, "answers": answers, "keys": keys}
+    # A report quotes the text answer and shows the video; its reel's render holds the clip.
+    with scoped_to(session, organisation.id):
+        report = Report(organisation_id=organisation.id, title="Hösten på Ängsbacken")
+        session.add(report)
+        session.flush()
+        session.add_all(
+            [
+                ReportItem(organisation_id=organisation.id, report_id=report.id,
+                           answer_id=answers[0], kind="quote"),
+                ReportItem(organisation_id=organisation.id, report_id=report.id,
+                           answer_id=answers[1], kind="clip"),
+            ]
+        )  # fmt: skip
+        reel_key = f"{organisation.id}/reels/{report.id}/{secrets.token_hex(8)}.mp4"
+        storage.put(reel_key, io.BytesIO(secrets.token_bytes(256)), content_type="video/mp4")
+        render = ReelRender(
+            report_id=report.id, plan_hash="x" * 64, state="done", storage_key=reel_key, clips=1
+        )
+        session.add(render)
+        session.commit()
+    keys.append(reel_key)
+    return {
+        "contact_id": contact.id,
+        "answers": answers,
+        "keys": keys,
+        "report_id": report.id,
+        "render_id": render.id,
+    }
 
 
 def text_columns() -> list[tuple[sa.Table, list[sa.Column[Any]]]]:
@@ -311,6 +339,12 @@ def test_an_erasure_leaves_nothing_of_the_person_and_keeps_the_counts(
         listed = storage.client.list_objects_v2(Bucket=storage.bucket)
         assert listed.get("KeyCount", 0) == 0
     assert figures(db_session, organisation.id) == before
+    with scoped_to(db_session, organisation.id):
+        items = db_session.scalars(
+            sa.select(ReportItem).where(ReportItem.report_id == made["report_id"])
+        ).all()
+        render = db_session.get(ReelRender, made["render_id"], populate_existing=True)
+        assert items == [] and (render.state, render.storage_key) == ("withdrawn", None)
 
     # Again, as it is (done) and from its first step (as a sweep would): nothing changes.
     frozen = snapshot(db_session)
