@@ -229,14 +229,16 @@ def _subject(session: Session, request: ErasureRequest) -> Subject:
 
 
 def _answer_ids(session: Session, subject: Subject) -> list[int]:
+    """Their answers: as the contact, through an invitation to them, or left on a form with
+    their e-mail or phone."""
     invited = sa.select(Invitation.id).where(Invitation.contact_id == subject.contact_id)
-    return list(
-        session.scalars(
-            sa.select(Answer.id).where(
-                sa.or_(Answer.contact_id == subject.contact_id, Answer.invitation_id.in_(invited))
-            )
-        )
-    )
+    theirs = [Answer.contact_id == subject.contact_id, Answer.invitation_id.in_(invited)]
+    if subject.addresses:
+        theirs += [
+            Answer.respondent_email.in_(subject.addresses),
+            Answer.respondent_phone.in_(subject.addresses),
+        ]
+    return list(session.scalars(sa.select(Answer.id).where(sa.or_(*theirs))))
 
 
 def _threads(session: Session, answer_ids: list[int]) -> list[Thread]:
