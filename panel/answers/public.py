@@ -26,6 +26,7 @@ from panel.core.i18n import use_tenant_language
 from panel.organisations.embedding import embed_origins, frame_policy
 from panel.organisations.models import Organisation
 from panel.panels.models import MemberStatus, PanelConsentVersion
+from panel.privacy import erasure
 from panel.threads.service import thread_of_answer
 from panel.threads.tenant import MAX_MESSAGE, conversations, write_back
 
@@ -127,6 +128,8 @@ def _me_page(
         saved=request.args.get("saved", type=int),
         sent=request.args.get("sent", type=int),
         active=MemberStatus.ACTIVE,
+        erasure=erasure.open_request(session, contact.id) if contact else None,
+        erase_within=erasure.CONFIRM_WITHIN_DAYS,
     )
 
 
@@ -188,6 +191,20 @@ def consent(token: str, answer_id: int) -> Any:
     return redirect(
         url_for(".me", token=token, saved=answer.id, _anchor=f"answer-{answer.id}"), 303
     )
+
+
+@bp.post("/me/<token>/erase")
+@csrf.exempt  # the page's token is the credential; a forged POST would need it
+@limiter.limit("10 per minute")
+def ask_erasure(token: str) -> Any:
+    """The tenant asks to have everything about them erased: a request an admin confirms."""
+    owner, _organisation = _owner(token)
+    if owner is None or owner.contact is None:
+        return _not_found()
+    session = db.session()
+    erasure.ask(session, owner.contact, source="me")
+    session.commit()
+    return redirect(url_for(".me", token=token, _anchor="erase-title"), 303)
 
 
 @bp.app_template_global()

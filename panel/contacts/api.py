@@ -35,12 +35,15 @@ from panel.contacts.service import (
 )
 from panel.core.api import Blueprint
 from panel.core.api.schemas import error_responses
-from panel.core.errors import Conflict
+from panel.core.errors import Conflict, Forbidden
 from panel.core.extensions import db
 from panel.core.i18n import LazyText
 from panel.core.i18n import lazy_text as _l
 from panel.core.pagination import keyset_page
 from panel.places.service import PlaceLookup
+from panel.privacy.erasure import erase_now, last_request
+from panel.privacy.models import ErasureRequest
+from panel.privacy.schemas import ErasureRequestSchema
 
 blp = Blueprint(
     "api_contacts",
@@ -142,6 +145,23 @@ class ContactResource(MethodView):
         )
         _commit()
         return contact
+
+    @blp.response(202, ErasureRequestSchema)
+    @error_responses(blp, 403, 404)
+    def delete(self, contact_id: int) -> Any:
+        """Erase the contact (admins): their personal data, their answers' words and media,
+        messages to and from them, memberships and consent log. Answers stay without them so
+        that figures keep their counts. The erasure runs in the background: the answer is the
+        erasure request and its state (``done`` once finished). Idempotent."""
+        if not g.api_user.is_admin:
+            raise Forbidden(_l("Only admins can erase contacts."), code="admin_only")
+        session = db.session()
+        contact = session.scalar(sa.select(Contact).where(Contact.id == contact_id))
+        if contact is None:  # erased already: the request that did it, else 404
+            return last_request(session, contact_id) or get_contact(session, contact_id)
+        request = erase_now(session, contact, source="api", user_id=g.api_user.id)
+        session.commit()
+        return session.get(ErasureRequest, request.id, populate_existing=True)
 
 
 @blp.route("/bulk")

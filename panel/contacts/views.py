@@ -21,6 +21,7 @@ from panel.core.pagination import decode_cursor, encode_cursor
 from panel.core.routing import parse_id
 from panel.places.models import Place
 from panel.places.service import PlaceLookup
+from panel.privacy.erasure import open_request
 
 bp = Blueprint("contacts", __name__)
 PAGE_SIZE = 50
@@ -198,6 +199,7 @@ def _detail_page(
             opt_outs=reach.opt_outs(session, contact),
             answer_consents=_answer_consents(session, contact),
             who=_who(contact),
+            erasure=open_request(session, contact.id),
         ),
         status,
     )

@@ -63,18 +63,23 @@ def main_nav() -> list[NavLink]:
     is_admin = current_user.is_authenticated and current_user.is_admin
     endpoint = request.endpoint or ""
     section = endpoint.split(".")[0]
-    links = [
-        NavLink(
-            href=url_for(item.endpoint),
-            label=str(item.label),
-            current=endpoint == item.endpoint
-            or (section == item.endpoint.split(".")[0] and section not in ("home", "accounts"))
-            or section in item.sections,
-            badge=_badge(item),
+    links = []
+    for item in current_app.extensions[NAV_KEY]:
+        if (item.admins_only and not is_admin) or (item.outbox_only and not outbox):
+            continue
+        badge = _badge(item)
+        if item.badge_only and badge is None:
+            continue
+        links.append(
+            NavLink(
+                href=url_for(item.endpoint),
+                label=str(item.label),
+                current=endpoint == item.endpoint
+                or (section == item.endpoint.split(".")[0] and section not in ("home", "accounts"))
+                or section in item.sections,
+                badge=badge,
+            )
         )
-        for item in current_app.extensions[NAV_KEY]
-        if (is_admin or not item.admins_only) and (outbox or not item.outbox_only)
-    ]
     setattr(g, _DRAWN, links)
     return links
 

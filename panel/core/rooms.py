@@ -40,6 +40,7 @@ class NavItem:
     # A "module:function" called with (session, user) when the menu is drawn: a count to show
     # beside the label (a :class:`panel.core.navigation.Badge`, or None for nothing).
     badge: str | None = None
+    badge_only: bool = False  # shown only while its badge has a count (requests waiting)
     # Other blueprints whose pages are within this entry (a thread's page within the inbox).
     sections: tuple[str, ...] = ()
 
