@@ -11,7 +11,7 @@ from panel.contacts.service import get_contact
 from panel.core.extensions import db
 from panel.privacy.access import check_may_export, export_response
 
-bp = Blueprint("privacy", __name__)
+bp = Blueprint("contact_export", __name__)
 
 
 @bp.post("/app/contacts/<int:contact_id>/export")
