@@ -118,6 +118,17 @@ class TokenForm(FlaskForm):
         ],
         description=_l("What uses this token, e.g. 'Rental system'."),
     )
+    expires = SelectField(
+        _l("Expires"),
+        choices=[
+            ("30", _l("In 30 days")),
+            ("90", _l("In 90 days")),
+            ("365", _l("In a year")),
+            ("0", _l("Never")),
+        ],
+        default="90",
+        description=_l("A token that expires cannot be misused for long if it leaks."),
+    )
 
 
 class CodeForm(FlaskForm):

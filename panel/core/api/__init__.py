@@ -18,7 +18,7 @@ from webargs.core import missing
 from webargs.flaskparser import FlaskParser
 
 from panel.core.api.schemas import ErrorSchema, SchemaRulesPlugin, nullable_nested
-from panel.core.errors import StoopError, error_response
+from panel.core.errors import StoopError, Unauthorized, error_response
 from panel.core.extensions import csrf, db
 from panel.core.i18n import lazy_text as _l
 from panel.core.rooms import ApiBlueprint, resolve
@@ -109,7 +109,10 @@ def _authenticate_api_request() -> Any:
             )
         )
     session = db.session()
-    user = current_app.extensions["stoop.api_authenticate"](session, secret.strip())
+    try:
+        user = current_app.extensions["stoop.api_authenticate"](session, secret.strip())
+    except Unauthorized as exc:  # e.g. an expired token: its own code and message
+        return _unauthorized(exc.text, exc.code)
     if user is None:
         return _unauthorized(_l("This API token is not valid or was revoked."))
     g.api_user = user
@@ -117,7 +120,7 @@ def _authenticate_api_request() -> Any:
     return None
 
 
-def _unauthorized(message: Any) -> Any:
-    response = error_response(401, "unauthorized", message)
+def _unauthorized(message: Any, code: str = "unauthorized") -> Any:
+    response = error_response(401, code, message)
     response.headers["WWW-Authenticate"] = "Bearer"
     return response
