@@ -152,3 +152,33 @@ def test_an_organisation_can_require_two_factor(client, db_session, admin, organ
     assert "Your organisation requires two-factor sign-in" in page
     _turn_on(client, db_session, staff)
     assert client.get("/app/profile").status_code == 200
+
+
+def test_wrong_codes_are_limited_per_account_whichever_address_sends_them(app, db_session):
+    user = UserFactory()
+    user.totp_secret = pyotp.random_base32()
+    user.totp_enabled_at = user.created_at
+    db_session.commit()
+    statuses = []
+    for address in ("198.51.100.7", "198.51.100.8"):
+        browser = app.test_client()
+        env = {"REMOTE_ADDR": address}
+        browser.post("/login", data={"email": user.email, "password": PASSWORD}, environ_base=env)
+        for _ in range(6):
+            response = browser.post("/login/code", data={"code": "000000"}, environ_base=env)
+            statuses.append(response.status_code)
+    assert statuses[:10] == [200] * 10
+    assert statuses[10:] == [429, 429]
+    assert "Too many wrong codes for this account" in page_text(response)
+
+
+def test_two_factor_is_turned_off_with_a_current_code(client, db_session):
+    user = UserFactory()
+    login(client, user)
+    _turn_on(client, db_session, user)
+    wrong = client.post("/app/profile/two-factor/off", data={"code": "000000"})
+    assert wrong.status_code == 422
+    code = pyotp.TOTP(user.totp_secret).at(time.time() + 30)
+    assert client.post("/app/profile/two-factor/off", data={"code": code}).status_code == 303
+    db_session.refresh(user)
+    assert (user.totp_secret, user.totp_enabled_at) == (None, None)

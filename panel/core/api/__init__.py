@@ -73,7 +73,10 @@ def init_api(
                 "description": "Stoop's API. Authenticate with `Authorization: Bearer <token>`; "
                 "create a token under Settings → API tokens or with `stoop token create`. "
                 'Errors are `{"error": {"code": "...", "message": "...", "details": {...}}}` '
-                "with a 4xx status: 400 a request that cannot be read, 422 one this document "
+                "with a 4xx status: 401 a missing, unknown or revoked token (`unauthorized`) or "
+                "an expired one (`token_expired`: tokens last 30, 90 or 365 days, or for ever, "
+                "as chosen when made), "
+                "400 a request that cannot be read, 422 one this document "
                 "forbids, 404 a URL naming nothing of yours, 409 one that conflicts with what "
                 "is stored. `code` is stable; `message` and `details` are for people, in the "
                 "language of `Accept-Language` (en, sv, nl; English without one). Ids are "
