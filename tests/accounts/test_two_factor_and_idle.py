@@ -182,3 +182,18 @@ def test_two_factor_is_turned_off_with_a_current_code(client, db_session):
     assert client.post("/app/profile/two-factor/off", data={"code": code}).status_code == 303
     db_session.refresh(user)
     assert (user.totp_secret, user.totp_enabled_at) == (None, None)
+
+
+def test_an_admin_resets_a_colleagues_two_factor_but_not_elsewhere(client, db_session, admin):
+    colleague = UserFactory(organisation=admin.organisation)
+    stranger = UserFactory()
+    for user in (colleague, stranger):
+        user.totp_secret, user.totp_enabled_at = pyotp.random_base32(), user.created_at
+    db_session.commit()
+    login(client, admin)
+    assert "Reset two-factor" in page_text(client.get("/app/team"))
+    assert client.post(f"/app/team/{stranger.id}/two-factor/reset").status_code == 404
+    assert client.post(f"/app/team/{colleague.id}/two-factor/reset").status_code == 303
+    db_session.refresh(colleague)
+    db_session.refresh(stranger)
+    assert colleague.totp_enabled_at is None and stranger.totp_enabled_at is not None

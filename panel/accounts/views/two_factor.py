@@ -9,7 +9,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import flash, redirect, render_template, session, url_for
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -170,4 +171,19 @@ def require_two_factor() -> Any:
         )
     else:
         flash(_("Two-factor sign-in is now each person's choice."), "success")
+    return redirect(url_for("accounts.users"), 303)
+
+
+@bp.post("/app/team/<int:user_id>/two-factor/reset")
+@admin_required
+def reset_two_factor(user_id: int) -> Any:
+    """Turn off a colleague's two-factor (a lost phone); they set it up again at their next login
+    when the organisation requires it."""
+    user = db.session().scalar(sa.select(User).where(User.id == user_id))  # scoped: 404 elsewhere
+    if user is None:
+        abort(404)
+    two_factor.disable(user)
+    db.session().commit()
+    # audit: user.two_factor_reset
+    flash(_("Two-factor sign-in of %(name)s is reset.", name=user.display_name), "success")
     return redirect(url_for("accounts.users"), 303)
