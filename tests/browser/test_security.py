@@ -72,7 +72,7 @@ def test_two_factor_sign_in_with_a_computed_code(live_server, page):
     log_in(page, email, PASSWORD)
 
     page.goto("/app/profile")
-    page.get_by_role("link", name="Two-factor sign-in").click()
+    page.get_by_role("link", name="Two-factor", exact=True).click()
     assert page.locator(".two-factor-qr svg").is_visible()
     secret = page.locator("#two-factor-secret").text_content().strip()
     totp = pyotp.TOTP(secret)
