@@ -216,15 +216,19 @@ def _register_request_hooks(app: Flask) -> None:
 
 
 def content_security_policy(settings: Settings) -> str:
-    """The pages' CSP. In s3 mode browsers also talk to the bucket: uploads (presigned POST)
+    """The pages' CSP: no inline script (pages load their scripts as files from /static).
+    In s3 mode browsers also talk to the bucket: uploads (presigned POST)
     and the presigned GETs that posters and videos redirect to."""
     bucket = ""
     if settings.media_backend == "s3":
         endpoint = urlsplit(settings.s3_endpoint_url)
         origin = f"{endpoint.scheme}://{endpoint.netloc}" if endpoint.netloc else ""
         bucket = " " + (origin or "https://*.amazonaws.com")
+    # script-src is said outright (not left to default-src): scripts only from our own files,
+    # never inline ones or event-handler attributes.
     return (
-        f"default-src 'self'; connect-src 'self'{bucket}; img-src 'self' data: blob:{bucket}; "
+        f"default-src 'self'; script-src 'self'; connect-src 'self'{bucket}; "
+        f"img-src 'self' data: blob:{bucket}; "
         f"media-src 'self' blob: https:{bucket}; object-src 'none'; base-uri 'self'; "
         "form-action 'self'; frame-ancestors 'none'"
     )

@@ -277,7 +277,8 @@ def token() -> None:
 @token.command("create")
 @click.option("--email", required=True, help="The staff account the token acts as.")
 @click.option("--name", default="cli", help="A label to recognise the token by.")
-def token_create(email: str, name: str) -> None:
+@click.option("--days", default=90, show_default=True, help="Days until it expires; 0: never.")
+def token_create(email: str, name: str, days: int) -> None:
     """Create an API token and print it (and nothing else)."""
     from panel.accounts.service import find_user_by_email
     from panel.accounts.tokens import create_token
@@ -290,7 +291,7 @@ def token_create(email: str, name: str) -> None:
         if account is None or not account.is_active:
             raise click.ClickException(f"No active account for {email}.")
         with scoped_to(session, account.organisation_id):
-            _row, secret = create_token(session, account, name)
+            _row, secret = create_token(session, account, name, days=max(days, 0))
             session.commit()
     click.echo(secret)
 

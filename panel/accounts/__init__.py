@@ -8,5 +8,6 @@ room = Room(
     models=("panel.accounts.models",),
     blueprints=("panel.accounts.views:bp",),
     tasks=("panel.accounts.tasks",),
+    setup=("panel.accounts.guard:init_app",),
     nav=(NavItem("accounts.users", _l("Team"), order=90, admins_only=True),),
 )

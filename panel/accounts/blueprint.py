@@ -4,10 +4,11 @@ how a throttled form answers."""
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, render_template, url_for
+from flask import Blueprint, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 from werkzeug.exceptions import TooManyRequests
@@ -52,6 +53,7 @@ def start_session(user: User, remember: bool = False) -> None:
     audit.record(db.session(), "auth.login", actor=user, target_type="user", target_id=user.id)
     db.session().commit()
     login_user(user, remember=remember)
+    session["seen"] = int(time.time())  # the idle timeout counts from here (guard.py)
 
 
 def home() -> str:

@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length
 from wtforms.validators import ValidationError as FieldError
 
 from panel.accounts.models import Role
-from panel.accounts.passwords import MIN_LENGTH, password_problem
+from panel.accounts.passwords import MAX_LENGTH, MIN_LENGTH, password_problem
 from panel.core.i18n import LANGUAGE_NAMES, LANGUAGES
 
 
@@ -26,12 +26,16 @@ def role_choices() -> list[tuple[str, Any]]:
 
 def _acceptable_password(_form: FlaskForm, field: PasswordField) -> None:
     # The rule lives in passwords.password_problem; the message is said here in the user's language.
+    # A view sets ``form.user_inputs`` (the person's name, e-mail, organisation) before validating.
     password = field.data or ""
-    if password_problem(password) is None:
+    problem = password_problem(password, getattr(_form, "user_inputs", ()))
+    if problem is None:
         return
     if len(password) < MIN_LENGTH:
         raise FieldError(_l("Use at least %(count)s characters.", count=MIN_LENGTH))
-    raise FieldError(_l("Use at most 200 characters."))
+    if len(password) > MAX_LENGTH:
+        raise FieldError(_l("Use at most 200 characters."))
+    raise FieldError(problem)
 
 
 def _new_password_fields() -> tuple[PasswordField, PasswordField]:
@@ -114,3 +118,26 @@ class TokenForm(FlaskForm):
         ],
         description=_l("What uses this token, e.g. 'Rental system'."),
     )
+    expires = SelectField(
+        _l("Expires"),
+        choices=[
+            ("30", _l("In 30 days")),
+            ("90", _l("In 90 days")),
+            ("365", _l("In a year")),
+            ("0", _l("Never")),
+        ],
+        default="90",
+        description=_l("A token that expires cannot be misused for long if it leaks."),
+    )
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        _l("6-digit code"),
+        validators=[DataRequired(_l("Type the 6-digit code your authenticator app shows."))],
+        description=_l("From the authenticator app on your phone. It changes every 30 seconds."),
+    )
+
+
+class RequireTwoFactorForm(FlaskForm):
+    require = BooleanField(_l("Everyone in the organisation signs in with a code"))

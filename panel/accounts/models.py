@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from panel.core.db import Base, TimestampMixin, intpk, str120, str255, timestamp
+from panel.core.db import Base, TimestampMixin, intpk, str120, str255, timestamp, utcnow
 from panel.core.scoping import OrgScoped
 from panel.organisations.models import Organisation
 
@@ -100,4 +100,9 @@ class ApiToken(OrgScoped, Base):
 
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.is_expired
+
+    @property
+    def is_expired(self) -> bool:
+        """True once ``expires_at`` has passed (API calls with it then get 401 token_expired)."""
+        return self.expires_at is not None and self.expires_at <= utcnow()

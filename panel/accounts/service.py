@@ -15,6 +15,7 @@ from panel.accounts.passwords import (
     hash_password,
     needs_rehash,
     password_problem,
+    user_words,
     verify_password,
 )
 from panel.core.errors import Conflict, Forbidden, ValidationError
@@ -65,7 +66,8 @@ def create_user(
         role = Role(role)
     except ValueError as exc:
         raise ValidationError(ROLE_CHOICES, code="invalid_role") from exc
-    if password is not None and (problem := password_problem(password)):
+    words = [name, email, organisation.name, organisation.slug]
+    if password is not None and (problem := password_problem(password, words)):
         raise ValidationError(problem, code="weak_password")
     user = User(
         organisation_id=organisation.id,
@@ -105,7 +107,7 @@ def check_login(session: Session, email: str, password: str) -> User | None:
 
 def set_password(user: User, password: str) -> None:
     """Give ``user`` a new password (ValidationError when it is not acceptable)."""
-    if problem := password_problem(password):
+    if problem := password_problem(password, user_words(user)):
         raise ValidationError(problem, code="weak_password")
     user.password_hash = hash_password(password)
 

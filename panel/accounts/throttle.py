@@ -23,11 +23,13 @@ import hmac
 import secrets
 from typing import Any, Final
 
-from flask import Response, current_app, request
+from flask import Response, current_app, request, session
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from panel.core.extensions import limiter
+
+CODE_LIMIT_MESSAGE = _l("Too many wrong codes for this account. Wait a few minutes and try again.")
 
 DEVICE_COOKIE: Final = "stoop_device"
 DEVICE_SALT: Final = "login-device"
@@ -138,3 +140,19 @@ def limit_message(exc: Any) -> str | None:
     """The message of the limit a 429 is about, when that limit has one of its own."""
     limit = getattr(exc, "limit", None)
     return exc.description if getattr(limit, "error_message", None) else None
+
+
+def _pending_user_key() -> str:
+    pending = session.get("two_factor_pending")
+    user = pending.get("user", "") if isinstance(pending, dict) else ""
+    return "two-factor:" + str(user).partition(":")[0]
+
+
+# Wrong two-factor codes for one account, whichever browser types them: as the account limit.
+per_pending_user = limiter.limit(
+    lambda: _settings().login_account_rate_limit,
+    key_func=_pending_user_key,
+    methods=["POST"],
+    deduct_when=_attempt_failed,
+    error_message=lambda: str(CODE_LIMIT_MESSAGE),
+)

@@ -1,4 +1,5 @@
-"""API tokens: 256 random bits shown once; only their SHA-256 is stored.
+"""API tokens: 256 random bits shown once; only their SHA-256 is stored. A token expires after
+the days chosen when it was made (30, 90 or 365; or never), and records when it was last used.
 
 SHA-256 rather than argon2 because the secret is random, not chosen by a person: a fast
 hash is enough and keeps each API call's lookup a single indexed read.
@@ -16,21 +17,30 @@ from sqlalchemy.orm import Session, joinedload
 
 from panel.accounts.models import ApiToken, User
 from panel.core.db import utcnow
+from panel.core.errors import Unauthorized
+from panel.core.i18n import lazy_text as _l
 from panel.core.scoping import ALL_ORGS_OPTION, scoped_to
 from panel.privacy import audit
 
 PREFIX = "stp_"
 TOKEN_USE_AUDIT_EVERY = dt.timedelta(hours=1)
+EXPIRY_CHOICES = (30, 90, 365, 0)  # days; 0: never
+DEFAULT_EXPIRY_DAYS = 90
+LAST_USED_EVERY = 60  # seconds: last_used_at is written at most this often per token
 
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_token(session: Session, user: User, name: str = "") -> tuple[ApiToken, str]:
-    """Create a token for ``user``; returns the row and the secret (shown once, never stored)."""
+def create_token(
+    session: Session, user: User, name: str = "", days: int | None = DEFAULT_EXPIRY_DAYS
+) -> tuple[ApiToken, str]:
+    """Create a token for ``user`` valid for ``days`` (None or 0: until revoked); returns the row
+    and the secret (shown once, never stored)."""
     secret = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
+        expires_at=utcnow() + dt.timedelta(days=days) if days else None,
         organisation_id=user.organisation_id,
         user_id=user.id,
         name=name.strip()[:120],
@@ -60,18 +70,28 @@ TOKEN_LOOKUP = (
 
 
 def authenticate(session: Session, secret: str) -> User | None:
-    """The active user behind a token, or None for an unknown, revoked or inactive one."""
+    """The active user behind a token, or None for an unknown, revoked or inactive one.
+
+    Unauthorized (code ``token_expired``) for an expired one, saying when and what to do."""
     if not secret.startswith(PREFIX) or len(secret) > 100:
         return None
     token = session.scalar(TOKEN_LOOKUP, {"token_hash": _digest(secret)})
     if token is None or not token.user.is_active:
         return None
     now = utcnow()
+    if token.expires_at is not None and token.expires_at <= now:
+        raise Unauthorized(
+            _l(
+                "This token expired on %(date)s; create a new one under Settings → API tokens.",
+                date=token.expires_at.date().isoformat(),
+            ),
+            code="token_expired",
+        )
     if has_request_context():
         g.api_token = token  # the audit log names the token, not only its user
     # Only touch last_used_at once a minute so API calls are not each a write; the audit log
     # hears of a token's use at most once an hour, which keeps it readable.
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > LAST_USED_EVERY:
         with scoped_to(session, token.organisation_id):
             audit.record_token_use(session, token, now, every=TOKEN_USE_AUDIT_EVERY)
             token.last_used_at = now

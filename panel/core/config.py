@@ -73,6 +73,9 @@ class Settings:
     # for CTranslate2 (``sv-en``, ``en-sv``…), each with its SHA256SUMS; empty: no translation
     # models (pages say so). No model ships with Stoop: none is published on a package registry.
     translation_models_dir: str = ""
+    # A session without a request for this long is logged out (not one kept by "Keep me logged
+    # in", which the person chose on a device of their own); 0: never.
+    session_idle_minutes: int = 60
     login_rate_limit: str = "10 per minute;50 per hour"  # failed attempts per address
     # Failed logins to one account from browsers that never logged in to it, all together.
     login_account_rate_limit: str = "10 per 15 minutes;30 per day"

@@ -78,6 +78,13 @@ class Conflict(StoopError):
     code = "conflict"
 
 
+class Unauthorized(StoopError):
+    """The request's credentials are missing, wrong or no longer valid (an expired API token)."""
+
+    status = 401
+    code = "unauthorized"
+
+
 class Forbidden(StoopError):
     status = 403
     code = "forbidden"

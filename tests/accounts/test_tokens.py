@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import sqlalchemy as sa
 
 from panel.accounts.models import ApiToken
+from panel.core.db import utcnow
 from tests.accounts.helpers import page_text
 from tests.factories import UserFactory, api_headers, login
 
@@ -96,3 +98,50 @@ def test_deactivated_users_tokens_stop_working(client, db_session):
     db_session.commit()
 
     assert client.get(API_PATH, headers=headers).status_code == 401
+
+
+def test_a_token_expires_after_the_days_chosen_and_then_says_so(client, db_session):
+    user = UserFactory()
+    login(client, user)
+    default = create(client, "Default")
+    never = client.post("/app/tokens", data={"name": "Forever", "expires": "0"})
+    assert default.status_code == never.status_code == 201
+    tokens = {
+        t.name: t
+        for t in db_session.scalars(sa.select(ApiToken).where(ApiToken.user_id == user.id))
+    }
+    days = (tokens["Default"].expires_at - tokens["Default"].created_at).days
+    assert days in (89, 90)
+    assert tokens["Forever"].expires_at is None
+
+    secret = SECRET.search(page_text(default)).group(1)
+    assert client.get(API_PATH, headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    tokens["Default"].expires_at = utcnow() - dt.timedelta(days=1)
+    db_session.commit()
+    expired = client.get(API_PATH, headers={"Authorization": f"Bearer {secret}"})
+    assert expired.status_code == 401
+    error = expired.get_json()["error"]
+    assert error["code"] == "token_expired"
+    day = tokens["Default"].expires_at.date().isoformat()
+    assert error["message"] == (
+        f"This token expired on {day}; create a new one under Settings → API tokens."
+    )
+    page = page_text(client.get("/app/tokens"))
+    assert "Expired" in page and "Never" in page
+
+
+def test_last_used_is_written_at_most_once_a_minute(client, db_session):
+    user = UserFactory()
+    headers = api_headers(user)
+    assert client.get(API_PATH, headers=headers).status_code == 200
+    token = db_session.scalar(sa.select(ApiToken).where(ApiToken.user_id == user.id))
+    first = token.last_used_at
+    assert first is not None
+    assert client.get(API_PATH, headers=headers).status_code == 200
+    db_session.refresh(token)
+    assert token.last_used_at == first
+    token.last_used_at = first - dt.timedelta(minutes=2)
+    db_session.commit()
+    assert client.get(API_PATH, headers=headers).status_code == 200
+    db_session.refresh(token)
+    assert token.last_used_at > first - dt.timedelta(minutes=2)

@@ -6,6 +6,6 @@ password, an expired link, a form that lost its CSRF token, too many attempts.
 """
 
 from panel.accounts.blueprint import bp
-from panel.accounts.views import login, profile, team, tokens
+from panel.accounts.views import login, profile, team, tokens, two_factor
 
-__all__ = ["bp", "login", "profile", "team", "tokens"]
+__all__ = ["bp", "login", "profile", "team", "tokens", "two_factor"]

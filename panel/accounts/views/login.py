@@ -9,11 +9,13 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
-from panel.accounts import service, tasks
+from panel.accounts import service, tasks, two_factor
 from panel.accounts.blueprint import bp, home, start_session
 from panel.accounts.forms import AcceptInviteForm, ForgotPasswordForm, LoginForm, ResetPasswordForm
 from panel.accounts.links import RESET_MAX_AGE, user_for_invite_token, user_for_reset_token
+from panel.accounts.passwords import user_words
 from panel.accounts.throttle import count_attempt, login_throttled, per_address, remember_device
+from panel.accounts.views.two_factor import ask_for_code
 from panel.core.celery import dispatch
 from panel.core.extensions import db
 from panel.core.pages import safe_next
@@ -47,6 +49,9 @@ def login() -> Any:
                 "This account has been deactivated. Ask an admin of your organisation "
                 "to reactivate it."
             )
+        elif two_factor.is_on(user):
+            # Not logged in yet: the code comes next.
+            return ask_for_code(user, bool(form.remember.data), form.next.data or "")
         else:
             start_session(user, remember=bool(form.remember.data))
             return remember_device(redirect(safe_next(form.next.data) or home(), 303), email)
@@ -95,6 +100,7 @@ def reset_password(token: str) -> Any:
         count_attempt()
         return render_template("accounts/link_invalid.html", kind="reset"), 410
     form = ResetPasswordForm()
+    form.user_inputs = user_words(user)
     if form.validate_on_submit():
         service.set_password(user, form.password.data or "")
         start_session(user)
@@ -113,6 +119,7 @@ def accept_invite(token: str) -> Any:
         count_attempt()
         return render_template("accounts/link_invalid.html", kind="invite"), 410
     form = AcceptInviteForm(name=user.name)
+    form.user_inputs = [*user_words(user), request.form.get("name", "")]
     if form.validate_on_submit():
         user.name = (form.name.data or "").strip()[:120]
         service.set_password(user, form.password.data or "")

@@ -12,7 +12,7 @@ from flask_login import current_user, login_required, login_user
 from panel.accounts import service
 from panel.accounts.blueprint import bp
 from panel.accounts.forms import ChangePasswordForm, ProfileForm
-from panel.accounts.passwords import verify_password
+from panel.accounts.passwords import user_words, verify_password
 from panel.accounts.throttle import count_attempt, per_address
 from panel.core.extensions import db
 
@@ -53,6 +53,7 @@ def update_profile() -> Any:
 def change_password() -> Any:
     """Change your password; every other session of yours ends, this one carries on."""
     form = ChangePasswordForm()
+    form.user_inputs = user_words(current_user)
     if form.validate_on_submit():
         if verify_password(current_user.password_hash, form.current_password.data or ""):
             user = current_user._get_current_object()

@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from panel.accounts.blueprint import bp
 from panel.accounts.forms import TokenForm
 from panel.accounts.models import ApiToken
-from panel.accounts.tokens import create_token, revoke_token
+from panel.accounts.tokens import DEFAULT_EXPIRY_DAYS, create_token, revoke_token
 from panel.core.extensions import db
 
 
@@ -41,7 +41,8 @@ def create_api_token() -> Any:
     form = TokenForm()
     if not form.validate_on_submit():
         return _render_tokens(form, status=422)
-    _token, secret = create_token(db.session(), current_user, form.name.data or "")
+    days = int(form.expires.data or DEFAULT_EXPIRY_DAYS)
+    _token, secret = create_token(db.session(), current_user, form.name.data or "", days=days)
     db.session().commit()
     return _render_tokens(TokenForm(formdata=None), secret=secret, status=201)
 

@@ -18,7 +18,7 @@ from webargs.core import missing
 from webargs.flaskparser import FlaskParser
 
 from panel.core.api.schemas import ErrorSchema, SchemaRulesPlugin, nullable_nested
-from panel.core.errors import StoopError, error_response
+from panel.core.errors import StoopError, Unauthorized, error_response
 from panel.core.extensions import csrf, db
 from panel.core.i18n import lazy_text as _l
 from panel.core.rooms import ApiBlueprint, resolve
@@ -73,7 +73,10 @@ def init_api(
                 "description": "Stoop's API. Authenticate with `Authorization: Bearer <token>`; "
                 "create a token under Settings → API tokens or with `stoop token create`. "
                 'Errors are `{"error": {"code": "...", "message": "...", "details": {...}}}` '
-                "with a 4xx status: 400 a request that cannot be read, 422 one this document "
+                "with a 4xx status: 401 a missing, unknown or revoked token (`unauthorized`) or "
+                "an expired one (`token_expired`: tokens last 30, 90 or 365 days, or for ever, "
+                "as chosen when made), "
+                "400 a request that cannot be read, 422 one this document "
                 "forbids, 404 a URL naming nothing of yours, 409 one that conflicts with what "
                 "is stored. `code` is stable; `message` and `details` are for people, in the "
                 "language of `Accept-Language` (en, sv, nl; English without one). Ids are "
@@ -109,7 +112,10 @@ def _authenticate_api_request() -> Any:
             )
         )
     session = db.session()
-    user = current_app.extensions["stoop.api_authenticate"](session, secret.strip())
+    try:
+        user = current_app.extensions["stoop.api_authenticate"](session, secret.strip())
+    except Unauthorized as exc:  # e.g. an expired token: its own code and message
+        return _unauthorized(exc.text, exc.code)
     if user is None:
         return _unauthorized(_l("This API token is not valid or was revoked."))
     g.api_user = user
@@ -117,7 +123,7 @@ def _authenticate_api_request() -> Any:
     return None
 
 
-def _unauthorized(message: Any) -> Any:
-    response = error_response(401, "unauthorized", message)
+def _unauthorized(message: Any, code: str = "unauthorized") -> Any:
+    response = error_response(401, code, message)
     response.headers["WWW-Authenticate"] = "Bearer"
     return response
