@@ -44,6 +44,9 @@ FONT = "Inter, 'Segoe UI', 'DejaVu Sans', Arial, sans-serif"
 
 WIDTH = 560
 BARS_WIDTH = 360  # bars sit two abreast in a page: drawn narrower, their text stays legible
+# About as many characters of 13 px text as fit across a bar chart (DejaVu Sans averages ~7 px);
+# a longer label ends in "…" (the table beside the chart keeps it whole).
+BAR_LABEL_CHARS = 46
 _ids = itertools.count(1)
 
 
@@ -95,6 +98,11 @@ def _number(value: float | None, digits: int = 0) -> str:
     return format_decimal(round(value, digits), format=pattern, locale=_locale())
 
 
+def _fitted(label: str) -> str:
+    """``label`` cut to what fits across a bar chart, ending in "…" when cut."""
+    return label if len(label) <= BAR_LABEL_CHARS else label[: BAR_LABEL_CHARS - 1].rstrip() + "…"
+
+
 def _text(
     x: float,
     y: float,
@@ -142,7 +150,7 @@ def bars(
     parts = []
     for i, (label, value, shown) in enumerate(items):
         y = 8 + i * row
-        parts.append(_text(0, y + 13, label, size=13, fill=INK))
+        parts.append(_text(0, y + 13, _fitted(label), size=13, fill=INK))
         length = max((BARS_WIDTH - value_w) * (value or 0) / top, 0)
         parts.append(
             f'<rect x="0" y="{y + 20}" width="{BARS_WIDTH - value_w:.1f}" height="{bar_h}" '
