@@ -100,7 +100,11 @@ def _number(value: float | None, digits: int = 0) -> str:
 
 def _fitted(label: str) -> str:
     """``label`` cut to what fits across a bar chart, ending in "…" when cut."""
-    return label if len(label) <= BAR_LABEL_CHARS else label[: BAR_LABEL_CHARS - 1].rstrip() + "…"
+    return (
+        label
+        if len(label) <= BAR_LABEL_CHARS
+        else label[: BAR_LABEL_CHARS - 1].rstrip(" \u00b7,;:\u2013\u2014-") + "…"
+    )
 
 
 def _text(
