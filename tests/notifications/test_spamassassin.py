@@ -265,6 +265,46 @@ def reply_to_tenant(db_session, org) -> None:
     )
 
 
+def newsletter_to_tenants(db_session, org) -> None:
+    """A "you said, we did" newsletter to a tenant, as the newsletter's task writes it."""
+    from panel.newsletters import service as newsletters
+    from panel.newsletters.models import Newsletter
+
+    contact = ContactFactory(
+        organisation=org, name="Åsa Öberg", email="asa.oberg@example.se", language="sv"
+    )
+    newsletter = Newsletter(
+        organisation_id=org.id,
+        title="Ni sa, vi gjorde: belysningen på gården",
+        body="Tack till alla som svarade på våra frågor i höstas! Många av er skrev om "
+        "belysningen på gården och om hur det känns att gå hem på kvällen.\n\nNu har vi bytt "
+        "armaturerna vid entréerna och längs gångvägen, och fler lampor kommer i januari.",
+        language="sv",
+        channels=["email"],
+        token="kR4p9xQ2mZ7tLwVb3nYd8sQf2LmN5pXa",
+        content={},
+    )
+    db_session.add(newsletter)
+    db_session.flush()
+    messages.queue_bulk(
+        db_session,
+        organisation_id=org.id,
+        template="newsletters/email",
+        purpose="newsletter",
+        list_key=f"newsletter-{newsletter.id}",
+        recipients=[
+            messages.Recipient(
+                address=contact.email,
+                dedupe_key=f"newsletter-{newsletter.id}-{contact.id}",
+                language="sv",
+                contact_id=contact.id,
+            )
+        ],
+        context=newsletters.view(db_session, newsletter),
+        ref=f"newsletter:{newsletter.id}",
+    )
+
+
 THREAD_CASES: dict[str, Callable[..., None]] = {
     "threads/email/reply": reply_to_tenant,
     "threads/email/new_answer": staff_message(
@@ -366,6 +406,74 @@ THREAD_CASES: dict[str, Callable[..., None]] = {
 }
 
 
+ACTION_LINK = "https://stoop.angsbacken.se/app/actions/31"
+REPORT_TOKEN = "kR4p9xQ2mZ7tLwVb3nYd8sQf2LmN5pXa"
+INSIGHT_CASES: dict[str, Callable[..., None]] = {
+    "actions/email/reminder": staff_message(
+        "actions/email/reminder",
+        title="Byta belysning i trapphuset Klövervägen 21B",
+        description="Flera svar nämner att det är mörkt i trapphuset på kvällarna. Byt till "
+        "LED-armaturer med närvarogivare på alla våningsplan, och kontrollera porttelefonen.",
+        where="Norra Ängby / Klövervägen 21 / Trapphus B",
+        due_on=dt.date(2026, 12, 4),
+        days_left=3,
+        name="Märta Lindqvist",
+        link=ACTION_LINK,
+        list_link="https://stoop.angsbacken.se/app/actions/?mine=1",
+    ),
+    "actions/email/comment": staff_message(
+        "actions/email/comment",
+        title="Byta belysning i trapphuset Klövervägen 21B",
+        author="Göran Åberg",
+        body="Elektrikern kommer på tisdag förmiddag. Armaturerna är beställda och levereras "
+        "till fastighetskontoret på måndag; jag lämnar nyckeln till källaren i receptionen.",
+        link=f"{ACTION_LINK}#comment-7",
+    ),
+    "reports/email/report": staff_message(
+        "reports/email/report",
+        title="Trivsel och trygghet, december 2026",
+        dates="2 nov. 2026 – 1 dec. 2026",
+        author="Kim Holm",
+        message="Hej! Här är månadens rapport inför mötet på områdeskontoret på torsdag. "
+        "Titta särskilt på Klövervägen 21, där trivseln har gått ned.",
+        answers=317,
+        answers_before=99,
+        score_target=7,
+        target_share=65.0,
+        scores=[
+            {
+                "title": "Hur trivs du i ditt trapphus?",
+                "answers": 141,
+                "mean": 7.8,
+                "mean_before": 6.9,
+                "share": 79,
+                "share_before": 58,
+            }
+        ],
+        indices=[{"name": "Serviceindex", "mean": 7.9, "share": 81, "meets_target": False}],
+        places=[
+            {
+                "path": "Norra Ängby / Klövervägen 21 / Trapphus B",
+                "answers": 19,
+                "share": 42,
+                "below": True,
+            }
+        ],
+        images=[
+            {
+                "url": f"https://stoop.angsbacken.se/r/{REPORT_TOKEN}/charts/trend.png",
+                "alt": "Svar och medelbetyg per vecka",
+                "desc": "Antal svar per vecka och medelbetyget, som steg från 7,3 till 7,8.",
+            }
+        ],
+        link="https://stoop.angsbacken.se/app/reports/1",
+        share_link=f"https://stoop.angsbacken.se/r/{REPORT_TOKEN}",
+        share_days=90,
+    ),
+    "newsletters/email": newsletter_to_tenants,
+}
+
+
 # template → how to make Stoop send it
 CASES: dict[str, Callable[..., None]] = {
     "sends/invitation_email": question_to_a_panel("sends/invitation_email"),
@@ -376,6 +484,7 @@ CASES: dict[str, Callable[..., None]] = {
     "notifications/personal": bulk_question,
     "panels/email/join_confirm": join_confirmation,
     **THREAD_CASES,
+    **INSIGHT_CASES,
 }
 
 
