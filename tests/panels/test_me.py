@@ -32,7 +32,7 @@ def test_the_page_lists_the_panels_and_an_empty_answers_section(client, db_sessi
     assert organisation.name in page and "Yusuf Öztürk" in page
     assert first.name in page and second.name in page
     assert "Nothing here yet" in page or "Inget här" in page
-    assert page.count('/leave/') == 2  # a form to leave each panel
+    assert page.count("/leave/") == 2  # a form to leave each panel
     # The other membership's token opens the same person's page.
     assert second.name in text(client.get(f"/me/{members[1].me_token}"))
 
@@ -49,7 +49,7 @@ def test_leaving_one_panel(client, db_session, organisation):
     event = db_session.scalar(sa.select(ConsentEvent).where(ConsentEvent.granted.is_(False)))
     assert (event.contact_id, event.method) == (contact.id, "me")
     page = text(client.get(response.headers["Location"]))
-    assert page.count('/leave/') == 1
+    assert page.count("/leave/") == 1
 
 
 def test_an_unknown_token_is_a_plain_404(client, db_session, organisation):
