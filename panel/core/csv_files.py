@@ -1,4 +1,5 @@
-"""Reading an uploaded CSV file for an import: limits, encoding, delimiter, header, rows.
+"""Reading an uploaded CSV file for an import: limits, encoding, delimiter, header, rows; and
+writing a CSV download (:func:`spooled_csv`, cells made :func:`formula_safe`).
 
 The file is read as a stream (``csv`` over a text wrapper of the upload), so a 20 MB file is
 never held as 20 MB of Python objects. Problems with the whole file (too large, not UTF-8, an
@@ -12,7 +13,8 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -335,3 +337,36 @@ def batched(rows: Iterator[CsvRow], size: int) -> Iterator[list[CsvRow]]:
     """Rows in lists of at most ``size``, so an import works in batches of bounded memory."""
     while batch := list(itertools.islice(rows, size)):
         yield batch
+
+
+# --- CSV downloads ------------------------------------------------------------------------------
+
+# A cell starting with one of these is run as a formula by spreadsheets (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+DOWNLOAD_BATCH = 1000
+
+
+def formula_safe(value: str) -> str:
+    """A CSV cell a spreadsheet will not run as a formula."""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def spooled_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> IO[bytes]:
+    """A CSV download in a temporary file (in memory up to 1 MiB, then on disk; rewound):
+    UTF-8 with a byte order mark first, so spreadsheets read åäö, written
+    :data:`DOWNLOAD_BATCH` rows at a time so memory stays flat. The rows' cells are written as
+    given: the caller makes them :func:`formula_safe`."""
+    out = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115 - caller closes
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write("\ufeff")
+    writer.writerow(header)
+    for count, row in enumerate(rows, start=1):
+        writer.writerow(row)
+        if count % DOWNLOAD_BATCH == 0:
+            out.write(buffer.getvalue().encode("utf-8"))
+            buffer.seek(0)
+            buffer.truncate()
+    out.write(buffer.getvalue().encode("utf-8"))
+    out.seek(0)
+    return out  # type: ignore[return-value]

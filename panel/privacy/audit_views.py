@@ -8,10 +8,7 @@ changes a row: the page only reads, and the only write is the export's own audit
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -23,13 +20,13 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
 
 from panel.accounts.models import User
+from panel.core.csv_files import formula_safe, spooled_csv
 from panel.core.errors import Forbidden, ValidationError
 from panel.core.extensions import db
 from panel.core.pagination import keyset_page
 from panel.core.routing import parse_id
 from panel.privacy import audit
 from panel.privacy.models import AuditEvent
-from panel.reports.exports import safe_text
 
 bp = Blueprint("audit", __name__)
 
@@ -176,27 +173,20 @@ def _csv_cell(value: Any) -> Any:
     if isinstance(value, dict):
         value = ", ".join(f"{key}={value[key]}" for key in sorted(value))
     if isinstance(value, str):
-        return safe_text(value)
+        return formula_safe(value)
     return value
 
 
-def csv_chunks(session: Session, query: sa.Select[Any]) -> Iterator[bytes]:
-    """The filtered log as CSV, newest first, read :data:`EXPORT_BATCH` rows at a time by id
-    (a byte order mark first so spreadsheets read åäö; no cell starts a formula)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
+def csv_rows(session: Session, query: sa.Select[Any]) -> Iterator[list[Any]]:
+    """The filtered log's rows for the CSV, newest first, read :data:`EXPORT_BATCH` at a time
+    by id (no cell starts a formula)."""
     after: str | None = None
     while True:
         page = keyset_page(
             session, query, AuditEvent.id, limit=EXPORT_BATCH, after=after, descending=True
         )
-        buffer.seek(0)
-        buffer.truncate()
         for event in page.items:
-            writer.writerow([_csv_cell(getattr(event, column)) for column in CSV_COLUMNS])
-        yield buffer.getvalue().encode("utf-8")
+            yield [_csv_cell(getattr(event, column)) for column in CSV_COLUMNS]
         if page.next is None:
             return
         after = page.next
@@ -214,10 +204,7 @@ def export() -> Any:
     session.commit()
     # Written to a temporary file batch by batch, then sent from it (as the report exports
     # are): memory stays flat, and the database is done with before the first byte goes out.
-    out = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115 - send_file closes
-    for chunk in csv_chunks(session, query):
-        out.write(chunk)
-    out.seek(0)
+    out = spooled_csv(CSV_COLUMNS, csv_rows(session, query))
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
     response = send_file(
         out, mimetype="text/csv", as_attachment=True, download_name=f"audit-log-{stamp}.csv"

@@ -17,9 +17,7 @@ one; then sent from the file. Memory stays flat for 100,000 rows.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 import tempfile
 from collections.abc import Iterator
@@ -33,12 +31,12 @@ from sqlalchemy.orm import Session
 from media.models import MediaFile
 from panel.answers.models import Answer
 from panel.contacts.models import Contact
+from panel.core.csv_files import FORMULA_START, formula_safe, spooled_csv
 from panel.places.models import Place
 from panel.questions.models import Question
 from panel.reports.figures import ReportFilter, answers_of
 
 BATCH = 1000
-RISKY_START = ("=", "+", "-", "@", "\t", "\r")
 # Characters XML 1.0 cannot hold (an XLSX is XML): dropped from the XLSX's cells.
 ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -135,47 +133,20 @@ def rows(session: Session, report_filter: ReportFilter, zone: ZoneInfo) -> Itera
         ]
 
 
-def safe_text(value: str) -> str:
-    """A CSV cell a spreadsheet will not run as a formula."""
-    return "'" + value if value.startswith(RISKY_START) else value
-
-
 def _csv_cell(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, str):
-        return safe_text(value)
+        return formula_safe(value)
     return value
 
 
-def csv_chunks(session: Session, report_filter: ReportFilter, zone: ZoneInfo) -> Iterator[bytes]:
-    """The CSV as UTF-8 byte chunks (a byte order mark first, so Excel reads åäö), one
-    chunk per :data:`BATCH` rows."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(headers())
-    yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
-    buffer.seek(0)
-    buffer.truncate()
-    for count, row in enumerate(rows(session, report_filter, zone), start=1):
-        writer.writerow([_csv_cell(v) for v in row])
-        if count % BATCH == 0:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-    if buffer.tell():
-        yield buffer.getvalue().encode("utf-8")
-
-
 def write_csv(session: Session, report_filter: ReportFilter, zone: ZoneInfo) -> IO[bytes]:
-    """The CSV in a temporary file (in memory up to 1 MiB, then on disk; rewound)."""
-    out = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115 - caller closes
-    for chunk in csv_chunks(session, report_filter, zone):
-        out.write(chunk)
-    out.seek(0)
-    return out  # type: ignore[return-value]
+    """The CSV in a temporary file (rewound), formula-safe."""
+    cells = ([_csv_cell(v) for v in row] for row in rows(session, report_filter, zone))
+    return spooled_csv(headers(), cells)
 
 
 def write_xlsx(
@@ -211,7 +182,7 @@ def _xlsx_cell(sheet: Any, value: Any, cell_type: Any) -> Any:
     if not isinstance(value, str):
         return value
     value = ILLEGAL_XML.sub("", value)
-    if value.startswith(RISKY_START):
+    if value.startswith(FORMULA_START):
         cell = cell_type(sheet, value=value)
         cell.data_type = "s"  # a string, never a formula
         return cell
