@@ -22,6 +22,9 @@ class Organisation(Base):
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # At most this many questions a month reach one panel member (None: no cap); sends honour it.
     fatigue_cap: Mapped[int | None] = mapped_column(default=None)
+    # The time zone the answers' rollup counts days in (PostgreSQL: set by a trigger from
+    # ``settings["timezone"]``, see panel.reports.rollup; never written by the app).
+    rollup_zone: Mapped[str | None] = mapped_column(sa.String(64), default=None)
     created_at: Mapped[timestamp]
 
     def setting(self, key: str, default: Any = None) -> Any:

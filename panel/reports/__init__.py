@@ -24,6 +24,8 @@ room = Room(
         Periodic("refresh-benchmark", "panel.reports.tasks.refresh_benchmark", 6 * 3600.0),
         # A reel render whose task was lost is queued again; one whose worker died is failed.
         Periodic("reports-render-missed-reels", "panel.reports.reel_tasks.render_missed", 300.0),
+        # The answers' rollup (PostgreSQL): rows of changes merged into one row per key.
+        Periodic("reports-compact-rollup", "panel.reports.tasks.compact_rollup", 300.0),
     ),
     nav=(
         NavItem(

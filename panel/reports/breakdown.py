@@ -8,6 +8,13 @@ answer is read: only those sums and the place tree.
 A place with fewer answers than the smallest group shown is ``hidden``: its mean and share are
 None and it is never marked below target, so no tenant can be picked out. A place that is shown
 but has fewer *score* answers than the smallest group shows no mean or share either.
+
+Subtraction. A building's figures are its stairwells' added up: were exactly one stairwell's
+scores held back and its siblings' shown, the building's sums less the siblings' would give the
+small stairwell's away. So when exactly one of a set of siblings (the children of one place, or
+the places at the top of the breakdown) holds back scores it has, the sibling with the fewest
+score answers among those shown holds back its mean and share too (``withheld``): what could
+then be worked out is two places together, a group at least as large as the smallest shown.
 """
 
 from __future__ import annotations
@@ -113,6 +120,7 @@ def place_rows(
     for siblings in children.values():
         siblings.sort(key=lambda pid: (nodes[pid][1].casefold(), nodes[pid][1], pid))
     with_action = _places_with_action(session, organisation_id, rolled)
+    withheld = _withheld(children, rolled, nodes, min_group)
 
     rows: list[PlaceRow] = []
     stack: list[tuple[int, int]] = [(pid, 0) for pid in reversed(children.get(None, []))]
@@ -121,7 +129,7 @@ def place_rows(
         kind, name, path, parent_id = nodes[place_id]
         answers, scored, total, at_target = rolled[place_id]
         hidden = answers < min_group
-        shown = not hidden and scored >= min_group
+        shown = not hidden and scored >= min_group and place_id not in withheld
         share = 100.0 * at_target / scored if shown else None
         rows.append(
             PlaceRow(
@@ -137,10 +145,33 @@ def place_rows(
                 hidden=hidden,
                 below_target=share is not None and share < target_share,
                 has_action=place_id in with_action,
+                withheld=place_id in withheld,
             )
         )
         stack.extend((child, depth + 1) for child in reversed(children.get(place_id, [])))
     return tuple(rows)
+
+
+def _withheld(
+    children: Mapping[int | None, list[int]],
+    rolled: Mapping[int, list[int]],
+    nodes: Mapping[int, tuple[str, str, str, int | None]],
+    min_group: int,
+) -> set[int]:
+    """The places whose mean and share are held back so that a small sibling's cannot be
+    worked out by subtraction (see the module's docstring)."""
+
+    def shows_scores(place_id: int) -> bool:
+        answers, scored = rolled[place_id][0], rolled[place_id][1]
+        return answers >= min_group and scored >= min_group
+
+    withheld = set()
+    for siblings in children.values():
+        small = [p for p in siblings if rolled[p][1] and not shows_scores(p)]
+        shown = [p for p in siblings if shows_scores(p)]
+        if len(small) == 1 and shown:
+            withheld.add(min(shown, key=lambda p: (rolled[p][1], nodes[p][1].casefold(), p)))
+    return withheld
 
 
 def _places_with_action(session: Session, organisation_id: int, ids: Iterable[int]) -> set[int]:

@@ -9,13 +9,18 @@ be identified).
 
 How it is computed (:func:`compute`):
 
-- One grouped scan of the answers of the report's period. On PostgreSQL it is one statement
-  with ``GROUPING SETS``, hashed in one pass: per (question, channel, score) (totals, channels,
-  each score question's distribution, mean and share at target, the composite indices), per
-  week or month (the trend) and per place (the breakdown). Other databases (SQLite) run the
-  same three groupings as three statements. When the report has dates, the period of the same
-  length before it is grouped per (question, channel, score) by a second scan, over its own
-  rows only.
+- On PostgreSQL, for a report without a place or a segment: the totals, channels, scores,
+  indices and the trend are sums over the answers' rollup (:mod:`panel.reports.rollup`: the
+  answers counted per day, question, touchpoint and channel with each score's count, kept by
+  triggers), for the report's period and the one before; the breakdown is one grouped scan of
+  the period's answers per place.
+- Otherwise one grouped scan of the answers of the report's period. On PostgreSQL it is one
+  statement with ``GROUPING SETS``, hashed in one pass: per (question, channel, score)
+  (totals, channels, each score question's distribution, mean and share at target, the
+  composite indices), per week or month (the trend) and per place (the breakdown). Other
+  databases (SQLite) run the same three groupings as three statements. When the report has
+  dates, the period of the same length before it is grouped per (question, channel, score) by
+  a second scan, over its own rows only.
 - The breakdown adds the per-place sums up the tree in Python (:mod:`panel.reports.breakdown`);
   the answer rate per send is one grouped query over the invitations and their messages
   (:mod:`panel.reports.send_rates`, which also says what "delivered" means); the WHERE clause
@@ -153,7 +158,9 @@ class IndexFigures:
 class PlaceRow:
     """One place of the breakdown, in tree order (area, its buildings, each building's
     stairwells). ``hidden``: fewer answers than the smallest group shown, so its figures are
-    None and it is never marked. ``below_target``: its share at target is under the target
+    None and it is never marked. ``withheld``: enough answers, but its mean and share are held
+    back so that those of a small place beside it cannot be worked out by subtraction (see
+    :mod:`panel.reports.breakdown`). ``below_target``: its share at target is under the target
     share. ``has_action``: an action item exists for the place."""
 
     place_id: int
@@ -168,6 +175,7 @@ class PlaceRow:
     hidden: bool
     below_target: bool
     has_action: bool
+    withheld: bool = False
 
 
 @dataclass(frozen=True)
@@ -392,13 +400,17 @@ def _scan(
     questions: dict[int, tuple[str, bool]],
     settings: Settings,
 ) -> Scan:
-    """The report's period grouped three ways in one scan; the period before (when the report
-    has dates) grouped per question in a second, over other rows (a range of the index on
+    """Read from the answers' rollup where the report allows (:func:`_rolled_scan`); else the
+    report's period grouped three ways in one scan, and the period before (when the report has
+    dates) grouped per question in a second, over other rows (a range of the index on
     organisation and time)."""
+    from panel.reports import rollup
     from panel.reports.filters import time_window
 
     zone = settings.zone
     since, until = time_window(report_filter.starts_on, report_filter.ends_on, zone)
+    if rollup.usable(session, report_filter, zone.key):
+        return _rolled_scan(session, report_filter, questions, settings, since, until)
     now = _grouped(session, report_filter, questions, settings, since, until, True)
     before: dict[str, list[Group]] = {"question": []}
     previous = report_filter.previous()
@@ -406,6 +418,92 @@ def _scan(
         was_since, was_until = time_window(previous.starts_on, previous.ends_on, zone)
         before = _grouped(session, report_filter, questions, settings, was_since, was_until, False)
     return Scan(now["question"] + before["question"], now["bucket"], now["place"])
+
+
+def _rolled_scan(
+    session: Session,
+    report_filter: ReportFilter,
+    questions: dict[int, tuple[str, bool]],
+    settings: Settings,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+) -> Scan:
+    """The same groups read from the answers' rollup (:mod:`panel.reports.rollup`): per
+    (question, channel, score) for the report's period and the one before, per week or month;
+    only the per-place sums scan the answers (one grouped statement)."""
+    from panel.reports import rollup
+    from panel.reports.filters import period_start
+
+    previous = report_filter.previous()
+    target = settings.score_target
+    by_question: list[Group] = []
+    for current, question_id, channel, answers, *counts in rollup.per_question(
+        session,
+        report_filter,
+        report_filter.starts_on,
+        previous.starts_on if previous is not None else None,
+    ):
+        current, answers = bool(current), int(answers or 0)
+        for score, count in enumerate(counts, 1):
+            count = int(count or 0)
+            if count:
+                answers -= count
+                hit = count if score >= target else 0
+                by_question.append(
+                    Group(current, question_id, channel, score, None, None, count, count,
+                          score * count, hit)
+                )  # fmt: skip
+        if answers:
+            by_question.append(
+                Group(current, question_id, channel, None, None, None, answers, 0, 0, 0)
+            )
+
+    period = _period(report_filter)
+    not_scored = sorted(q for q, (_title, is_score) in questions.items() if not is_score)
+    buckets: dict[dt.date, list[int]] = {}
+    for day, *sums in rollup.per_day(session, report_filter, target, not_scored):
+        found = buckets.setdefault(period_start(day, period), [0, 0, 0, 0])
+        for n, value in enumerate(sums):
+            found[n] += value
+    by_bucket = [
+        Group(True, None, None, None, start, None, *sums) for start, sums in buckets.items()
+    ]
+    return Scan(
+        by_question,
+        by_bucket,
+        _place_sums(session, report_filter, questions, settings, since, until),
+    )
+
+
+def _place_sums(
+    session: Session,
+    report_filter: ReportFilter,
+    questions: dict[int, tuple[str, bool]],
+    settings: Settings,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+) -> list[Group]:
+    """The answers of ``[since, until)`` grouped per place in one statement (PostgreSQL)."""
+    from panel.answers.models import Answer
+    from panel.reports.filters import answer_conditions
+
+    score = _score_column(report_filter, questions)
+    query = (
+        sa.select(
+            Answer.place_id,
+            sa.func.count(),
+            sa.func.count(score),
+            sa.func.sum(score),
+            sa.func.count().filter(score >= settings.score_target),
+        )
+        .where(*answer_conditions(session, report_filter, since=since, until=until))
+        .group_by(Answer.place_id)
+        .execution_options(all_organisations=True)
+    )
+    return [
+        Group(True, None, None, None, None, place_id, answers, scored, int(total or 0), hit)
+        for place_id, answers, scored, total, hit in session.execute(query).tuples()
+    ]
 
 
 def _grouped(

@@ -13,6 +13,9 @@
 - :class:`ReelRender`: the highlight reel rendered as one MP4 in the background.
 - :class:`BenchmarkFigure`: an opted-in organisation's index figures for one quarter, compared
   anonymously with the other opted-in organisations'.
+- :class:`AnswerRollup`: the answers counted per day, question, touchpoint and channel, with
+  their scores' distribution: what a report's totals, scores and trend read on PostgreSQL
+  instead of every answer (:mod:`panel.reports.rollup`).
 """
 
 from __future__ import annotations
@@ -187,3 +190,58 @@ class BenchmarkFigure(OrgScoped, Base):
     share_at_target: Mapped[float | None]  # percent
     answers: Mapped[int] = mapped_column(default=0)
     computed_at: Mapped[timestamp]
+
+
+SCORE_COLUMNS = tuple(f"s{score}" for score in range(1, 11))
+
+
+class AnswerRollup(OrgScoped, Base):
+    """Answers counted per (day on the organisation's clock, question, touchpoint, channel):
+    how many, and how many gave each score 1 to 10 (``s1`` .. ``s10``). ``touchpoint_id`` 0:
+    not through a touchpoint. Written by triggers on ``answer`` on PostgreSQL only, as rows of
+    changes (``compacted`` false: +n for answers added, -n for answers removed) which a periodic
+    task merges into one ``compacted`` row per key; figures add up every row of a key, so they
+    are right before the merge too. See :mod:`panel.reports.rollup`."""
+
+    __tablename__ = "answer_rollup"
+    __table_args__ = (
+        sa.Index("ix_answer_rollup_day", "organisation_id", "day"),
+        sa.Index(
+            "ux_answer_rollup_key",
+            "organisation_id",
+            "day",
+            "question_id",
+            "touchpoint_id",
+            "channel",
+            unique=True,
+            postgresql_where=sa.text("compacted"),
+            sqlite_where=sa.text("compacted"),
+        ),
+        sa.Index(
+            "ix_answer_rollup_fresh",
+            "id",
+            postgresql_where=sa.text("NOT compacted"),
+            sqlite_where=sa.text("NOT compacted"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True
+    )
+    day: Mapped[dt.date] = mapped_column(sa.Date)
+    # No foreign keys: the rows that take away a deleted question's answers outlive it.
+    question_id: Mapped[int]
+    touchpoint_id: Mapped[int] = mapped_column(default=0)
+    channel: Mapped[str] = mapped_column(sa.String(10))
+    answers: Mapped[int] = mapped_column(default=0)
+    s1: Mapped[int] = mapped_column(default=0)
+    s2: Mapped[int] = mapped_column(default=0)
+    s3: Mapped[int] = mapped_column(default=0)
+    s4: Mapped[int] = mapped_column(default=0)
+    s5: Mapped[int] = mapped_column(default=0)
+    s6: Mapped[int] = mapped_column(default=0)
+    s7: Mapped[int] = mapped_column(default=0)
+    s8: Mapped[int] = mapped_column(default=0)
+    s9: Mapped[int] = mapped_column(default=0)
+    s10: Mapped[int] = mapped_column(default=0)
+    compacted: Mapped[bool] = mapped_column(default=False, server_default=sa.false())

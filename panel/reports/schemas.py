@@ -146,6 +146,13 @@ class PlaceRowSchema(Schema):
     hidden = fields.Boolean(
         required=True, metadata={"description": "Fewer answers than the smallest group shown."}
     )
+    withheld = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "Mean and share held back so that a small place beside it (the "
+            "children of one place) cannot be worked out by subtraction."
+        },
+    )
     below_target = fields.Boolean(required=True)
     has_action = fields.Boolean(required=True)
 

@@ -77,7 +77,12 @@ def seed(database_url: str, instance: Path) -> str:
         session.flush()
         with scoped_to(session, org.id):
             owner = create_user(
-                session, org, "asa@example.org", Role.STAFF, "x" * 20, name="Åsa Öberg"
+                session,
+                org,
+                "asa@example.org",
+                Role.STAFF,
+                "stairwell-lantern-meadow",
+                name="Åsa Öberg",
             )
             for area in range(3):
                 for building in range(4):

@@ -106,7 +106,11 @@ def seed(app: Any, count: int, channel: str, number: int) -> tuple[int, int, int
         organisation = create_organisation(session, f"Bostadsbolaget Ĳssel {number}", language="sv")
         with scoped_to(session, organisation.id):
             user = create_user(
-                session, organisation, f"anna{number}@example.org", Role.STAFF, "x" * 16
+                session,
+                organisation,
+                f"anna{number}@example.org",
+                Role.STAFF,
+                "stairwell-lantern-meadow",
             )
             question = Question(
                 organisation_id=organisation.id,

@@ -557,12 +557,40 @@ def check(session: Session, data: Seeded, f: ReportFilter) -> Any:
         if rows:
             expected_rows[place.id] = rows
     assert {p.place_id for p in figures.places} == set(expected_rows)
+
+    # Subtraction: where exactly one of a set of siblings holds back the scores it has, the
+    # shown sibling with the fewest score answers holds back its own (the module's rule).
+    def shows_scores(place_id: int) -> bool:
+        rows = expected_rows[place_id]
+        return len(rows) >= MIN_GROUP and len(scored(data, rows)) >= MIN_GROUP
+
+    siblings: dict[int | None, list[int]] = {}
+    for place_id in expected_rows:
+        parent = data.places[place_id].parent_id
+        top = parent not in expected_rows or place_id == f.place_id
+        siblings.setdefault(None if top else parent, []).append(place_id)
+    withheld = set()
+    for group in siblings.values():
+        small = [i for i in group if scored(data, expected_rows[i]) and not shows_scores(i)]
+        shown_ones = [i for i in group if shows_scores(i)]
+        if len(small) == 1 and shown_ones:
+            withheld.add(
+                min(
+                    shown_ones,
+                    key=lambda i: (
+                        len(scored(data, expected_rows[i])),
+                        data.places[i].name.casefold(),
+                        i,
+                    ),
+                )
+            )
     for p in figures.places:
         rows = expected_rows[p.place_id]
         scores = scored(data, rows)
         assert p.answers == len(rows)
         assert p.hidden == (len(rows) < MIN_GROUP)
-        shown = not p.hidden and len(scores) >= MIN_GROUP
+        assert p.withheld == (p.place_id in withheld)
+        shown = not p.hidden and len(scores) >= MIN_GROUP and not p.withheld
         assert p.mean == (approx(mean(scores)) if shown else None)
         assert p.share_at_target == (approx(share(scores)) if shown else None)
         assert p.below_target == (shown and share(scores) < SHARE)
@@ -637,6 +665,7 @@ def test_questions_over_two_months_per_week(seeded: tuple[Session, Seeded]) -> N
     )
     # The mix is what the test means it to be: hidden small groups, marked places, sends.
     assert any(p.hidden for p in figures.places)
+    assert any(p.withheld for p in figures.places)
     assert any(p.below_target for p in figures.places)
     assert any(not p.hidden and not p.below_target for p in figures.places)
     assert {p.kind for p in figures.places} == {"area", "building", "stairwell"}
