@@ -91,6 +91,9 @@ class Settings:
     metrics_networks: str = ""  # /metrics for these comma-separated networks (CIDR)
     default_language: str = "en"
     log_json: bool = True
+    # A report's answers up to this many are exported within the request; more are prepared
+    # as a file in the background (with a progress bar) and kept for a day.
+    export_direct_rows: int = 10_000
     tasks_inline: bool = False  # run in-process tasks synchronously after commit (tests)
     # Outbound webhooks. Production always holds their addresses to https and public servers;
     # this applies the same rule in development and tests.
@@ -217,6 +220,8 @@ class Settings:
             raise ConfigError("STOOP_WEBHOOK_RETRY_BASE_SECONDS must be 0 or more")
         if self.webhook_disable_after < 1:
             raise ConfigError("STOOP_WEBHOOK_DISABLE_AFTER must be at least 1")
+        if self.export_direct_rows < 0:
+            raise ConfigError("STOOP_EXPORT_DIRECT_ROWS must be 0 (always prepare) or more")
         if self.default_language not in {"en", "sv", "nl"}:
             raise ConfigError("STOOP_DEFAULT_LANGUAGE must be en, sv or nl")
         self.metrics_allowed_networks()  # malformed networks fail at start, not per scrape

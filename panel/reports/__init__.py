@@ -18,7 +18,7 @@ room = Room(
         "panel.reports.reel_views:bp",
     ),
     api=(ApiBlueprint("panel.reports.api:blp", "reports"),),
-    tasks=("panel.reports.tasks", "panel.reports.reel_tasks"),
+    tasks=("panel.reports.tasks", "panel.reports.reel_tasks", "panel.reports.export_tasks"),
     periodic=(
         # The benchmark across organisations: this quarter to date and the last, every 6 hours.
         Periodic("refresh-benchmark", "panel.reports.tasks.refresh_benchmark", 6 * 3600.0),
@@ -26,6 +26,8 @@ room = Room(
         Periodic("reports-render-missed-reels", "panel.reports.reel_tasks.render_missed", 300.0),
         # The answers' rollup (PostgreSQL): rows of changes merged into one row per key.
         Periodic("reports-compact-rollup", "panel.reports.tasks.compact_rollup", 300.0),
+        # Prepared exports: files past their day deleted, lost ones queued again.
+        Periodic("reports-sweep-exports", "panel.reports.export_tasks.sweep_exports", 600.0),
     ),
     nav=(
         NavItem(

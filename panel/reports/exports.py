@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
@@ -37,6 +37,7 @@ from panel.questions.models import Question
 from panel.reports.figures import ReportFilter, answers_of
 
 BATCH = 1000
+Progress = Callable[[int], None]  # told the rows written so far
 # Characters XML 1.0 cannot hold (an XLSX is XML): dropped from the XLSX's cells.
 ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -98,10 +99,17 @@ def _statement(report_filter: ReportFilter) -> sa.Select:
     )
 
 
-def rows(session: Session, report_filter: ReportFilter, zone: ZoneInfo) -> Iterator[list[Any]]:
-    """The rows as typed values (ints, a naive local datetime, text, booleans as yes/no)."""
+def rows(
+    session: Session,
+    report_filter: ReportFilter,
+    zone: ZoneInfo,
+    progress: Progress | None = None,
+) -> Iterator[list[Any]]:
+    """The rows as typed values (ints, a naive local datetime, text, booleans as yes/no).
+    ``progress`` is told the rows given so far after every batch, and at the end."""
     yes, no = _("yes"), _("no")
     result = session.execute(_statement(report_filter).execution_options(yield_per=BATCH))
+    given = 0
     for (
         answer_id, created_at, question, channel, language, path, score, choice, text,
         transcript, clip_kind, media_id, identity, quote, show_clip, may_contact,
@@ -111,6 +119,9 @@ def rows(session: Session, report_filter: ReportFilter, zone: ZoneInfo) -> Itera
         if when is not None:
             when = (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).astimezone(zone)
             when = when.replace(tzinfo=None, microsecond=0)
+        given += 1
+        if progress is not None and given % BATCH == 0:
+            progress(given)
         yield [
             answer_id,
             when,
@@ -131,6 +142,8 @@ def rows(session: Session, report_filter: ReportFilter, zone: ZoneInfo) -> Itera
             (email or "") if identity else "",
             (phone or "") if identity else "",
         ]
+    if progress is not None:
+        progress(given)
 
 
 def _csv_cell(value: Any) -> Any:
@@ -143,14 +156,23 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-def write_csv(session: Session, report_filter: ReportFilter, zone: ZoneInfo) -> IO[bytes]:
+def write_csv(
+    session: Session,
+    report_filter: ReportFilter,
+    zone: ZoneInfo,
+    progress: Progress | None = None,
+) -> IO[bytes]:
     """The CSV in a temporary file (rewound), formula-safe."""
-    cells = ([_csv_cell(v) for v in row] for row in rows(session, report_filter, zone))
+    cells = ([_csv_cell(v) for v in row] for row in rows(session, report_filter, zone, progress))
     return spooled_csv(headers(), cells)
 
 
 def write_xlsx(
-    session: Session, report_filter: ReportFilter, zone: ZoneInfo, title: str
+    session: Session,
+    report_filter: ReportFilter,
+    zone: ZoneInfo,
+    title: str,
+    progress: Progress | None = None,
 ) -> IO[bytes]:
     """The XLSX in a temporary file (rewound; the caller sends and closes it)."""
     from openpyxl import Workbook  # ~0.2 s to import: only when an XLSX is asked for
@@ -170,7 +192,7 @@ def write_xlsx(
         cell.font = bold
         header_cells.append(cell)
     sheet.append(header_cells)
-    for row in rows(session, report_filter, zone):
+    for row in rows(session, report_filter, zone, progress):
         sheet.append([_xlsx_cell(sheet, v, WriteOnlyCell) for v in row])
     out = tempfile.TemporaryFile()  # noqa: SIM115 - the caller closes it once sent
     workbook.save(out)

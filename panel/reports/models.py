@@ -13,6 +13,8 @@
 - :class:`ReelRender`: the highlight reel rendered as one MP4 in the background.
 - :class:`BenchmarkFigure`: an opted-in organisation's index figures for one quarter, compared
   anonymously with the other opted-in organisations'.
+- :class:`ReportExport`: the answers behind a report written to a CSV or XLSX file in the
+  background, for a report too large to export within a request.
 - :class:`AnswerRollup`: the answers counted per day, question, touchpoint and channel, with
   their scores' distribution: what a report's totals, scores and trend read on PostgreSQL
   instead of every answer (:mod:`panel.reports.rollup`).
@@ -245,3 +247,31 @@ class AnswerRollup(OrgScoped, Base):
     s9: Mapped[int] = mapped_column(default=0)
     s10: Mapped[int] = mapped_column(default=0)
     compacted: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+
+
+class ReportExport(OrgScoped, Base):
+    """The answers behind a report written to a CSV or XLSX file in the background (a report
+    too large to export within a request), kept in media storage until ``expires_at``.
+    ``state``: queued → writing → done | failed, and expired once its file is deleted;
+    ``progress`` 0-100 while writing, ``rows`` written so far of ``total``."""
+
+    __tablename__ = "report_export"
+    __table_args__ = (sa.Index("ix_report_export_report", "report_id", "created_at"),)
+
+    id: Mapped[intpk]
+    report_id: Mapped[int] = mapped_column(sa.ForeignKey("report.id", ondelete="CASCADE"))
+    format: Mapped[str] = mapped_column(sa.String(4))  # csv | xlsx
+    state: Mapped[str] = mapped_column(sa.String(10), default="queued")
+    progress: Mapped[int] = mapped_column(default=0)
+    rows: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(default=0)
+    storage_key: Mapped[str | None] = mapped_column(sa.String(300))
+    size: Mapped[int | None] = mapped_column(sa.BigInteger)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[timestamp]
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -6,7 +6,10 @@ the answers behind the report as CSV and XLSX.
   e-mail the report to colleagues. Communicators and admins.
 - ``/app/reports/<id>/report.pdf``: the whole report as a PDF (any staff member who may see the
   report; ``?personal=0`` hides personal data, for a PDF that leaves the organisation).
-- ``/app/reports/<id>/answers.csv`` and ``.xlsx``: communicators and admins.
+- ``/app/reports/<id>/answers.csv`` and ``.xlsx``: communicators and admins, for reports of at
+  most ``STOOP_EXPORT_DIRECT_ROWS`` answers; larger ones are prepared in the background
+  (``POST /app/reports/<id>/exports``, its progress at ``…/exports/<export id>`` as JSON, the
+  file at ``…/exports/<export id>/download`` for a day; :mod:`panel.reports.export_jobs`).
 """
 
 from __future__ import annotations
@@ -19,30 +22,33 @@ from flask import (
     Response,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
     send_file,
     url_for,
 )
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from panel.accounts.models import Role, User
 from panel.core.db import utcnow
-from panel.core.errors import Forbidden, StoopError
+from panel.core.errors import Forbidden, NotFound, StoopError, ValidationError
 from panel.core.extensions import db, limiter
+from panel.core.pages import ago
 from panel.organisations.models import Organisation
 from panel.privacy import audit
-from panel.reports import document, exports, mailing, service, sharing
-from panel.reports.models import Report
+from panel.reports import document, export_jobs, exports, mailing, service, sharing
+from panel.reports.models import Report, ReportExport
 
 bp = Blueprint("report_shares", __name__, url_prefix="/app/reports")
 
 SHARERS = (Role.ADMIN, Role.COMMUNICATOR)
 EMAIL_LIMIT = "30 per hour"
+EXPORT_LIMIT = "30 per hour"
 PDF_LIMIT = "60 per hour"
 
 
@@ -87,9 +93,16 @@ def _share_page(
     zone = sharing.zone_of(organisation)
     links = sharing.links_of(session, report)
     base_url = current_app.config["STOOP"].base_url
+    answer_count = export_jobs.answer_count(session, report)
     page = render_template(
         "reports/share.html",
         report=report,
+        answer_count=answer_count,
+        prepared=answer_count > export_jobs.direct_limit(),
+        exports=[
+            export_status(report.id, export)
+            for export in export_jobs.exports_of(session, report.id)
+        ],
         links=[
             {
                 "link": link,
@@ -269,6 +282,9 @@ def answers_csv(report_id: int) -> Any:
     session = db.session()
     report = service.get_report(session, report_id)
     _require_sharer(_("Only communicators and admins export answers."))
+    too_many = _too_many_for_a_request(session, report)
+    if too_many is not None:
+        return too_many
     zone = sharing.zone_of(_organisation())
     handle = exports.write_csv(session, service.filter_of(report), zone)
     audit.record(
@@ -291,6 +307,9 @@ def answers_xlsx(report_id: int) -> Any:
     session = db.session()
     report = service.get_report(session, report_id)
     _require_sharer(_("Only communicators and admins export answers."))
+    too_many = _too_many_for_a_request(session, report)
+    if too_many is not None:
+        return too_many
     zone = sharing.zone_of(_organisation())
     handle = exports.write_xlsx(session, service.filter_of(report), zone, report.title)
     audit.record(
@@ -311,6 +330,124 @@ def answers_xlsx(report_id: int) -> Any:
     )
     response.headers["Cache-Control"] = "no-store, private"
     return response
+
+
+def _too_many_for_a_request(session: Any, report: Report) -> Any:
+    """A redirect to the share page, saying to prepare the file, when the report has more
+    answers than a request exports; None otherwise."""
+    count = export_jobs.answer_count(session, report)
+    if count <= export_jobs.direct_limit():
+        return None
+    flash(
+        _(
+            "This report has %(count)s answers: too many to write while you wait. Prepare the "
+            "file below; it is ready to download in a few minutes.",
+            count=format_decimal(count),
+        ),
+        "info",
+    )
+    return redirect(url_for(".share", report_id=report.id) + "#downloads", 303)
+
+
+@bp.post("/<int:report_id>/exports")
+@login_required
+@limiter.limit(EXPORT_LIMIT, key_func=lambda: f"report-export:{current_user.id}")
+def prepare_export(report_id: int) -> Any:
+    """Prepare the answers as a CSV or XLSX file in the background."""
+    session = db.session()
+    report = service.get_report(session, report_id)
+    _require_sharer(_("Only communicators and admins export answers."))
+    file_format = request.form.get("format", "")
+    if file_format not in export_jobs.FORMATS:
+        raise ValidationError(
+            _("Choose CSV or XLSX."), details={"format": _("Choose CSV or XLSX.")}
+        )
+    export = export_jobs.request_export(session, report, file_format, user_id=current_user.id)
+    session.commit()
+    if request.accept_mimetypes.best == "application/json":
+        return export_status(report.id, export), 202
+    flash(_("Preparing the file. You can leave this page: it stays here for a day."), "success")
+    return redirect(url_for(".share", report_id=report.id) + "#downloads", 303)
+
+
+@bp.get("/<int:report_id>/exports/<int:report_export_id>")
+@login_required
+def export_progress(report_id: int, report_export_id: int) -> Any:
+    """How far a prepared export is (the page polls this)."""
+    session = db.session()
+    report = service.get_report(session, report_id)
+    _require_sharer(_("Only communicators and admins export answers."))
+    export = export_jobs.get_export(session, report.id, report_export_id)
+    if export is None:
+        raise NotFound(_("This export is not there (any more)."))
+    response = jsonify(export_status(report.id, export))
+    response.headers["Cache-Control"] = "no-store, private"
+    return response
+
+
+@bp.get("/<int:report_id>/exports/<int:report_export_id>/download")
+@login_required
+def export_download(report_id: int, report_export_id: int) -> Any:
+    """A prepared export's file, while it is kept."""
+    from media.storage import current_storage
+
+    session = db.session()
+    report = service.get_report(session, report_id)
+    _require_sharer(_("Only communicators and admins export answers."))
+    export = export_jobs.get_export(session, report.id, report_export_id)
+    if export is None or export.state != export_jobs.DONE or not export.storage_key:
+        raise NotFound(_("This export is not there (any more)."))
+    storage = current_storage()
+    try:
+        size = storage.head(export.storage_key).size
+        body = storage.stream(export.storage_key)
+    except FileNotFoundError:
+        raise NotFound(_("This export is not there (any more).")) from None
+    audit.record(
+        session,
+        "report.export",
+        target_type="report",
+        target_id=report.id,
+        details={"format": export.format, "prepared": export.id, "rows": export.rows},
+    )
+    session.commit()
+    response = Response(body, mimetype=export_jobs.CONTENT_TYPES[export.format])
+    response.direct_passthrough = True
+    response.headers["Content-Length"] = str(size)
+    _attachment(response, exports.file_name(report.title, export.format))
+    return response
+
+
+def export_status(report_id: int, export: ReportExport) -> dict[str, Any]:
+    """What the page shows of a prepared export (and the JSON of its poll)."""
+    ready = export.state == export_jobs.DONE and bool(export.storage_key)
+    messages = {
+        export_jobs.QUEUED: _("Waiting for its turn…"),
+        export_jobs.WRITING: _(
+            "Writing: %(rows)s of %(total)s answers…", rows=export.rows, total=export.total
+        ),
+        export_jobs.DONE: _("Ready: %(num)s answers.", num=export.rows),
+        export_jobs.FAILED: _(
+            "Could not be written. Prepare it again; if it fails again, tell your administrator."
+        ),
+        export_jobs.EXPIRED: _("Deleted after a day. Prepare it again if you need it."),
+    }
+    return {
+        "id": export.id,
+        "format": export.format,
+        "state": export.state,
+        "progress": 100 if ready else export.progress,
+        "rows": export.rows,
+        "total": export.total,
+        "message": messages.get(export.state, ""),
+        "created_at": export.created_at.isoformat() if export.created_at else None,
+        "created_ago": ago(export.created_at),
+        "expires_at": export.expires_at.isoformat() if export.expires_at else None,
+        "status_url": url_for(".export_progress", report_id=report_id, report_export_id=export.id),
+        "download_url": url_for(".export_download", report_id=report_id, report_export_id=export.id)
+        if ready
+        else None,
+    }
 
 
 def _attachment(response: Response, name: str) -> None:
