@@ -27,7 +27,7 @@ from panel.panels.segments import create_segment
 from panel.panels.service import add_members
 from panel.places.service import ensure_path
 from panel.questions.models import QuestionStatus
-from panel.reports.models import CompositeIndex, Report
+from panel.reports.models import CompositeIndex, Report, ReportExport
 from panel.sends.service import create_send
 from panel.threads.models import SavedReply
 from panel.threads.service import thread_of_answer
@@ -271,6 +271,24 @@ def seed_staff_site(server: Any) -> StaffSite:
                 token=secrets.token_urlsafe(32),
             )
             session.add_all([report, index, newsletter])
+            session.flush()
+            # Prepared exports in two states: the share page lists them (a bar, a download).
+            session.add_all(
+                ReportExport(
+                    organisation_id=org.id,
+                    report_id=report.id,
+                    format=file_format,
+                    state=state,
+                    progress=progress,
+                    rows=rows,
+                    total=12_400,
+                    storage_key=None,
+                )
+                for file_format, state, progress, rows in (
+                    ("xlsx", "writing", 40, 5_000),
+                    ("csv", "failed", 0, 0),
+                )
+            )
             session.commit()
             report_id, composite_index_id = report.id, index.id
             newsletter_id = newsletter.id
@@ -393,6 +411,8 @@ def staff_page_urls(app: Any, site: StaffSite) -> list[str]:
                 urls.append(rule.rule.replace("<int:newsletter_id>", str(site.newsletter_id)))
         elif names[:1] == ["report_id"] and rule.endpoint.startswith("reels."):
             continue  # a clip's captions, a render's status (JSON) and its MP4: no pages
+        elif names == ["report_id", "report_export_id"]:
+            continue  # a prepared export's status (JSON) and its file: no pages
         elif names == ["filename"]:
             urls.append(rule.rule.replace("<filename>", site.mail_name))
         elif not names:
