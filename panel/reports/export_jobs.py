@@ -28,10 +28,11 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from media.storage import Storage
-from panel.core.celery import enqueue_after_commit
+from panel.core.celery import dispatch, enqueue_after_commit
 from panel.core.db import utcnow
 from panel.core.extensions import db
-from panel.core.scoping import scoped_to
+from panel.core.scoping import all_organisations, scoped_to
+from panel.organisations.models import Organisation
 from panel.reports import exports, service, sharing
 from panel.reports.figures import answers_of
 from panel.reports.models import Report, ReportExport
@@ -85,7 +86,7 @@ def request_export(
     session: Session, report: Report, file_format: str, *, user_id: int | None
 ) -> ReportExport:
     """A new export of the report's answers, queued; the task starts after the commit."""
-    from panel.reports.export_tasks import prepare_export
+    from panel.reports.export_tasks import prepare_export  # the task module imports this one
 
     export = ReportExport(
         organisation_id=report.organisation_id,
@@ -125,8 +126,6 @@ def write(session: Session, export_id: int, storage: Storage) -> str:
     )
     if export is None or report is None:
         return FAILED
-    from panel.organisations.models import Organisation
-
     organisation = session.get(Organisation, report.organisation_id)
     zone = sharing.zone_of(organisation)
     report_filter = service.filter_of(report)
@@ -200,8 +199,7 @@ def _progress_writer(export_id: int, organisation_id: int, total: int) -> Callab
 def sweep(session: Session, storage: Storage) -> dict[str, int]:
     """Delete expired files, queue lost exports again, fail dead ones, delete files no export
     holds; what it did, counted. Runs across organisations (beat)."""
-    from panel.core.scoping import all_organisations
-    from panel.reports.export_tasks import prepare_export
+    from panel.reports.export_tasks import prepare_export  # the task module imports this one
 
     now = utcnow()
     done = {"expired": 0, "requeued": 0, "failed": 0, "orphans": 0}
@@ -237,8 +235,6 @@ def sweep(session: Session, storage: Storage) -> dict[str, int]:
         if key not in held:
             storage.delete(key)
             done["orphans"] += 1
-    from panel.core.celery import dispatch
-
     for export_id in lost:
         dispatch(prepare_export, export_id)
     done["requeued"] = len(lost)

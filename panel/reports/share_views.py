@@ -61,6 +61,20 @@ def _require_sharer(message: str) -> None:
         raise Forbidden(message)
 
 
+def _exportable(session: Any, report_id: int) -> Report:
+    """The report, when the signed-in person may export its answers (404, 403 otherwise)."""
+    report = service.get_report(session, report_id)
+    _require_sharer(_("Only communicators and admins export answers."))
+    return report
+
+
+def _audit_export(session: Any, report: Report, **details: Any) -> None:
+    """A file of the report left Stoop: the audit log says which, by whom."""
+    audit.record(
+        session, "report.export", target_type="report", target_id=report.id, details=details
+    )
+
+
 def _organisation() -> Organisation:
     return db.session().get(Organisation, current_user.organisation_id)
 
@@ -260,13 +274,7 @@ def pdf(report_id: int) -> Any:
     report = service.get_report(session, report_id)
     personal = request.args.get("personal") != "0"
     data = document.render_pdf(session, report, personal=personal)
-    audit.record(
-        session,
-        "report.export",
-        target_type="report",
-        target_id=report.id,
-        details={"format": "pdf", "personal": personal},
-    )
+    _audit_export(session, report, format="pdf", personal=personal)
     session.commit()
     response = pdf_response(data, document.pdf_name(report))
     response.headers["Cache-Control"] = "no-store, private"
@@ -280,20 +288,13 @@ def answers_csv(report_id: int) -> Any:
     then sent from it: memory stays flat, and the database session is done before the
     first byte goes out)."""
     session = db.session()
-    report = service.get_report(session, report_id)
-    _require_sharer(_("Only communicators and admins export answers."))
+    report = _exportable(session, report_id)
     too_many = _too_many_for_a_request(session, report)
     if too_many is not None:
         return too_many
     zone = sharing.zone_of(_organisation())
     handle = exports.write_csv(session, service.filter_of(report), zone)
-    audit.record(
-        session,
-        "report.export",
-        target_type="report",
-        target_id=report.id,
-        details={"format": "csv"},
-    )
+    _audit_export(session, report, format="csv")
     session.commit()
     response = send_file(handle, mimetype="text/csv", max_age=0)
     _attachment(response, exports.file_name(report.title, "csv"))
@@ -305,20 +306,13 @@ def answers_csv(report_id: int) -> Any:
 def answers_xlsx(report_id: int) -> Any:
     """The answers behind the report, as an Excel workbook."""
     session = db.session()
-    report = service.get_report(session, report_id)
-    _require_sharer(_("Only communicators and admins export answers."))
+    report = _exportable(session, report_id)
     too_many = _too_many_for_a_request(session, report)
     if too_many is not None:
         return too_many
     zone = sharing.zone_of(_organisation())
     handle = exports.write_xlsx(session, service.filter_of(report), zone, report.title)
-    audit.record(
-        session,
-        "report.export",
-        target_type="report",
-        target_id=report.id,
-        details={"format": "xlsx"},
-    )
+    _audit_export(session, report, format="xlsx")
     session.commit()
     name = exports.file_name(report.title, "xlsx")
     response = send_file(
@@ -355,8 +349,7 @@ def _too_many_for_a_request(session: Any, report: Report) -> Any:
 def prepare_export(report_id: int) -> Any:
     """Prepare the answers as a CSV or XLSX file in the background."""
     session = db.session()
-    report = service.get_report(session, report_id)
-    _require_sharer(_("Only communicators and admins export answers."))
+    report = _exportable(session, report_id)
     file_format = request.form.get("format", "")
     if file_format not in export_jobs.FORMATS:
         raise ValidationError(
@@ -375,8 +368,7 @@ def prepare_export(report_id: int) -> Any:
 def export_progress(report_id: int, report_export_id: int) -> Any:
     """How far a prepared export is (the page polls this)."""
     session = db.session()
-    report = service.get_report(session, report_id)
-    _require_sharer(_("Only communicators and admins export answers."))
+    report = _exportable(session, report_id)
     export = export_jobs.get_export(session, report.id, report_export_id)
     if export is None:
         raise NotFound(_("This export is not there (any more)."))
@@ -392,24 +384,20 @@ def export_download(report_id: int, report_export_id: int) -> Any:
     from media.storage import current_storage
 
     session = db.session()
-    report = service.get_report(session, report_id)
-    _require_sharer(_("Only communicators and admins export answers."))
+    report = _exportable(session, report_id)
     export = export_jobs.get_export(session, report.id, report_export_id)
     if export is None or export.state != export_jobs.DONE or not export.storage_key:
         raise NotFound(_("This export is not there (any more)."))
+    # Streamed through the app rather than media.serving.send_stored: the file holds personal
+    # data, so it must not be cached (send_stored allows an hour) nor handed out as a presigned
+    # S3 address, and it keeps the report's name as its file name.
     storage = current_storage()
     try:
         size = storage.head(export.storage_key).size
         body = storage.stream(export.storage_key)
     except FileNotFoundError:
         raise NotFound(_("This export is not there (any more).")) from None
-    audit.record(
-        session,
-        "report.export",
-        target_type="report",
-        target_id=report.id,
-        details={"format": export.format, "prepared": export.id, "rows": export.rows},
-    )
+    _audit_export(session, report, format=export.format, prepared=export.id, rows=export.rows)
     session.commit()
     response = Response(body, mimetype=export_jobs.CONTENT_TYPES[export.format])
     response.direct_passthrough = True
