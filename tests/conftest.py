@@ -120,11 +120,18 @@ def is_postgres(database_url: str) -> bool:
 TEST_MODELS_DIR = Path(tempfile.gettempdir()) / "stoop-test-models"
 
 
-def redis_test_url(number: int) -> str:
-    """A Redis database of this run's own: the SQLite and the PostgreSQL suites run side by
-    side in ``make test``, so the PostgreSQL run's tests take the database ten below."""
+def redis_test_db(number: int) -> int:
+    """A Redis database number of this run's own: the SQLite and the PostgreSQL suites run
+    side by side in ``make test``, so the PostgreSQL run's tests take the database ten below.
+    Numbers in use: 11 speech and Celery, 12 ops and outbox, 13 media and throttle, 14
+    touchpoint counting, 15 sends."""
     offset = 10 if os.environ.get("STOOP_TEST_DATABASE_URL") else 0
-    return f"redis://127.0.0.1:6379/{number - offset}"
+    return number - offset
+
+
+def redis_test_url(number: int) -> str:
+    """The URL of ``redis_test_db(number)`` on the Redis at 127.0.0.1:6379."""
+    return f"redis://127.0.0.1:6379/{redis_test_db(number)}"
 
 
 def make_test_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settings:

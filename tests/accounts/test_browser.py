@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.accounts.helpers import mail_to
 from tests.factories import PASSWORD, OrganisationFactory, UserFactory
@@ -68,7 +69,7 @@ def test_create_copy_and_revoke_a_token(live_server, page):
 
     secret = page.locator("code.secret").inner_text()
     assert secret.startswith("stp_")
-    assert page.get_by_role("button", name="Copy").is_visible()
+    expect(page.get_by_role("button", name="Copy")).to_be_visible()  # shown by copy.js
 
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Revoke Hyressystem").click()

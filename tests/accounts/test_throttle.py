@@ -19,7 +19,7 @@ import redis
 
 from panel.accounts.throttle import DEVICE_COOKIE
 from tests.accounts.helpers import link_in, mail_to, page_text
-from tests.conftest import ROOT
+from tests.conftest import ROOT, redis_test_url
 from tests.factories import PASSWORD, UserFactory, login
 
 ACCOUNT_LIMITED = "Too many attempts to log in to this account"
@@ -164,7 +164,6 @@ def test_the_device_cookie_stays_on_the_login_form(client):
 
 # --- across web processes ------------------------------------------------------------------
 
-REDIS_DB = 14
 OTHER_PROCESS = """
 import json, sys
 from panel.app import create_app
@@ -187,7 +186,7 @@ print(json.dumps(statuses))
 
 @pytest.fixture
 def redis_limits(make_app):
-    url = f"redis://127.0.0.1:6379/{REDIS_DB}"
+    url = redis_test_url(13)  # not 14: touchpoint counting flushes that one
     try:
         redis.Redis.from_url(url, socket_connect_timeout=1).flushdb()
     except redis.ConnectionError:

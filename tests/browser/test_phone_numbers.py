@@ -11,6 +11,7 @@ Screenshots go to ``test-artifacts/phone-numbers-*.png`` and ``phone-touchpoint-
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from notifications.senders import add_sender_number
 from panel.core.db import utcnow
@@ -56,7 +57,7 @@ def test_an_admin_adds_a_number_and_makes_a_phone_touchpoint_on_it(
         assert (
             page.locator(f"#hook-{hook}").inner_text() == f"{live_server.url}/hooks/twilio/{hook}"
         )
-        assert page.locator(f"button[data-copy='#hook-{hook}']").is_visible()
+        expect(page.locator(f"button[data-copy='#hook-{hook}']")).to_be_visible()
 
     page.fill("#phone_number", "08-123 456 70")
     assert page.is_checked("#sms") and page.is_checked("#voice")

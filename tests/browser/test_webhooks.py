@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import expect
 
 from panel.core.scoping import scoped_to
 from panel.webhooks import service, tasks
@@ -72,7 +73,7 @@ def test_an_admin_adds_a_webhook_and_reads_its_delivery_log(
         page.get_by_role("button", name="Add the webhook").click()
     secret = page.locator("#new-secret").inner_text()
     assert re.fullmatch(r"whsec_[\w-]{43}", secret)
-    assert page.locator("button[data-copy='#new-secret']").is_visible()
+    expect(page.locator("button[data-copy='#new-secret']")).to_be_visible()
     screenshot(page, "webhooks-created-desktop")
     assert axe_violations(page) == []
 

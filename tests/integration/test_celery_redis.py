@@ -22,13 +22,13 @@ import sqlalchemy as sa
 
 from notifications.dispatch import queue_email
 from notifications.models import DeliveryState, OutboundMessage
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, redis_test_db
 from tests.factories import OrganisationFactory, system_session
 
 pytestmark = pytest.mark.integration
 
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
-REDIS_DB = 11  # a database number no other part of the suite uses
+REDIS_DB = redis_test_db(11)  # numbers: tests/conftest.py
 BROKER_URL = f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}"
 STOOP = Path(sys.executable).with_name("stoop")
 READY_TIMEOUT = 60.0

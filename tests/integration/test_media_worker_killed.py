@@ -29,13 +29,13 @@ from media.models import MediaFile, MediaStatus
 from media.service import complete_upload, create_upload
 from media.storage import current_storage
 from panel.core.db import utcnow
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, redis_test_db
 from tests.factories import OrganisationFactory, system_session
 from tests.integration.test_celery_redis import REDIS_HOST, REDIS_PORT, _redis_reachable
 
 pytestmark = pytest.mark.integration
 
-REDIS_DB = 13  # the media room's own database number
+REDIS_DB = redis_test_db(13)  # numbers: tests/conftest.py
 BROKER_URL = f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}"
 STOOP = Path(sys.executable).with_name("stoop")
 READY_TIMEOUT = 60.0

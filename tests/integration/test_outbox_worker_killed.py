@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from notifications.dispatch import DELIVERY_BATCH, Outgoing, queue_messages
 from notifications.models import Channel, DeliveryState, OutboundMessage
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, redis_test_db
 from tests.factories import OrganisationFactory, system_session
 from tests.fixtures.servers import SmtpServer
 from tests.integration.test_celery_redis import (
@@ -37,7 +37,7 @@ from tests.integration.test_celery_redis import (
 
 pytestmark = pytest.mark.integration
 
-REDIS_DB = 12  # this module's own database number
+REDIS_DB = redis_test_db(12)  # numbers: tests/conftest.py
 BROKER_URL = f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}"
 THREADS = 2
 LEASE_SECONDS = 5

@@ -23,7 +23,7 @@ from panel.core.scoping import scoped_to
 from panel.panels.service import add_members
 from panel.questions.models import QuestionStatus
 from panel.sends.service import create_send
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, redis_test_db
 from tests.factories import OrganisationFactory, UserFactory, make_panel, system_session
 from tests.fixtures.servers import SmtpServer
 from tests.integration.test_celery_redis import REDIS_HOST, REDIS_PORT, _redis_reachable, _stop
@@ -32,7 +32,7 @@ from tests.questions.conftest import make_question
 
 pytestmark = pytest.mark.integration
 
-REDIS_DB = 15  # this module's own (11: celery, 12: outbox, 13: media, 14: throttle)
+REDIS_DB = redis_test_db(15)  # numbers: tests/conftest.py
 BROKER_URL = f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}"
 LEASE_SECONDS = 5
 RECIPIENTS = 2_000
