@@ -21,17 +21,17 @@ from sqlalchemy.orm import Session, make_transient_to_detached, object_session
 
 from media.storage import current_storage
 from panel.answers.models import Answer, AnswerChannel, AnswerPicture, ClipKind
+from panel.answers.tasks import answer_arrived
 from panel.contacts.phones import PhoneNumberError, normalise_phone, region_for_language
+from panel.core.celery import enqueue_after_commit
 from panel.core.db import utcnow
 from panel.core.errors import Conflict, ValidationError
 from panel.core.i18n import lazy_text as _l
-from panel.language.ahead import translate_later
 from panel.places.models import Place
 from panel.questions.models import AnswerMode, Question
 from panel.questions.service import accepts_answers
 from panel.reports.reel_renders import withdraw_clip
 from panel.sends.models import Invitation
-from panel.themes.analysis import analyse_later
 from panel.threads.service import open_thread
 from panel.webhooks.events import ANSWER_CREATED, answer_created
 from panel.webhooks.service import emit
@@ -296,8 +296,8 @@ def record_answer(
     if invitation is not None and invitation.answered_at is None:
         invitation.answered_at = now
     open_thread(session, answer, question.owner_id)
-    analyse_later(session, answer)  # its words, read on the speech queue for the themes
-    translate_later(session, answer)  # into the staff's languages, on the speech queue
+    # Its owner told, its words read and translated: in a task once this is committed.
+    enqueue_after_commit(session, answer_arrived, answer_id)
     emit(session, question.organisation_id, ANSWER_CREATED, answer_created(answer), now=now)
     return Recorded(answer, True)
 

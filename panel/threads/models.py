@@ -89,6 +89,13 @@ class Thread(OrgScoped, Base):
         ),
         # GIN on PostgreSQL; on SQLite the column stays empty (search reads search_text).
         sa.Index("ix_thread_search", "search_vector", postgresql_using="gin"),
+        # The few new threads whose owner has not been told yet, for the sweep of lost tasks.
+        sa.Index(
+            "ix_thread_untold",
+            "created_at",
+            postgresql_where=sa.text("NOT owner_told"),
+            sqlite_where=sa.text("NOT owner_told"),
+        ),
     )
 
     id: Mapped[intpk]
@@ -122,6 +129,9 @@ class Thread(OrgScoped, Base):
     # text on SQLite (LIKE), and on PostgreSQL also a tsvector in the thread's language.
     search_text: Mapped[str] = mapped_column(sa.Text, default="")
     search_vector: Mapped[Any] = mapped_column(SearchVector, nullable=True)
+    # False from the answer's commit until a task has told the owner (by e-mail, if they chose
+    # so): the tenant's request does not wait for the notice, and a lost task is found again.
+    owner_told: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
     answer = relationship("Answer", lazy="joined", innerjoin=True)
     owner = relationship("User", foreign_keys=[owner_id])

@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from panel.accounts.models import User
 from panel.answers.models import Answer
@@ -47,13 +48,33 @@ def text_search_config(language: str | None) -> str:
 
 
 def open_thread(session: Session, answer: Answer, owner_id: int | None) -> Thread:
-    """The thread of a new answer, owned by its question's owner, who is told of it."""
+    """The thread of a new answer, owned by its question's owner. The owner is told of it by
+    :func:`tell_owner`, in a task after the commit (``panel.answers.tasks.answer_arrived``),
+    so the tenant's request writes one row here and waits for no e-mail."""
     thread = new_thread(answer, owner_id)
+    thread.owner_told = False
+    if session.get_bind().dialect.name == "postgresql":
+        # Computed in the INSERT itself, rather than by an UPDATE after it.
+        thread.search_vector = _vector(thread.language, thread.search_text)
     session.add(thread)
-    session.flush()
-    _index(session, thread)
-    notices.answer_arrived(session, thread, answer)
     return thread
+
+
+def tell_owner(session: Session, thread: Thread) -> bool:
+    """Tell the thread's owner of its answer (if they chose to hear at once), once: the first
+    caller marks the thread told, in the transaction that queues the notice, and a second
+    (a task delivered again, the sweep) finds it told. Whether this call told them."""
+    claimed = session.execute(
+        sa.update(Thread)
+        .where(Thread.id == thread.id, Thread.owner_told.is_(False))
+        .values(owner_told=True)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        return False
+    set_committed_value(thread, "owner_told", True)
+    notices.answer_arrived(session, thread, thread.answer)
+    return True
 
 
 def new_thread(answer: Answer, owner_id: int | None) -> Thread:
@@ -348,17 +369,18 @@ def _index(session: Session, thread: Thread, added: str | None = None) -> None:
         thread.search_text = f"{thread.search_text}\n{added}" if thread.search_text else added
     if session.get_bind().dialect.name == "postgresql":
         session.flush()
-        config = text_search_config(thread.language)
         session.execute(
             sa.update(Thread)
             .where(Thread.id == thread.id)
-            .values(
-                search_vector=sa.func.to_tsvector(
-                    sa.cast(config, postgresql.REGCONFIG), Thread.search_text
-                )
-            )
+            .values(search_vector=_vector(thread.language, Thread.search_text))
             .execution_options(synchronize_session=False)
         )
+
+
+def _vector(language: str | None, text: Any) -> Any:
+    """The tsvector of ``text`` (a column or a value) in the language's configuration."""
+    config = text_search_config(language)
+    return sa.func.to_tsvector(sa.cast(config, postgresql.REGCONFIG), text)
 
 
 def reindex(session: Session, threads: Iterable[Thread]) -> None:
