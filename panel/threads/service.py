@@ -47,17 +47,33 @@ def text_search_config(language: str | None) -> str:
     return TEXT_SEARCH.get((language or "")[:2], "simple")
 
 
-def open_thread(session: Session, answer: Answer, owner_id: int | None) -> Thread:
-    """The thread of a new answer, owned by its question's owner. The owner is told of it by
-    :func:`tell_owner`, in a task after the commit (``panel.answers.tasks.answer_arrived``),
-    so the tenant's request writes one row here and waits for no e-mail."""
-    thread = new_thread(answer, owner_id)
-    thread.owner_told = False
-    if session.get_bind().dialect.name == "postgresql":
-        # Computed in the INSERT itself, rather than by an UPDATE after it.
-        thread.search_vector = _vector(thread.language, thread.search_text)
-    session.add(thread)
-    return thread
+def open_thread(session: Session, answer: Answer, owner_id: int | None) -> int:
+    """Open the thread of a new answer, owned by its question's owner; its id. The owner is
+    told of it by :func:`tell_owner`, in a task after the commit
+    (``panel.answers.tasks.answer_arrived``), so the tenant's request writes one row here (a
+    statement compiled once, its search vector computed in it) and waits for no e-mail."""
+    row = thread_row(answer, owner_id)
+    row["owner_told"] = False
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        row["vector_config"] = text_search_config(row["language"])
+        row["vector_text"] = row["search_text"]
+    return session.execute(_open_statement(dialect), row).scalar_one()
+
+
+def _open_statement(dialect: str) -> Any:
+    found = _OPEN.get(dialect)
+    if found is None:
+        insert = sa.insert(Thread.__table__)
+        if dialect == "postgresql":
+            config = sa.cast(sa.bindparam("vector_config", type_=sa.String), postgresql.REGCONFIG)
+            text = sa.bindparam("vector_text", type_=sa.Text)
+            insert = insert.values(search_vector=sa.func.to_tsvector(config, text))
+        found = _OPEN[dialect] = insert.returning(Thread.__table__.c.id)
+    return found
+
+
+_OPEN: dict[str, Any] = {}
 
 
 def tell_owner(session: Session, thread: Thread) -> bool:
@@ -79,23 +95,28 @@ def tell_owner(session: Session, thread: Thread) -> bool:
 
 def new_thread(answer: Answer, owner_id: int | None) -> Thread:
     """An open thread for ``answer`` (not yet added), its filter columns copied from it."""
-    return Thread(
-        organisation_id=answer.organisation_id,
-        answer_id=answer.id,
-        owner_id=owner_id,
-        status=ThreadStatus.OPEN.value,
-        token=new_token(),
-        question_id=answer.question_id,
-        touchpoint_id=answer.touchpoint_id,
-        place_id=answer.place_id,
-        channel=answer.channel,
-        has_video=answer.clip_kind == "video",
-        language=answer.language,
-        created_at=answer.created_at,
-        last_activity_at=answer.created_at,
-        waiting_since=answer.created_at,
-        search_text=answer.text or "",
-    )
+    return Thread(**thread_row(answer, owner_id))
+
+
+def thread_row(answer: Answer, owner_id: int | None) -> dict[str, Any]:
+    """The columns of a new open thread for ``answer``."""
+    return {
+        "organisation_id": answer.organisation_id,
+        "answer_id": answer.id,
+        "owner_id": owner_id,
+        "status": ThreadStatus.OPEN.value,
+        "token": new_token(),
+        "question_id": answer.question_id,
+        "touchpoint_id": answer.touchpoint_id,
+        "place_id": answer.place_id,
+        "channel": answer.channel,
+        "has_video": answer.clip_kind == "video",
+        "language": answer.language,
+        "created_at": answer.created_at,
+        "last_activity_at": answer.created_at,
+        "waiting_since": answer.created_at,
+        "search_text": answer.text or "",
+    }
 
 
 def thread_of_answer(session: Session, answer_id: int) -> Thread | None:
