@@ -55,6 +55,8 @@ OPEN, CLOSE = "\ue000", "\ue001"  # private-use characters: never in a template 
 # A list key goes into the List-Id header as a dot-atom label: lower-case letters, digits, '-'.
 LIST_KEY = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
 UNSUBSCRIBE_PATH = "/unsubscribe/"
+# Messages a bulk queue fills in and writes at a time (see queue_bulk).
+BULK_CHUNK = 500
 TOKENS = UnsubscribeToken.__table__
 
 
@@ -260,21 +262,44 @@ def queue_bulk(
     sender = sender_identity(session, organisation_id, settings)
     # The layouts add the unsubscribe link to an e-mail's footer (an SMS has no room for it).
     bulk_context = {**(context or {}), "bulk": True, "unsubscribe": channel == Channel.EMAIL}
-    if channel != Channel.EMAIL:
-        rendered = _render_languages(wanted, template, sender, bulk_context, channel)
-        messages = [
-            _message(r, language, rendered[language], channel, purpose, ref, None, list_key)
-            for r, language in wanted
-        ]
-        return BulkQueued(
-            queue_messages(session, organisation_id, messages), skipped_count, frozenset(skipped)
-        )
-    slug = organisation_slug(session, organisation_id)
-    list_id = f"<{list_key}.{slug}.{_list_domain(settings, sender)}>"
-    links = _unsubscribe_links(session, settings, organisation_id, list_key, wanted)
     rendered = _render_languages(wanted, template, sender, bulk_context, channel)
+    list_id = None
+    if channel == Channel.EMAIL:
+        slug = organisation_slug(session, organisation_id)
+        list_id = f"<{list_key}.{slug}.{_list_domain(settings, sender)}>"
+    ids: list[int] = []
+    # Written a chunk at a time, in the caller's transaction: a send to a whole company holds
+    # one chunk's filled-in messages in memory, not every tenant's.
+    for start in range(0, len(wanted), BULK_CHUNK):
+        chunk = wanted[start : start + BULK_CHUNK]
+        if list_id is None:
+            messages = [
+                _message(r, language, rendered[language], channel, purpose, ref, None, list_key)
+                for r, language in chunk
+            ]
+        else:
+            messages = _bulk_emails(
+                session, settings, organisation_id, list_key, list_id, chunk, rendered, purpose, ref
+            )
+        ids += queue_messages(session, organisation_id, messages)
+    return BulkQueued(ids, skipped_count, frozenset(skipped))
+
+
+def _bulk_emails(
+    session: Session,
+    settings: Settings,
+    organisation_id: int,
+    list_key: str,
+    list_id: str,
+    chunk: list[tuple[Recipient, str]],
+    rendered: Mapping[str, Rendered],
+    purpose: str,
+    ref: str | None,
+) -> list[Outgoing]:
+    """One chunk's e-mails, each with its list headers and personal unsubscribe link."""
+    links = _unsubscribe_links(session, settings, organisation_id, list_key, chunk)
     messages = []
-    for (recipient, language), link in zip(wanted, links, strict=True):
+    for (recipient, language), link in zip(chunk, links, strict=True):
         headers = {
             "List-Id": list_id,
             "List-Unsubscribe": f"<{link}>",
@@ -288,14 +313,12 @@ def queue_bulk(
             contact_id=recipient.contact_id,
             ref=recipient.ref,
         )
+        filled = rendered[language]
+        email = Channel.EMAIL
         messages.append(
-            _message(
-                with_link, language, rendered[language], channel, purpose, ref, headers, list_key
-            )
+            _message(with_link, language, filled, email, purpose, ref, headers, list_key)
         )
-    return BulkQueued(
-        queue_messages(session, organisation_id, messages), skipped_count, frozenset(skipped)
-    )
+    return messages
 
 
 def unsubscribe_token(secret: str, organisation_id: int, who: str, list_key: str) -> str:

@@ -253,3 +253,32 @@ def test_tokens_of_other_organisations_do_not_mix(client, db_session, org, åsa,
 
     [row] = db_session.scalars(sa.select(OptOut)).all()
     assert (row.organisation_id, row.contact_id) == (other.id, twin.id)
+
+
+def test_a_bulk_e_mail_to_several_chunks_reaches_each_contact_once_with_their_own_link(
+    db_session, org, use_smtp
+):
+    names = ["Åsa Öberg", "Ĳsbrand de Vries", "Zeynep Yılmaz", "Wojciech Wróblewski"]
+    count = messages.BULK_CHUNK * 2 + 37  # written a chunk at a time: three chunks
+    contacts = [
+        ContactFactory(
+            organisation=org,
+            name=f"{names[n % 4]} {n}",
+            email=f"hyresgast.{n}@example.se",
+            language=("sv", "nl")[n % 2],
+        )
+        for n in range(count)
+    ]
+
+    queued = send(db_session, org, contacts)
+    again = send(db_session, org, contacts)  # the same send started twice
+
+    assert (len(queued.ids), len(again.ids)) == (count, 0)
+    use_smtp.wait_for(count)
+    received = {r.rcpt_tos[0]: r.message for r in use_smtp.received}
+    assert len(use_smtp.received) == len(received) == count  # each once
+    links = {link_of(mail) for mail in received.values()}
+    assert len(links) == count  # each their own
+    last = received[f"hyresgast.{count - 1}@example.se"]
+    assert f"{names[(count - 1) % 4]} {count - 1}" in last.get_body(("plain",)).get_content()
+    assert link_of(last) in last.get_body(("plain",)).get_content()
