@@ -256,7 +256,10 @@ def test_a_revoked_or_expired_link_says_so_and_an_unknown_one_is_404(app, world,
     assert gone.headers["Referrer-Policy"] == "no-referrer"
     assert anonymous.get(f"/r/{token}/report.pdf").status_code == 410
 
-    expiring = share(signed_in, world, label="Snart", expires_on=dt.date.today().isoformat())
+    # Tomorrow by UTC's calendar: never before today on the organisation's clock (Stockholm's
+    # day starts an hour or two before UTC's, when "today" in UTC is already in the past).
+    tomorrow = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
+    expiring = share(signed_in, world, label="Snart", expires_on=tomorrow.isoformat())
     assert anonymous.get(f"/r/{expiring}").status_code == 200
     from tests.factories import system_session
 
