@@ -89,6 +89,21 @@ def segment_members(session: Session, organisation_id: int, segment_ids: tuple[i
     return queries[0] if len(queries) == 1 else sa.union(*queries)
 
 
+def chosen_conditions(report_filter: ReportFilter, table: Any) -> list[sa.ColumnElement[bool]]:
+    """The rows of ``table`` (answers, or their rollup: it has ``organisation_id``,
+    ``question_id`` and ``touchpoint_id``) of the filter's organisation and of its questions
+    or touchpoints (neither chosen: all of them)."""
+    clauses: list[sa.ColumnElement[bool]] = [table.organisation_id == report_filter.organisation_id]
+    chosen = []
+    if report_filter.question_ids:
+        chosen.append(table.question_id.in_(list(report_filter.question_ids)))
+    if report_filter.touchpoint_ids:
+        chosen.append(table.touchpoint_id.in_(list(report_filter.touchpoint_ids)))
+    if chosen:
+        clauses.append(sa.or_(*chosen) if len(chosen) > 1 else chosen[0])
+    return clauses
+
+
 def answer_conditions(
     session: Session,
     report_filter: ReportFilter,
@@ -99,14 +114,7 @@ def answer_conditions(
     """The WHERE clauses on :class:`Answer` of the filter, over ``[since, until)`` (the
     filter's own dates are not applied here: the caller passes the window it scans)."""
     organisation_id = report_filter.organisation_id
-    clauses: list[sa.ColumnElement[bool]] = [Answer.organisation_id == organisation_id]
-    chosen = []
-    if report_filter.question_ids:
-        chosen.append(Answer.question_id.in_(list(report_filter.question_ids)))
-    if report_filter.touchpoint_ids:
-        chosen.append(Answer.touchpoint_id.in_(list(report_filter.touchpoint_ids)))
-    if chosen:
-        clauses.append(sa.or_(*chosen) if len(chosen) > 1 else chosen[0])
+    clauses = chosen_conditions(report_filter, Answer)
     if since is not None:
         clauses.append(Answer.created_at >= since)
     if until is not None:

@@ -35,6 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from panel.organisations.models import Organisation
+from panel.reports.filters import chosen_conditions
 from panel.reports.models import SCORE_COLUMNS, AnswerRollup
 
 if TYPE_CHECKING:
@@ -56,20 +57,6 @@ def usable(session: Session, report_filter: ReportFilter, zone_name: str) -> boo
     return rollup_zone == zone_name
 
 
-def _chosen(report_filter: ReportFilter) -> list[sa.ColumnElement[bool]]:
-    """The rollup rows of the report's questions or touchpoints (both empty: all)."""
-    r = AnswerRollup
-    clauses: list[sa.ColumnElement[bool]] = [r.organisation_id == report_filter.organisation_id]
-    chosen = []
-    if report_filter.question_ids:
-        chosen.append(r.question_id.in_(list(report_filter.question_ids)))
-    if report_filter.touchpoint_ids:
-        chosen.append(r.touchpoint_id.in_(list(report_filter.touchpoint_ids)))
-    if chosen:
-        clauses.append(sa.or_(*chosen))
-    return clauses
-
-
 def per_question(
     session: Session,
     report_filter: ReportFilter,
@@ -80,7 +67,7 @@ def per_question(
     (from ``starts_on`` to ``ends_on``) and, when ``previous_from`` is given, the period before
     (from ``previous_from`` to the day before ``starts_on``; ``current`` false)."""
     r = AnswerRollup
-    where = _chosen(report_filter)
+    where = chosen_conditions(report_filter, AnswerRollup)
     lowest = previous_from or starts_on
     if lowest is not None:
         where.append(r.day >= lowest)
@@ -113,7 +100,7 @@ def per_day(
     the report's period; the scores of ``not_scored`` questions (which take no score now) are
     left out of the score sums."""
     r = AnswerRollup
-    where = _chosen(report_filter)
+    where = chosen_conditions(report_filter, AnswerRollup)
     if report_filter.starts_on is not None:
         where.append(r.day >= report_filter.starts_on)
     if report_filter.ends_on is not None:

@@ -36,7 +36,7 @@ from werkzeug.datastructures import MultiDict
 
 from panel.accounts.models import Role, User
 from panel.core.db import utcnow
-from panel.core.errors import Forbidden, NotFound, StoopError, ValidationError
+from panel.core.errors import Forbidden, NotFound, StoopError, ValidationError, wants_json
 from panel.core.extensions import db, limiter
 from panel.core.pages import ago
 from panel.organisations.models import Organisation
@@ -284,45 +284,36 @@ def pdf(report_id: int) -> Any:
 @bp.get("/<int:report_id>/answers.csv")
 @login_required
 def answers_csv(report_id: int) -> Any:
-    """The answers behind the report, as CSV (written to a temporary file batch by batch,
-    then sent from it: memory stays flat, and the database session is done before the
-    first byte goes out)."""
-    session = db.session()
-    report = _exportable(session, report_id)
-    too_many = _too_many_for_a_request(session, report)
-    if too_many is not None:
-        return too_many
-    zone = sharing.zone_of(_organisation())
-    handle = exports.write_csv(session, service.filter_of(report), zone)
-    _audit_export(session, report, format="csv")
-    session.commit()
-    response = send_file(handle, mimetype="text/csv", max_age=0)
-    _attachment(response, exports.file_name(report.title, "csv"))
-    return response
+    """The answers behind the report, as CSV."""
+    return _direct_export(report_id, "csv")
 
 
 @bp.get("/<int:report_id>/answers.xlsx")
 @login_required
 def answers_xlsx(report_id: int) -> Any:
     """The answers behind the report, as an Excel workbook."""
+    return _direct_export(report_id, "xlsx")
+
+
+def _direct_export(report_id: int, file_format: str) -> Any:
+    """The report's answers written while the user waits (to a temporary file batch by batch,
+    then sent from it: memory stays flat, and the database session is done before the first
+    byte goes out), or the way to the share page when there are too many for a request."""
     session = db.session()
     report = _exportable(session, report_id)
     too_many = _too_many_for_a_request(session, report)
     if too_many is not None:
         return too_many
     zone = sharing.zone_of(_organisation())
-    handle = exports.write_xlsx(session, service.filter_of(report), zone, report.title)
-    _audit_export(session, report, format="xlsx")
+    report_filter = service.filter_of(report)
+    if file_format == "csv":
+        handle = exports.write_csv(session, report_filter, zone)
+    else:
+        handle = exports.write_xlsx(session, report_filter, zone, report.title)
+    _audit_export(session, report, format=file_format)
     session.commit()
-    name = exports.file_name(report.title, "xlsx")
-    response = send_file(
-        handle,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        as_attachment=True,
-        download_name=name,
-        max_age=0,
-    )
-    response.headers["Cache-Control"] = "no-store, private"
+    response = send_file(handle, mimetype=export_jobs.CONTENT_TYPES[file_format], max_age=0)
+    _attachment(response, exports.file_name(report.title, file_format))
     return response
 
 
@@ -352,12 +343,11 @@ def prepare_export(report_id: int) -> Any:
     report = _exportable(session, report_id)
     file_format = request.form.get("format", "")
     if file_format not in export_jobs.FORMATS:
-        raise ValidationError(
-            _("Choose CSV or XLSX."), details={"format": _("Choose CSV or XLSX.")}
-        )
+        choose = _("Choose CSV or XLSX.")
+        raise ValidationError(choose, details={"format": [choose]})
     export = export_jobs.request_export(session, report, file_format, user_id=current_user.id)
     session.commit()
-    if request.accept_mimetypes.best == "application/json":
+    if wants_json():
         return export_status(report.id, export), 202
     flash(_("Preparing the file. You can leave this page: it stays here for a day."), "success")
     return redirect(url_for(".share", report_id=report.id) + "#downloads", 303)
